@@ -1,0 +1,18 @@
+//! Riffle's core: the notebook document, the cell language, the engine and the
+//! wire protocol between the UI and the engine worker.
+//!
+//! This crate does no IO. When a cell needs bytes (a file, a Kafka range) the
+//! engine names a [`engine::SourceRequest`]; the host (the browser worker, or a
+//! native test) fetches the bytes and hands them back. It builds both natively
+//! and for `wasm32-unknown-unknown`.
+
+pub mod error;
+pub mod lang;
+pub mod protocol;
+
+#[cfg(feature = "engine")]
+pub mod bench;
+#[cfg(feature = "engine")]
+pub mod engine;
+
+pub use error::{CellError, Location};

@@ -1,0 +1,112 @@
+//! Messages between the UI thread and an engine worker.
+//!
+//! Each message is a JSON text; a result's rows travel beside it as Arrow IPC
+//! in a transferable `ArrayBuffer`, so they are moved, not copied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::CellError;
+
+/// UI → engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToEngine {
+    /// Run one cell.
+    Run(RunRequest),
+    /// Run a benchmark workload and report the time of each iteration.
+    Bench(BenchRequest),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRequest {
+    pub run_id: u64,
+    pub cell_id: String,
+    /// The table name used when the cell has no `-- name:` directive.
+    pub default_name: String,
+    pub source: String,
+    /// How many rows of the result to send back for display.
+    pub preview_rows: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchRequest {
+    pub workload: String,
+    pub rows: usize,
+    pub iterations: usize,
+}
+
+/// Engine → UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromEngine {
+    /// Sent once, first, when the worker can take requests.
+    Ready { engine: String },
+    /// A cell finished; the preview rows follow as Arrow IPC.
+    Done(RunDone),
+    /// A cell failed.
+    Failed { run_id: u64, cell_id: String, error: CellError },
+    /// A benchmark finished.
+    BenchDone(BenchReport),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDone {
+    pub run_id: u64,
+    pub cell_id: String,
+    /// The name the result is registered under.
+    pub table: String,
+    pub schema: Vec<ColumnInfo>,
+    /// Rows in the whole result.
+    pub rows: u64,
+    /// Rows in the preview that came with this message.
+    pub shown: u64,
+    pub elapsed_ms: f64,
+}
+
+/// A column's name and its type as Spark users read it (`bigint`, `string`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub dtype: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub workload: String,
+    pub rows: usize,
+    /// Milliseconds, one per iteration.
+    pub times_ms: Vec<f64>,
+    /// A check value so that native and browser runs can be compared.
+    pub checksum: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let msgs = vec![
+            FromEngine::Ready { engine: "polars".into() },
+            FromEngine::Failed {
+                run_id: 3,
+                cell_id: "c1".into(),
+                error: CellError::new("boom").hint("try again"),
+            },
+        ];
+        for m in msgs {
+            let text = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<FromEngine>(&text).unwrap(), m);
+        }
+        let run = ToEngine::Run(RunRequest {
+            run_id: 1,
+            cell_id: "c".into(),
+            default_name: "cell_1".into(),
+            source: "SELECT 1".into(),
+            preview_rows: 10,
+        });
+        let text = serde_json::to_string(&run).unwrap();
+        assert!(text.contains(r#""type":"run""#), "{text}");
+        assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), run);
+    }
+}

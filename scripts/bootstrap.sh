@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Idempotent set-up for Riffle: installs only what is missing, at pinned versions.
+# Tools and build outputs live outside the clone (RIFFLE_CACHE), so a warm run is quick.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${RIFFLE_CACHE:-$HOME/.cache/riffle}"
+tools="$cache/tools"
+mkdir -p "$tools/bin"
+
+TRUNK_VERSION="0.21.14"
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WBG_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[" ]|version=/,""); print; exit}' "$here/Cargo.lock" 2>/dev/null || true)"
+WBG_VERSION="${WBG_VERSION:-0.2.130}"
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# 1. The wasm32 target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. Debian packages: Chromium and its driver for browser tests.
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# 3. Cargo-installed tools, pinned, into the cache.
+have_version() { # bin version
+  [ -x "$tools/bin/$1" ] && "$tools/bin/$1" --version 2>/dev/null | grep -q -- "$2"
+}
+if ! have_version trunk "$TRUNK_VERSION"; then
+  log "installing trunk $TRUNK_VERSION (takes a few minutes once)"
+  cargo install --quiet --root "$tools" trunk --version "=$TRUNK_VERSION" --locked \
+    || cargo install --quiet --root "$tools" trunk --version "=$TRUNK_VERSION"
+fi
+if ! have_version wasm-bindgen "$WBG_VERSION"; then
+  log "installing wasm-bindgen-cli $WBG_VERSION (takes a few minutes once)"
+  # Without --locked: with it, the install fails on this toolchain.
+  cargo install --quiet --root "$tools" wasm-bindgen-cli --version "=$WBG_VERSION"
+fi
+
+log "ready: trunk $TRUNK_VERSION, wasm-bindgen $WBG_VERSION, $(chromium --version 2>/dev/null | head -1)"

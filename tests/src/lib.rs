@@ -1,0 +1,208 @@
+//! The harness for Riffle's end-to-end tests and benchmarks: a real gateway
+//! process, a real chromedriver and a real headless Chromium.
+//!
+//! `cargo xtask test` builds everything first and passes the paths in:
+//! `RIFFLE_BIN` (the gateway binary), `RIFFLE_DIST` (the UI bundle) and
+//! `RIFFLE_REPO` (the checkout, for fixtures).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// The checkout's root.
+pub fn repo() -> PathBuf {
+    std::env::var_os("RIFFLE_REPO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
+fn env_path(key: &str, what: &str) -> Result<PathBuf> {
+    let path = std::env::var_os(key)
+        .map(PathBuf::from)
+        .with_context(|| format!("{key} is not set: run the end-to-end tests with `cargo xtask test` ({what})"))?;
+    if !path.exists() {
+        bail!("{key}={} does not exist ({what})", path.display());
+    }
+    Ok(path)
+}
+
+/// A fresh directory under the system's temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Result<TempDir> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+        let path = std::env::temp_dir().join(format!("riffle-{label}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(TempDir(path))
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process that is killed when dropped.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running `riffle serve` on a free loopback port.
+pub struct Gateway {
+    pub url: String,
+    _process: Reaped,
+}
+
+impl Gateway {
+    /// Starts the gateway with `data` as its local data root.
+    pub fn start(data: &Path) -> Result<Gateway> {
+        let bin = env_path("RIFFLE_BIN", "the riffle gateway binary")?;
+        let dist = env_path("RIFFLE_DIST", "the UI bundle built by trunk")?;
+        let mut child = Command::new(&bin)
+            .args(["serve", "--port", "0", "--dist"])
+            .arg(&dist)
+            .arg("--data")
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("could not start {}", bin.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let process = Reaped(child);
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .with_context(|| format!("the gateway did not print its URL; it printed {line:?}"))?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Gateway { url, _process: process })
+    }
+}
+
+/// Copies the bundled sample data into a fresh data root.
+pub fn sample_data_root() -> Result<TempDir> {
+    let dir = TempDir::new("data")?;
+    let samples = dir.path().join("samples");
+    std::fs::create_dir_all(&samples)?;
+    for entry in std::fs::read_dir(repo().join("data/samples"))? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), samples.join(entry.file_name()))?;
+    }
+    Ok(dir)
+}
+
+/// Headless Chromium driven through chromedriver.
+pub struct Browser {
+    pub client: Client,
+    _driver: Reaped,
+    _profile: TempDir,
+}
+
+/// The flags Chromium needs here: run as root, headless, no network chatter.
+pub const CHROMIUM_ARGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,800",
+];
+
+impl Browser {
+    pub async fn start() -> Result<Browser> {
+        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = Reaped(
+            Command::new(&driver_bin)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("could not start {driver_bin}; run scripts/bootstrap.sh"))?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("chromedriver did not open port {port} within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = TempDir::new("chromium")?;
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        let mut options = serde_json::json!({ "args": args });
+        if let Ok(binary) = std::env::var("CHROMIUM") {
+            options["binary"] = binary.into();
+        } else if Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = "/usr/bin/chromium".into();
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("could not open a Chromium session through chromedriver")?;
+        Ok(Browser { client, _driver: driver, _profile: profile })
+    }
+
+    /// Opens a page and waits until its engine worker reports ready.
+    pub async fn open_notebook(&self, url: &str) -> Result<()> {
+        self.client.goto(url).await?;
+        self.wait_for(r#"#engine-status[data-state="ready"]"#, Duration::from_secs(120))
+            .await
+            .context("the engine worker did not become ready")?;
+        Ok(())
+    }
+
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<fantoccini::elements::Element> {
+        match self.client.wait().at_most(timeout).for_element(Locator::Css(css)).await {
+            Ok(el) => Ok(el),
+            Err(e) => {
+                let status = match self.client.find(Locator::Css("#engine-status")).await {
+                    Ok(el) => el.text().await.unwrap_or_default(),
+                    Err(_) => "no #engine-status on the page".into(),
+                };
+                bail!("waited {timeout:?} for `{css}`: {e} (engine status: {status})")
+            }
+        }
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.client.close().await?;
+        Ok(())
+    }
+}
+
+/// Medians, for benchmark reports.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}

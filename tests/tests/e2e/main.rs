@@ -1,0 +1,4 @@
+//! End-to-end tests: one binary, a module per area. Each test starts a real
+//! gateway and drives a real headless Chromium.
+
+mod notebook;

@@ -1,0 +1,94 @@
+//! `riffle`: the native gateway. `riffle serve` serves the notebook and the
+//! APIs the browser cannot reach by itself.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use riffle_gateway::{Config, app};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "riffle", version, about = "Riffle: a data-engineering notebook in the browser")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the notebook UI and the gateway APIs.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on. Anything but loopback needs --token.
+    #[arg(long, env = "RIFFLE_BIND", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "RIFFLE_PORT", default_value_t = 8080)]
+    port: u16,
+    /// The built UI bundle (Trunk's output).
+    #[arg(long, env = "RIFFLE_DIST", default_value = "dist")]
+    dist: PathBuf,
+    /// The local data root: bare and file:// paths resolve under it.
+    #[arg(long, env = "RIFFLE_DATA", default_value = "data")]
+    data: PathBuf,
+    /// A shared secret every request must carry (header, cookie or ?token=).
+    #[arg(long, env = "RIFFLE_TOKEN")]
+    token: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")))
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    if !args.bind.is_loopback() && args.token.as_deref().is_none_or(str::is_empty) {
+        bail!(
+            "refusing to listen on {} without a token: anyone on the network could read your data. \
+             Pass --token <secret> (or RIFFLE_TOKEN), or bind to 127.0.0.1.",
+            args.bind
+        );
+    }
+    if !args.dist.join("index.html").is_file() {
+        tracing::warn!(dist = %args.dist.display(), "no index.html in the UI bundle; build it with `cargo xtask build`");
+    }
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("could not create the data directory {}", args.data.display()))?;
+    let config = Config::new(args.dist, args.data, args.token.clone())?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
+        .await
+        .with_context(|| format!("could not listen on {}:{} (is the port in use? try --port)", args.bind, args.port))?;
+    let addr = listener.local_addr()?;
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let query = args.token.map(|t| format!("/?token={t}")).unwrap_or_default();
+    println!("Riffle is serving at http://{host}:{}{query}", addr.port());
+    tracing::info!(%addr, data = %config.data_root().display(), "gateway listening");
+    axum::serve(listener, app(config)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("gateway stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

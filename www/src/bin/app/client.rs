@@ -1,0 +1,164 @@
+//! The UI's handle on its engine worker.
+
+use leptos::prelude::*;
+use riffle::protocol::{BenchRequest, FromEngine, RunRequest, ToEngine};
+use riffle_www::{envelope, open};
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use crate::table::Preview;
+use crate::{CellState, Notebook};
+
+/// Where the worker's loader is, next to the page (see www/index.html).
+const ENGINE_LOADER: &str = "./engine_loader.js";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EngineStatus {
+    Starting,
+    Ready(String),
+    Failed(String),
+}
+
+impl EngineStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EngineStatus::Starting => "starting",
+            EngineStatus::Ready(_) => "ready",
+            EngineStatus::Failed(_) => "failed",
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            EngineStatus::Starting => "engine starting…".into(),
+            EngineStatus::Ready(engine) => format!("engine ready ({engine})"),
+            EngineStatus::Failed(why) => format!("engine failed: {why}"),
+        }
+    }
+}
+
+/// Copyable handle: the worker and the client's state live in Leptos' arena.
+#[derive(Clone, Copy)]
+pub struct EngineClient {
+    worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// Requests made before the worker said it was ready.
+    pending: StoredValue<Vec<String>>,
+    last_run_id: StoredValue<u64>,
+    pub status: RwSignal<EngineStatus>,
+    pub bench_result: RwSignal<Option<String>>,
+}
+
+impl EngineClient {
+    pub fn start(notebook: Notebook) -> EngineClient {
+        let client = EngineClient {
+            worker: StoredValue::new_local(None),
+            pending: StoredValue::new(Vec::new()),
+            last_run_id: StoredValue::new(0),
+            status: RwSignal::new(EngineStatus::Starting),
+            bench_result: RwSignal::new(None),
+        };
+        let worker = match Worker::new(ENGINE_LOADER) {
+            Ok(worker) => worker,
+            Err(e) => {
+                client.status.set(EngineStatus::Failed(format!("{e:?}")));
+                return client;
+            }
+        };
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            client.receive(notebook, &event.data());
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            client.status.set(EngineStatus::Failed(event.message()));
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        client.worker.set_value(Some(worker));
+        client
+    }
+
+    pub fn next_run_id(&self) -> u64 {
+        let id = self.last_run_id.get_value() + 1;
+        self.last_run_id.set_value(id);
+        id
+    }
+
+    pub fn run(&self, request: RunRequest) {
+        self.send(&ToEngine::Run(request));
+    }
+
+    pub fn bench(&self, request: BenchRequest) {
+        self.send(&ToEngine::Bench(request));
+    }
+
+    fn send(&self, request: &ToEngine) {
+        let Ok(json) = serde_json::to_string(request) else { return };
+        if matches!(self.status.get_untracked(), EngineStatus::Ready(_)) {
+            self.post(&json);
+        } else {
+            self.pending.update_value(|p| p.push(json));
+        }
+    }
+
+    fn post(&self, json: &str) {
+        let (message, transfer) = envelope(json, None);
+        self.worker.with_value(|w| {
+            if let Some(worker) = w {
+                if let Err(e) = worker.post_message_with_transfer(&message, &transfer) {
+                    web_sys::console::error_2(&"could not post to the engine".into(), &e);
+                }
+            }
+        });
+    }
+
+    fn receive(&self, notebook: Notebook, data: &JsValue) {
+        let Some((json, bytes)) = open(data) else { return };
+        let message = match serde_json::from_str::<FromEngine>(&json) {
+            Ok(m) => m,
+            Err(e) => {
+                web_sys::console::error_1(&format!("unreadable engine message: {e}").into());
+                return;
+            }
+        };
+        match message {
+            FromEngine::Ready { engine } => {
+                self.status.set(EngineStatus::Ready(engine));
+                for json in self.pending.try_update_value(std::mem::take).unwrap_or_default() {
+                    self.post(&json);
+                }
+            }
+            FromEngine::Done(done) => {
+                let Some(cell) = current_cell(notebook, &done.cell_id, done.run_id) else { return };
+                let state = match Preview::decode(done, bytes.as_deref().unwrap_or_default()) {
+                    Ok(preview) => CellState::Done(preview),
+                    Err(e) => CellState::Failed(riffle::CellError::new(format!("could not read the result: {e}"))),
+                };
+                cell.state.set(state);
+            }
+            FromEngine::Failed { run_id, cell_id, error } => {
+                if let Some(cell) = current_cell(notebook, &cell_id, run_id) {
+                    cell.state.set(CellState::Failed(error));
+                }
+            }
+            FromEngine::BenchDone(report) => {
+                self.bench_result.set(serde_json::to_string(&report).ok());
+            }
+        }
+    }
+}
+
+/// The cell a result is for, if that result is from its newest run.
+fn current_cell(notebook: Notebook, cell_id: &str, run_id: u64) -> Option<crate::CellModel> {
+    let cell = notebook.find(cell_id.parse().ok()?)?;
+    (cell.run_id.get_untracked() == run_id).then_some(cell)
+}
+
+/// `?bench=w0&rows=1000000&iterations=5` runs a benchmark when the engine is ready.
+pub fn bench_request_from_url() -> Option<BenchRequest> {
+    let search = window().location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    let workload = params.get("bench")?;
+    let number = |key: &str, default: usize| params.get(key).and_then(|v| v.parse().ok()).unwrap_or(default);
+    Some(BenchRequest { workload, rows: number("rows", 1_000_000), iterations: number("iterations", 5) })
+}

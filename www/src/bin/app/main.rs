@@ -1,0 +1,227 @@
+//! The notebook UI (Leptos, client-side rendered). It never runs Polars:
+//! cells go to the engine worker, and results come back as Arrow IPC.
+
+mod client;
+mod table;
+
+use leptos::prelude::*;
+use riffle::CellError;
+use riffle::protocol::RunRequest;
+
+use client::EngineClient;
+use table::Preview;
+
+/// How many result rows the UI asks the engine to send back.
+const PREVIEW_ROWS: usize = 1_000;
+
+const EXAMPLE_GROUP_BY: &str = "-- name: revenue_by_zone
+SELECT zone, COUNT(*) AS trips, ROUND(SUM(fare), 2) AS revenue
+FROM read_csv('samples/trips.csv')
+GROUP BY zone
+ORDER BY zone";
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// What a cell shows below its input.
+#[derive(Clone, Debug)]
+pub enum CellState {
+    Idle,
+    Running,
+    Done(Preview),
+    Failed(CellError),
+}
+
+/// One cell of the notebook. Copy: every field is a reactive handle.
+#[derive(Clone, Copy)]
+pub struct CellModel {
+    pub id: u64,
+    pub source: RwSignal<String>,
+    pub state: RwSignal<CellState>,
+    /// The newest run's id; results of older runs are dropped.
+    pub run_id: RwSignal<u64>,
+}
+
+impl CellModel {
+    fn new(id: u64, source: &str) -> Self {
+        CellModel {
+            id,
+            source: RwSignal::new(source.to_string()),
+            state: RwSignal::new(CellState::Idle),
+            run_id: RwSignal::new(0),
+        }
+    }
+}
+
+/// The notebook: its cells, in order.
+#[derive(Clone, Copy)]
+pub struct Notebook {
+    pub cells: RwSignal<Vec<CellModel>>,
+    next_id: StoredValue<u64>,
+}
+
+impl Notebook {
+    fn new(sources: &[&str]) -> Self {
+        let cells: Vec<CellModel> =
+            sources.iter().enumerate().map(|(i, s)| CellModel::new(i as u64 + 1, s)).collect();
+        Notebook { next_id: StoredValue::new(cells.len() as u64 + 1), cells: RwSignal::new(cells) }
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        self.cells.with_untracked(|cells| cells.iter().position(|c| c.id == id))
+    }
+
+    /// Inserts an empty cell at `index` and returns its position.
+    fn insert(&self, index: usize) -> usize {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let mut at = index;
+        self.cells.update(|cells| {
+            at = index.min(cells.len());
+            cells.insert(at, CellModel::new(id, ""));
+        });
+        at
+    }
+
+    fn find(&self, id: u64) -> Option<CellModel> {
+        self.cells.with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let notebook = Notebook::new(&["SELECT 1 + 1 AS two", EXAMPLE_GROUP_BY, ""]);
+    let client = EngineClient::start(notebook);
+    provide_context(notebook);
+    provide_context(client);
+
+    if let Some(request) = client::bench_request_from_url() {
+        client.bench(request);
+    }
+
+    let status = client.status;
+    view! {
+        <header class="bar">
+            <h1>"Riffle"</h1>
+            <span
+                id="engine-status"
+                data-state=move || status.get().as_str()
+            >
+                {move || status.get().label()}
+            </span>
+            <span class="hint-keys">"Shift+Enter runs a cell and moves on · Ctrl+Enter runs it in place"</span>
+        </header>
+        <main>
+            <For
+                each=move || notebook.cells.get()
+                key=|cell| cell.id
+                children=move |cell| view! { <CellView cell=cell /> }
+            />
+            <pre id="bench-result" hidden=move || client.bench_result.with(Option::is_none)>
+                {move || client.bench_result.get().unwrap_or_default()}
+            </pre>
+        </main>
+    }
+}
+
+/// Sends a cell to the engine.
+fn run_cell(cell: CellModel, client: EngineClient, notebook: Notebook) {
+    let run_id = client.next_run_id();
+    let position = notebook.position(cell.id).unwrap_or_default();
+    cell.run_id.set(run_id);
+    cell.state.set(CellState::Running);
+    client.run(RunRequest {
+        run_id,
+        cell_id: cell.id.to_string(),
+        default_name: format!("cell_{}", position + 1),
+        source: cell.source.get_untracked(),
+        preview_rows: PREVIEW_ROWS,
+    });
+}
+
+/// Puts the caret in the cell at `index`, once it is on the page.
+fn focus_cell(index: usize) {
+    request_animation_frame(move || {
+        let inputs = document().query_selector_all("textarea.cell-input");
+        if let Ok(inputs) = inputs {
+            if let Some(node) = inputs.item(index as u32) {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = node.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        }
+    });
+}
+
+#[component]
+fn CellView(cell: CellModel) -> impl IntoView {
+    let client = expect_context::<EngineClient>();
+    let notebook = expect_context::<Notebook>();
+
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() != "Enter" {
+            return;
+        }
+        if ev.shift_key() {
+            ev.prevent_default();
+            run_cell(cell, client, notebook);
+            // Jupyter's habit: move to the next cell, making one at the end.
+            let position = notebook.position(cell.id).unwrap_or_default();
+            let len = notebook.cells.with_untracked(Vec::len);
+            let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
+            focus_cell(next);
+        } else if ev.ctrl_key() || ev.meta_key() {
+            ev.prevent_default();
+            run_cell(cell, client, notebook);
+        }
+    };
+
+    let rows = move || (cell.source.with(|s| s.lines().count()).max(1) + 1).min(30);
+
+    view! {
+        <section class="cell" data-cell-id=cell.id.to_string()>
+            <div class="cell-head">
+                <span>"SQL"</span>
+                <span class="cell-state">{move || state_label(&cell.state.get())}</span>
+            </div>
+            <textarea
+                class="cell-input"
+                spellcheck="false"
+                rows=move || rows().to_string()
+                prop:value=move || cell.source.get()
+                on:input=move |ev| cell.source.set(event_target_value(&ev))
+                on:keydown=on_keydown
+            ></textarea>
+            <div class="cell-output">{move || output_view(cell.state.get())}</div>
+        </section>
+    }
+}
+
+fn state_label(state: &CellState) -> String {
+    match state {
+        CellState::Idle => String::new(),
+        CellState::Running => "running…".into(),
+        CellState::Done(p) => format!("done in {:.0} ms", p.done.elapsed_ms),
+        CellState::Failed(_) => "error".into(),
+    }
+}
+
+fn output_view(state: CellState) -> AnyView {
+    match state {
+        CellState::Idle | CellState::Running => ().into_any(),
+        CellState::Failed(error) => {
+            let location = error.location.map(|l| format!("line {}, column {}: ", l.line, l.column));
+            view! {
+                <div class="cell-error" role="alert">
+                    {location}{error.message}
+                    {error.hint.map(|h| view! { <div class="hint">{h}</div> })}
+                </div>
+            }
+            .into_any()
+        }
+        CellState::Done(preview) => table::render(preview).into_any(),
+    }
+}

@@ -1,0 +1,100 @@
+//! Result tables: decode the Arrow IPC preview and render it.
+
+use std::io::Cursor;
+
+use arrow_array::Array;
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_ipc::reader::StreamReader;
+use leptos::prelude::*;
+use riffle::protocol::RunDone;
+
+/// A decoded result preview: the engine's summary and the rows as text.
+#[derive(Clone, Debug)]
+pub struct Preview {
+    pub done: RunDone,
+    /// Row-major; `None` is SQL NULL.
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl Preview {
+    pub fn decode(done: RunDone, ipc: &[u8]) -> Result<Preview, String> {
+        let reader = StreamReader::try_new(Cursor::new(ipc), None).map_err(|e| e.to_string())?;
+        let options = FormatOptions::default();
+        let mut rows = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| e.to_string())?;
+            let columns = batch.columns();
+            let formatters = columns
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            for row in 0..batch.num_rows() {
+                rows.push(
+                    columns
+                        .iter()
+                        .zip(&formatters)
+                        .map(|(c, f)| (!c.is_null(row)).then(|| f.value(row).to_string()))
+                        .collect(),
+                );
+            }
+        }
+        Ok(Preview { done, rows })
+    }
+}
+
+pub fn render(preview: Preview) -> impl IntoView {
+    let Preview { done, rows } = preview;
+    let count = if done.shown < done.rows {
+        format!("showing first {} of {} rows", thousands(done.shown), thousands(done.rows))
+    } else {
+        format!("{} {}", thousands(done.rows), if done.rows == 1 { "row" } else { "rows" })
+    };
+    let columns = done.schema.len();
+    let summary = format!("{count} × {columns} {} · {}", if columns == 1 { "column" } else { "columns" }, done.table);
+    view! {
+        <table class="result" data-table=done.table.clone()>
+            <thead>
+                <tr>
+                    {done
+                        .schema
+                        .into_iter()
+                        .map(|c| view! { <th>{c.name}<span class="dtype">{c.dtype}</span></th> })
+                        .collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|row| {
+                        view! {
+                            <tr>
+                                {row
+                                    .into_iter()
+                                    .map(|v| match v {
+                                        Some(v) => view! { <td>{v}</td> }.into_any(),
+                                        None => view! { <td class="null">"null"</td> }.into_any(),
+                                    })
+                                    .collect_view()}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <div class="row-count" data-rows=done.rows.to_string()>{summary}</div>
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
