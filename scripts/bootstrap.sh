@@ -10,7 +10,7 @@ mkdir -p "$tools/bin"
 
 TRUNK_VERSION="0.21.14"
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
-WBG_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[" ]|version=/,""); print; exit}' "$here/Cargo.lock" 2>/dev/null || true)"
+WBG_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; sub(/^version = "/, ""); sub(/"$/, ""); print; exit }' "$here/Cargo.lock" 2>/dev/null || true)"
 WBG_VERSION="${WBG_VERSION:-0.2.130}"
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
@@ -21,8 +21,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. Debian packages: Chromium and its driver for browser tests.
+# 2. Debian packages: Chromium and its driver for browser tests; clang and
+#    llvm-ar to compile zstd's C code (a Polars dependency) to wasm32.
 need_apt=()
+command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+command -v llvm-ar >/dev/null 2>&1 || need_apt+=(llvm)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then

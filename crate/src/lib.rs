@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod lang;
+pub mod notebook;
 pub mod protocol;
 
 #[cfg(feature = "engine")]

@@ -47,6 +47,8 @@ pub enum FromEngine {
     Failed { run_id: u64, cell_id: String, error: CellError },
     /// A benchmark finished.
     BenchDone(BenchReport),
+    /// The engine panicked; it can take no more requests and must be restarted.
+    Crashed { message: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,12 @@ macro_rules! both {
     ($(fn $name:ident() $body:block)*) => {$(
         #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         #[cfg_attr(not(target_arch = "wasm32"), test)]
-        fn $name() $body
+        fn $name() {
+            // Whole stacks for wasm panics: V8 keeps ten frames by default.
+            #[cfg(target_arch = "wasm32")]
+            let _ = js_sys::eval("Error.stackTraceLimit = 60");
+            $body
+        }
     )*};
 }
 
@@ -45,7 +50,7 @@ both! {
     fn group_by_over_the_sample_csv() {
         let mut session = Session::new();
         let sql = "-- name: revenue_by_zone\n\
-                   SELECT zone, COUNT(*) AS trips, SUM(fare) AS revenue\n\
+                   SELECT zone, COUNT(*) AS trips, ROUND(SUM(fare), 2) AS revenue\n\
                    FROM read_csv('samples/trips.csv') GROUP BY zone ORDER BY zone";
         let prepared = session.prepare(sql, "cell_2").unwrap();
         assert_eq!(prepared.table, "revenue_by_zone");
@@ -64,6 +69,8 @@ both! {
             let got = revenue.get(i).unwrap();
             assert!((got - *cents as f64 / 100.0).abs() < 0.005, "{zone}: {got} vs {cents}");
         }
+        let ipc = result.preview_ipc(1000).unwrap();
+        assert!(ipc.len() > 100);
         let types: Vec<String> = result.schema().into_iter().map(|c| c.dtype).collect();
         assert_eq!(types, ["string", "int unsigned", "double"]);
     }
@@ -104,6 +111,40 @@ both! {
         let ipc = result.preview_ipc(10).unwrap();
         // An Arrow IPC stream opens with the continuation marker.
         assert_eq!(&ipc[..4], &[0xff, 0xff, 0xff, 0xff]);
+    }
+
+    fn string_heavy_queries_survive() {
+        // Strings through filter, join, sort, window, union and group-by, over
+        // several chunks: the kernels that trip Polars' 32-bit length marker.
+        use polars::prelude::*;
+        let make = |offset: usize| {
+            let n = 3_000;
+            let zones: Vec<String> = (0..n).map(|i| format!("zone-{}", (i + offset) % 7)).collect();
+            let texts: Vec<String> =
+                (0..n).map(|i| format!("event number {} with a long enough text {}", i + offset, i % 3)).collect();
+            df! { "zone" => zones, "s" => texts, "i" => (0..n as i64).collect::<Vec<_>>() }.unwrap()
+        };
+        let mut big = make(0);
+        big.vstack_mut(&make(5)).unwrap();
+        assert!(big.first_col_n_chunks() > 1);
+        let mut session = Session::new();
+        session.register("big", big);
+        session.register("labels", df! { "zone" => (0..7).map(|i| format!("zone-{i}")).collect::<Vec<_>>(),
+            "label" => (0..7).map(|i| format!("label number {i}, long enough to leave the inline view")).collect::<Vec<_>>() }.unwrap());
+        let queries = [
+            "SELECT a.zone, b.label, COUNT(*) AS n, MAX(a.s) AS m FROM big a JOIN labels b ON a.zone = b.zone \
+             WHERE a.s LIKE '%text 1' GROUP BY a.zone, b.label ORDER BY a.zone",
+            "SELECT zone, s, SUM(i) OVER (PARTITION BY zone) AS total FROM big WHERE i % 5 = 0",
+            "SELECT * FROM big WHERE i < 100 UNION ALL SELECT * FROM big WHERE i > 2900 ORDER BY s LIMIT 150",
+            "SELECT DISTINCT zone, UPPER(zone) || '-' || s AS z FROM big WHERE i % 97 = 0",
+        ];
+        for sql in queries {
+            let result = session.run(sql, "q").unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            assert!(result.rows() > 0, "{sql}");
+            let again = session.run("SELECT * FROM q ORDER BY 1 LIMIT 10", "q2").unwrap();
+            again.preview_ipc(5).unwrap();
+            result.preview_ipc(1000).unwrap();
+        }
     }
 
     fn bench_w0_runs() {

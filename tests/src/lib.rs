@@ -185,9 +185,22 @@ impl Browser {
                     Ok(el) => el.text().await.unwrap_or_default(),
                     Err(_) => "no #engine-status on the page".into(),
                 };
-                bail!("waited {timeout:?} for `{css}`: {e} (engine status: {status})")
+                let mut errors = Vec::new();
+                for el in self.client.find_all(Locator::Css(".cell-error")).await.unwrap_or_default() {
+                    errors.push(el.text().await.unwrap_or_default());
+                }
+                bail!("waited {timeout:?} for `{css}`: {e} (engine status: {status}; cell errors: {errors:?})")
             }
         }
+    }
+
+    /// Saves a PNG of the page into `$RIFFLE_SCREENSHOTS/<name>.png`, when that is set.
+    pub async fn screenshot(&self, name: &str) -> Result<()> {
+        let Some(dir) = std::env::var_os("RIFFLE_SCREENSHOTS") else { return Ok(()) };
+        std::fs::create_dir_all(&dir)?;
+        let png = self.client.screenshot().await?;
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png)?;
+        Ok(())
     }
 
     pub async fn close(self) -> Result<()> {

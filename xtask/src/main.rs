@@ -6,6 +6,7 @@
 //! - `build`: the UI bundle only (`dist/`).
 //! - `bootstrap`: install what is missing (scripts/bootstrap.sh).
 //! - `samples`: regenerate the bundled sample data.
+//! - `sizes`: the bundle's wasm sizes, raw, gzipped, and after wasm-opt (slow: ~30 min for the engine).
 //!
 //! Tools and build outputs go to a cache outside the clone
 //! (`RIFFLE_CACHE`, by default `~/.cache/riffle`).
@@ -30,8 +31,9 @@ fn main() -> Result<()> {
         "serve" => x.serve(&rest),
         "test" => x.test(),
         "bench" => x.bench(&rest),
+        "sizes" => x.sizes(&rest),
         _ => {
-            eprintln!("usage: cargo xtask <serve|test|bench|build|bootstrap|samples>");
+            eprintln!("usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes>");
             std::process::exit(2);
         }
     }
@@ -39,6 +41,7 @@ fn main() -> Result<()> {
 
 struct Xtask {
     root: PathBuf,
+    cache: PathBuf,
     target: PathBuf,
     path: String,
 }
@@ -53,7 +56,7 @@ impl Xtask {
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
         let tools = cache.join("tools/bin");
         let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
-        Ok(Xtask { root, target, path })
+        Ok(Xtask { root, cache, target, path })
     }
 
     /// A command run in the checkout with the pinned tools first on PATH.
@@ -89,9 +92,15 @@ impl Xtask {
         let mut c = self.cmd("trunk");
         c.args(["build", "--release"]);
         self.run("trunk build --release (UI + engine worker)", &mut c)?;
-        for wasm in ["app_bg.wasm", "engine_bg.wasm"] {
-            let size = std::fs::metadata(self.root.join("dist").join(wasm)).map(|m| m.len()).unwrap_or(0);
-            eprintln!("    dist/{wasm}: {:.1} MB", size as f64 / 1e6);
+        // Each bundle carries only its own engine: Polars in the worker, arrow-rs and Leptos in the UI.
+        for (wasm, forbidden) in [("app_bg.wasm", ["polars_core", "polars-core"]), ("engine_bg.wasm", ["arrow_ipc", "leptos"])] {
+            let bytes = std::fs::read(self.root.join("dist").join(wasm)).with_context(|| format!("dist/{wasm}"))?;
+            eprintln!("    dist/{wasm}: {:.1} MB", bytes.len() as f64 / 1e6);
+            for word in forbidden {
+                if bytes.windows(word.len()).any(|w| w == word.as_bytes()) {
+                    bail!("dist/{wasm} contains `{word}`: a dependency leaked into the wrong bundle");
+                }
+            }
         }
         Ok(())
     }
@@ -153,5 +162,54 @@ impl Xtask {
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
         self.run("bench W0: native vs browser worker", &mut c)
+    }
+
+    /// Reports each wasm file's size raw, gzipped, and after wasm-opt
+    /// (npm's binaryen@132; Debian's binaryen 108 emits wasm that fails to load).
+    fn sizes(&self, extra: &[String]) -> Result<()> {
+        let level = extra.first().map(String::as_str).unwrap_or("-Oz");
+        let npm = self.cache.join("npm");
+        let wasm_opt = npm.join("node_modules/.bin/wasm-opt");
+        if !wasm_opt.exists() {
+            let mut c = self.cmd("npm");
+            c.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&npm).arg("binaryen@132");
+            self.run("npm install binaryen@132", &mut c)?;
+        }
+        let dist = self.root.join("dist");
+        let out = self.target.join("sizes");
+        std::fs::create_dir_all(&out)?;
+        println!("file              raw_MB  gzip_MB  opt_MB  opt_gzip_MB  opt_seconds");
+        for name in ["app_bg.wasm", "engine_bg.wasm"] {
+            let raw = dist.join(name);
+            if !raw.exists() {
+                bail!("{} is missing: run `cargo xtask build` first", raw.display());
+            }
+            let opt = out.join(name);
+            let started = Instant::now();
+            let mut c = self.cmd(&wasm_opt.to_string_lossy());
+            // The features rustc 1.95 enables for wasm32 by default.
+            c.arg(level)
+                .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+                .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
+                .arg(&raw)
+                .arg("-o")
+                .arg(&opt);
+            self.run(&format!("wasm-opt {level} {name}"), &mut c)?;
+            let seconds = started.elapsed().as_secs_f64();
+            let mb = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
+            println!(
+                "{name:<17} {:>6.2}  {:>7.2}  {:>6.2}  {:>11.2}  {seconds:>11.0}",
+                mb(&raw),
+                self.gzip_mb(&raw)?,
+                mb(&opt),
+                self.gzip_mb(&opt)?
+            );
+        }
+        Ok(())
+    }
+
+    fn gzip_mb(&self, file: &Path) -> Result<f64> {
+        let out = Command::new("gzip").arg("-9").arg("-c").arg(file).output().context("gzip")?;
+        Ok(out.stdout.len() as f64 / 1e6)
     }
 }

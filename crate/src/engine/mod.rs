@@ -7,6 +7,7 @@
 //!    [`Session::execute`], which parses them and runs the SQL with Polars.
 
 mod output;
+mod repair;
 mod source;
 mod sql;
 
@@ -15,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-pub use output::{ResultTable, spark_type_name};
+pub use output::{ResultTable, print_schema, spark_type_name};
 pub use source::{SourceFormat, SourceRequest};
 
 use crate::lang::Directives;
@@ -82,7 +83,7 @@ impl Session {
             )));
         }
         for (request, bytes) in prepared.sources.iter().zip(inputs) {
-            let df = request.parse(bytes)?;
+            let df = repair::repair_if_needed(request.parse(bytes)?).map_err(|e| sql::polars_error(&e))?;
             self.ctx.register(&request.id, df.lazy());
         }
         let result = self.ctx.execute(&prepared.sql).and_then(LazyFrame::collect);
@@ -92,7 +93,9 @@ impl Session {
                 self.ctx.unregister(&name);
             }
         }
-        let df = result.map_err(|e| self.explain(&e))?;
+        let df = result
+            .and_then(repair::repair_if_needed)
+            .map_err(|e| self.explain(&e))?;
         self.register(&prepared.table, df.clone());
         self.dependencies.insert(prepared.table.clone(), prepared.reads);
         Ok(ResultTable::new(prepared.table, df))

@@ -35,7 +35,9 @@ impl ResultTable {
     /// The first `rows` rows as an Arrow IPC stream. Strings and binaries are
     /// written in Arrow's classic layouts, which every Arrow reader knows.
     pub fn preview_ipc(&self, rows: usize) -> Result<Vec<u8>, CellError> {
-        let mut head = self.df.head(Some(rows));
+        let head = super::repair::repair_if_needed(self.df.head(Some(rows)))
+            .map_err(|e| CellError::new(format!("could not prepare the preview: {e}")))?;
+        let mut head = head;
         head.align_chunks_par();
         let mut bytes = Vec::new();
         IpcStreamWriter::new(&mut bytes)
@@ -77,5 +79,53 @@ pub fn spark_type_name(dtype: &DataType) -> String {
         }
         DataType::Null => "void".into(),
         other => other.to_string(),
+    }
+}
+
+/// The schema as Spark's `printSchema()` prints it:
+///
+/// ```text
+/// root
+///  |-- key: binary (nullable = true)
+///  |-- commit: struct (nullable = true)
+///  |    |-- message: string (nullable = true)
+/// ```
+pub fn print_schema(schema: &Schema) -> String {
+    let mut out = String::from("root\n");
+    for (name, dtype) in schema.iter() {
+        print_field(&mut out, 1, name, dtype);
+    }
+    out
+}
+
+fn print_field(out: &mut String, depth: usize, name: &str, dtype: &DataType) {
+    let indent = " |   ".repeat(depth - 1);
+    let short = match dtype {
+        DataType::Struct(_) => "struct".to_string(),
+        DataType::List(_) | DataType::Array(..) => "array".to_string(),
+        other => spark_type_name(other),
+    };
+    out.push_str(&format!("{indent} |-- {name}: {short} (nullable = true)\n"));
+    match dtype {
+        DataType::Struct(fields) => {
+            for f in fields {
+                print_field(out, depth + 1, f.name(), f.dtype());
+            }
+        }
+        DataType::List(inner) | DataType::Array(inner, _) => {
+            let indent = " |   ".repeat(depth);
+            let short = match inner.as_ref() {
+                DataType::Struct(_) => "struct".to_string(),
+                DataType::List(_) | DataType::Array(..) => "array".to_string(),
+                other => spark_type_name(other),
+            };
+            out.push_str(&format!("{indent} |-- element: {short} (containsNull = true)\n"));
+            if let DataType::Struct(fields) = inner.as_ref() {
+                for f in fields {
+                    print_field(out, depth + 2, f.name(), f.dtype());
+                }
+            }
+        }
+        _ => {}
     }
 }

@@ -87,6 +87,7 @@ async fn group_by_cell_renders_the_right_numbers() -> Result<()> {
     let count = browser.client.find(Locator::Css(&format!("{cell} .row-count"))).await?.text().await?;
     assert!(count.starts_with(&format!("{} rows", expected.len())), "{count}");
 
+    browser.screenshot("notebook-group-by").await?;
     browser.close().await
 }
 

@@ -23,8 +23,15 @@ struct Worker {
 }
 
 fn main() {
-    console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // A panic leaves the wasm instance unusable: tell the UI why, then log it.
+    let crash_scope = scope.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let json = serde_json::to_string(&FromEngine::Crashed { message: info.to_string() }).unwrap_or_default();
+        let (message, transfer) = envelope(&json, None);
+        let _ = crash_scope.post_message_with_transfer(&message, &transfer);
+        console_error_panic_hook::hook(info);
+    }));
     let worker = Rc::new(Worker {
         scope: scope.clone(),
         session: RefCell::new(Session::new()),

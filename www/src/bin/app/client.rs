@@ -70,7 +70,10 @@ impl EngineClient {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            client.status.set(EngineStatus::Failed(event.message()));
+            // A crash report, if one came first, says more than the trap does.
+            if !matches!(client.status.get_untracked(), EngineStatus::Failed(_)) {
+                client.status.set(EngineStatus::Failed(event.message()));
+            }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
@@ -139,6 +142,16 @@ impl EngineClient {
             FromEngine::Failed { run_id, cell_id, error } => {
                 if let Some(cell) = current_cell(notebook, &cell_id, run_id) {
                     cell.state.set(CellState::Failed(error));
+                }
+            }
+            FromEngine::Crashed { message } => {
+                self.status.set(EngineStatus::Failed(format!("the engine crashed: {message}")));
+                let error = riffle::CellError::new(format!("the engine crashed while running this cell: {message}"))
+                    .hint("reload the page to restart the engine; please report this as a bug");
+                for cell in notebook.cells.get_untracked() {
+                    if matches!(cell.state.get_untracked(), CellState::Running) {
+                        cell.state.set(CellState::Failed(error.clone()));
+                    }
                 }
             }
             FromEngine::BenchDone(report) => {

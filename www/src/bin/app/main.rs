@@ -127,15 +127,14 @@ fn App() -> impl IntoView {
 }
 
 /// Sends a cell to the engine.
-fn run_cell(cell: CellModel, client: EngineClient, notebook: Notebook) {
+fn run_cell(cell: CellModel, client: EngineClient) {
     let run_id = client.next_run_id();
-    let position = notebook.position(cell.id).unwrap_or_default();
     cell.run_id.set(run_id);
     cell.state.set(CellState::Running);
     client.run(RunRequest {
         run_id,
         cell_id: cell.id.to_string(),
-        default_name: format!("cell_{}", position + 1),
+        default_name: riffle::notebook::default_table_name(riffle::notebook::CellId(cell.id)),
         source: cell.source.get_untracked(),
         preview_rows: PREVIEW_ROWS,
     });
@@ -167,7 +166,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
         }
         if ev.shift_key() {
             ev.prevent_default();
-            run_cell(cell, client, notebook);
+            run_cell(cell, client);
             // Jupyter's habit: move to the next cell, making one at the end.
             let position = notebook.position(cell.id).unwrap_or_default();
             let len = notebook.cells.with_untracked(Vec::len);
@@ -175,7 +174,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
             focus_cell(next);
         } else if ev.ctrl_key() || ev.meta_key() {
             ev.prevent_default();
-            run_cell(cell, client, notebook);
+            run_cell(cell, client);
         }
     };
 

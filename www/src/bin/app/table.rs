@@ -51,6 +51,7 @@ pub fn render(preview: Preview) -> impl IntoView {
         format!("{} {}", thousands(done.rows), if done.rows == 1 { "row" } else { "rows" })
     };
     let columns = done.schema.len();
+    let numeric: Vec<bool> = done.schema.iter().map(|c| is_numeric(&c.dtype)).collect();
     let summary = format!("{count} × {columns} {} · {}", if columns == 1 { "column" } else { "columns" }, done.table);
     view! {
         <table class="result" data-table=done.table.clone()>
@@ -71,9 +72,13 @@ pub fn render(preview: Preview) -> impl IntoView {
                             <tr>
                                 {row
                                     .into_iter()
-                                    .map(|v| match v {
-                                        Some(v) => view! { <td>{v}</td> }.into_any(),
-                                        None => view! { <td class="null">"null"</td> }.into_any(),
+                                    .zip(numeric.iter().copied())
+                                    .map(|(v, numeric)| {
+                                        let class = if numeric { "num" } else { "text" };
+                                        match v {
+                                            Some(v) => view! { <td class=class>{v}</td> }.into_any(),
+                                            None => view! { <td class=format!("{class} null")>"null"</td> }.into_any(),
+                                        }
                                     })
                                     .collect_view()}
                             </tr>
@@ -84,6 +89,13 @@ pub fn render(preview: Preview) -> impl IntoView {
         </table>
         <div class="row-count" data-rows=done.rows.to_string()>{summary}</div>
     }
+}
+
+/// Numbers align right, everything else left.
+fn is_numeric(dtype: &str) -> bool {
+    ["tinyint", "smallint", "int", "bigint", "hugeint", "float", "double", "decimal"]
+        .iter()
+        .any(|t| dtype == *t || dtype.starts_with(&format!("{t} ")) || dtype.starts_with(&format!("{t}(")))
 }
 
 /// 1234567 → "1,234,567".
