@@ -6,6 +6,54 @@ use polars::prelude::*;
 use crate::CellError;
 use crate::engine::Session;
 
+/// The workloads `cargo xtask bench` runs natively and in the browser worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    W0,
+    W1,
+}
+
+impl Workload {
+    pub fn parse(name: &str) -> Option<Workload> {
+        match name.to_ascii_lowercase().as_str() {
+            "w0" => Some(Workload::W0),
+            "w1" => Some(Workload::W1),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::W0 => "w0",
+            Workload::W1 => "w1",
+        }
+    }
+
+    /// What the workload does, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Workload::W0 => "group-by with sum and count",
+            Workload::W1 => "JSON strings -> json_parse, filter on event_type, group-by with count and avg",
+        }
+    }
+
+    /// A session holding the workload's generated data (not timed).
+    pub fn session(self, rows: usize) -> Session {
+        match self {
+            Workload::W0 => w0_session(rows),
+            Workload::W1 => w1_session(rows),
+        }
+    }
+
+    /// One timed iteration; returns a checksum to compare across platforms.
+    pub fn run(self, session: &mut Session) -> Result<String, CellError> {
+        match self {
+            Workload::W0 => w0_run(session),
+            Workload::W1 => w1_run(session),
+        }
+    }
+}
+
 /// W0: a group-by with sum and count over generated rows.
 pub const W0_SQL: &str = "SELECT k, SUM(v) AS total, COUNT(*) AS n FROM w0 GROUP BY k";
 
@@ -37,6 +85,52 @@ pub fn w0_run(session: &mut Session) -> Result<String, CellError> {
     let n: i64 = result
         .df
         .column("n")
+        .and_then(|c| c.as_materialized_series().sum::<i64>())
+        .map_err(|e| CellError::new(e.to_string()))?;
+    Ok(format!("groups={} rows={n}", result.rows()))
+}
+
+/// W1: JSON events → `json_parse`, a filter on `event_type`, a group-by with count and avg.
+pub const W1_SQL: &str = "SELECT e.event_type AS event_type, COUNT(*) AS n, AVG(e.price) AS avg_price \
+    FROM (SELECT json_parse(value) AS e FROM w1) AS t \
+    WHERE e.event_type <> 'default' GROUP BY e.event_type ORDER BY event_type";
+
+/// `rows` JSON event strings of three types, like the game API's.
+pub fn w1_data(rows: usize) -> DataFrame {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let swords = ["katana", "claymore", "rapier"];
+    let values: Vec<String> = (0..rows)
+        .map(|i| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let r = state >> 33;
+            match r % 3 {
+                0 => format!(r#"{{"event_type": "default", "Host": "game.example:5000", "n": {i}}}"#),
+                1 => format!(
+                    r#"{{"event_type": "purchase_sword", "sword_type": "{}", "price": {}, "Host": "game.example:5000"}}"#,
+                    swords[(r % 7 % 3) as usize],
+                    10 + r % 90
+                ),
+                _ => format!(r#"{{"event_type": "join_guild", "guild": {{"name": "g{}", "level": {}}}, "price": 0}}"#, r % 4, r % 9),
+            }
+        })
+        .collect();
+    DataFrame::new(vec![Column::new("value".into(), values)]).expect("one column")
+}
+
+/// A session holding W1's table.
+pub fn w1_session(rows: usize) -> Session {
+    let mut session = Session::new();
+    session.register("w1", w1_data(rows));
+    session
+}
+
+/// One iteration of W1; returns a checksum (groups and the count total).
+pub fn w1_run(session: &mut Session) -> Result<String, CellError> {
+    let result = session.run(W1_SQL, "w1_result")?;
+    let n: i64 = result
+        .df
+        .column("n")
+        .and_then(|c| c.cast(&DataType::Int64))
         .and_then(|c| c.as_materialized_series().sum::<i64>())
         .map_err(|e| CellError::new(e.to_string()))?;
     Ok(format!("groups={} rows={n}", result.rows()))

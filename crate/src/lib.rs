@@ -9,6 +9,7 @@
 pub mod error;
 pub mod lang;
 pub mod notebook;
+pub mod paths;
 pub mod protocol;
 
 #[cfg(feature = "engine")]

@@ -63,6 +63,12 @@ pub struct RunDone {
     /// Rows in the preview that came with this message.
     pub shown: u64,
     pub elapsed_ms: f64,
+    /// Short remarks: bad JSON rows, an empty Kafka range, what a write did.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Text to show as is, such as DESCRIBE's printSchema tree.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// A column's name and its type as Spark users read it (`bigint`, `string`, ...).

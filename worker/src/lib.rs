@@ -45,6 +45,16 @@ pub fn app(config: Config) -> Router {
     let api = Router::new()
         .route("/health", get(health))
         .route("/fs/read", get(storage::read))
+        .route("/fs/parts", get(storage::parts))
+        .route(
+            "/kafka/{*rest}",
+            axum::routing::any(|| async {
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "this gateway has no Kafka connection yet, so kafka(...) cannot be read",
+                )
+            }),
+        )
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
         .with_state(state);
     let ui = ServeDir::new(&config.dist).fallback(ServeFile::new(config.dist.join("index.html")));

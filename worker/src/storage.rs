@@ -69,6 +69,48 @@ impl LocalStore {
 }
 
 #[derive(Debug, Deserialize)]
+pub(crate) struct PathParams {
+    path: String,
+}
+
+/// `GET /api/fs/parts?path=…`: the data files a reader should read. A file is
+/// its own only part; a directory's parts are its data files by name, without
+/// `_SUCCESS`, `_temporary` and hidden files, as Spark reads them.
+pub(crate) async fn parts(State(state): State<AppState>, Query(params): Query<PathParams>) -> Result<Response, ApiError> {
+    let path = state.local.resolve(&params.path)?;
+    let meta = tokio::fs::metadata(&path)
+        .await
+        .map_err(|_| ApiError::not_found(format!("'{}' does not exist in the data directory", params.path)))?;
+    let mut files = Vec::new();
+    if meta.is_dir() {
+        let mut entries = tokio::fs::read_dir(&path).await.map_err(internal)?;
+        while let Some(entry) = entries.next_entry().await.map_err(internal)? {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let meta = entry.metadata().await.map_err(internal)?;
+            if meta.is_file() && riffle::paths::is_data_file(&name) {
+                files.push((format!("{}/{name}", params.path.trim_end_matches('/')), meta.len()));
+            }
+        }
+        files.sort();
+        if files.is_empty() {
+            return Err(ApiError::not_found(format!(
+                "'{}' is a directory with no data files (only _SUCCESS, _temporary or hidden files, or nothing)",
+                params.path
+            )));
+        }
+    } else {
+        files.push((params.path.clone(), meta.len()));
+    }
+    let files: Vec<serde_json::Value> =
+        files.into_iter().map(|(path, size)| serde_json::json!({ "path": path, "size": size })).collect();
+    Ok(axum::Json(serde_json::json!({ "files": files })).into_response())
+}
+
+fn internal(e: std::io::Error) -> ApiError {
+    ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+#[derive(Debug, Deserialize)]
 pub(crate) struct ReadParams {
     path: String,
     offset: Option<u64>,

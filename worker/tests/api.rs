@@ -48,6 +48,29 @@ async fn reads_files_and_ranges() {
 }
 
 #[tokio::test]
+async fn lists_the_parts_of_a_directory_as_spark_does() {
+    let (dir, config) = fixture();
+    let out = dir.join("data/out");
+    std::fs::create_dir_all(out.join("_temporary")).unwrap();
+    for name in ["part-00001-a.csv", "part-00000-a.csv", "_SUCCESS", ".part-00000-a.csv.crc"] {
+        std::fs::write(out.join(name), "x\n").unwrap();
+    }
+    let router = app(config);
+    let response = router.clone().oneshot(Request::get("/api/fs/parts?path=out").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let listing: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
+    let paths: Vec<&str> = listing["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["out/part-00000-a.csv", "out/part-00001-a.csv"]);
+    let single = router.clone().oneshot(Request::get("/api/fs/parts?path=samples/x.csv").body(Body::empty()).unwrap()).await.unwrap();
+    assert!(body_text(single).await.contains(r#""path":"samples/x.csv""#));
+    std::fs::remove_file(out.join("part-00000-a.csv")).unwrap();
+    std::fs::remove_file(out.join("part-00001-a.csv")).unwrap();
+    let empty = router.oneshot(Request::get("/api/fs/parts?path=out").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(empty.status(), StatusCode::NOT_FOUND);
+    assert!(body_text(empty).await.contains("no data files"));
+}
+
+#[tokio::test]
 async fn bad_paths_get_clear_errors() {
     let (_dir, config) = fixture();
     let router = app(config);

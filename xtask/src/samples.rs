@@ -45,10 +45,80 @@ pub fn trips_csv(rows: usize) -> String {
     out
 }
 
+/// The zone lookup table the trips join to.
+pub fn zones_csv() -> String {
+    let boroughs = ["Queens", "Manhattan", "Manhattan", "Manhattan", "Manhattan", "Brooklyn"];
+    let mut out = String::from("zone_id,zone,borough\n");
+    for (i, (zone, borough)) in ZONES.iter().zip(boroughs).enumerate() {
+        let _ = writeln!(out, "{},{zone},{borough}", i + 1);
+    }
+    out
+}
+
+const NAMES: [&str; 5] = ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Margaret Hamilton", "Ken Thompson"];
+
+/// A JSON array of commit-like records, nested the way GitHub's API nests them.
+pub fn commits_json(count: usize) -> String {
+    let mut rng = Lcg(7);
+    let mut items = Vec::with_capacity(count);
+    for i in 0..count {
+        let author = NAMES[rng.below(NAMES.len() as u64) as usize];
+        let committer = NAMES[rng.below(NAMES.len() as u64) as usize];
+        let email = |name: &str| format!("{}@example.org", name.split(' ').next().unwrap_or("dev").to_lowercase());
+        let sha = format!("{:016x}{:016x}", rng.next(), rng.next());
+        let (day, hour) = (1 + rng.below(28), rng.below(24));
+        let files = 1 + rng.below(5);
+        let parents = if i == 0 { String::new() } else { format!(r#"{{"sha": "parent{:06}"}}"#, i - 1) };
+        items.push(format!(
+            r#"  {{"sha": "{sha}", "commit": {{"author": {{"name": "{author}", "email": "{}", "date": "2024-02-{day:02}T{hour:02}:00:00Z"}}, "committer": {{"name": "{committer}", "email": "{}", "date": "2024-02-{day:02}T{hour:02}:30:00Z"}}, "message": "Change number {i}: touch {files} files", "comment_count": {}}}, "stats": {{"additions": {}, "deletions": {}}}, "parents": [{parents}]}}"#,
+            email(author),
+            email(committer),
+            rng.below(3),
+            rng.below(200),
+            rng.below(80),
+        ));
+    }
+    format!("[\n{}\n]\n", items.join(",\n"))
+}
+
+/// Game events as the Flask API logged them: the event merged with request
+/// headers. Three types with different fields; one line each.
+pub fn game_events(count: usize) -> String {
+    let mut rng = Lcg(11);
+    let swords = ["katana", "claymore", "rapier"];
+    let agents = ["curl/8.5.0", "Mozilla/5.0", "python-requests/2.31"];
+    let mut out = String::new();
+    for _ in 0..count {
+        let headers = format!(
+            r#""Host": "game.example:5000", "User-Agent": "{}", "Accept": "*/*""#,
+            agents[rng.below(3) as usize]
+        );
+        let line = match rng.below(10) {
+            0..=3 => format!(r#"{{"event_type": "default", {headers}}}"#),
+            4..=7 => format!(
+                r#"{{"event_type": "purchase_sword", "sword_type": "{}", "price": {}, {headers}}}"#,
+                swords[rng.below(3) as usize],
+                10 + rng.below(90)
+            ),
+            _ => format!(r#"{{"event_type": "join_guild", "guild": {{"name": "guild-{}", "level": {}}}, {headers}}}"#, rng.below(4), 1 + rng.below(9)),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
 pub fn write_all(root: &Path) -> Result<()> {
     let dir = root.join("data/samples");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("trips.csv"), trips_csv(240))?;
-    println!("wrote {}", dir.join("trips.csv").display());
+    let files = [
+        ("trips.csv", trips_csv(240)),
+        ("zones.csv", zones_csv()),
+        ("commits.json", commits_json(100)),
+        ("game_events.jsonl", game_events(60)),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text)?;
+        println!("wrote {}", dir.join(name).display());
+    }
     Ok(())
 }

@@ -90,7 +90,8 @@ impl FromStr for Compression {
 
 /// Encodes a frame in a format.
 pub fn export(df: &DataFrame, format: ExportFormat, compression: Compression) -> Result<Vec<u8>, CellError> {
-    let mut df = df.clone();
+    let mut df = super::repair::repair_if_needed(df.clone())
+        .map_err(|e| CellError::new(format!("could not prepare the rows for writing: {e}")))?;
     df.align_chunks_par();
     let mut bytes = Vec::new();
     let result = match format {

@@ -8,16 +8,20 @@ use polars_io::ipc::IpcStreamWriter;
 use crate::CellError;
 use crate::protocol::ColumnInfo;
 
-/// The result of a cell, registered in the catalog under `name`.
+/// The result of a cell: a table, plus what the user should know about it.
 #[derive(Debug, Clone)]
 pub struct ResultTable {
     pub name: String,
     pub df: DataFrame,
+    /// Short remarks: bad JSON rows, an empty Kafka range, what a write did.
+    pub notes: Vec<String>,
+    /// Text to show as is, such as `DESCRIBE`'s printSchema tree.
+    pub text: Option<String>,
 }
 
 impl ResultTable {
     pub fn new(name: String, df: DataFrame) -> Self {
-        ResultTable { name, df }
+        ResultTable { name, df, notes: Vec::new(), text: None }
     }
 
     pub fn rows(&self) -> usize {
@@ -32,20 +36,25 @@ impl ResultTable {
             .collect()
     }
 
-    /// The first `rows` rows as an Arrow IPC stream. Strings and binaries are
-    /// written in Arrow's classic layouts, which every Arrow reader knows.
+    /// The first `rows` rows as an Arrow IPC stream.
     pub fn preview_ipc(&self, rows: usize) -> Result<Vec<u8>, CellError> {
-        let head = super::repair::repair_if_needed(self.df.head(Some(rows)))
-            .map_err(|e| CellError::new(format!("could not prepare the preview: {e}")))?;
-        let mut head = head;
-        head.align_chunks_par();
-        let mut bytes = Vec::new();
-        IpcStreamWriter::new(&mut bytes)
-            .with_compat_level(CompatLevel::oldest())
-            .finish(&mut head)
-            .map_err(|e| CellError::new(format!("could not encode the result as Arrow: {e}")))?;
-        Ok(bytes)
+        ipc_stream(&self.df, rows)
     }
+}
+
+/// The first `rows` rows of a frame as an Arrow IPC stream. Strings and
+/// binaries are written in Arrow's classic layouts, which every reader knows.
+pub(super) fn ipc_stream(df: &DataFrame, rows: usize) -> Result<Vec<u8>, CellError> {
+    let head = if rows < df.height() { df.head(Some(rows)) } else { df.clone() };
+    let mut head = super::repair::repair_if_needed(head)
+        .map_err(|e| CellError::new(format!("could not prepare the rows for display: {e}")))?;
+    head.align_chunks_par();
+    let mut bytes = Vec::new();
+    IpcStreamWriter::new(&mut bytes)
+        .with_compat_level(CompatLevel::oldest())
+        .finish(&mut head)
+        .map_err(|e| CellError::new(format!("could not encode the result as Arrow: {e}")))?;
+    Ok(bytes)
 }
 
 /// A type's name as Spark's `printSchema` writes it.

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use riffle::engine::Session;
+use riffle::engine::{Effect, Session, SourceData, SourceKind, SourceRequest};
 use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunRequest, ToEngine};
 use riffle::{CellError, bench};
 use riffle_www::{envelope, open};
@@ -106,9 +106,13 @@ impl Worker {
         let prepared = self.session.borrow().prepare(&run.source, &run.default_name)?;
         let mut inputs = Vec::with_capacity(prepared.sources.len());
         for source in &prepared.sources {
-            inputs.push(self.fetch(&source.path).await?);
+            inputs.push(self.fetch_source(source).await?);
         }
-        let table = self.session.borrow_mut().execute(prepared, inputs)?;
+        let outcome = self.session.borrow_mut().execute(prepared, inputs)?;
+        if let Some(effect) = &outcome.effect {
+            return Err(unavailable(effect));
+        }
+        let table = outcome.table;
         let shown = table.rows().min(run.preview_rows);
         let ipc = table.preview_ipc(shown)?;
         let done = RunDone {
@@ -119,18 +123,41 @@ impl Worker {
             rows: table.rows() as u64,
             shown: shown as u64,
             elapsed_ms: 0.0,
+            notes: table.notes,
+            text: table.text,
         };
         Ok((done, ipc))
     }
 
-    /// Fetches a file's bytes through the gateway's storage API.
-    async fn fetch(&self, path: &str) -> Result<Vec<u8>, CellError> {
-        let url = format!("/api/fs/read?path={}", String::from(js_sys::encode_uri_component(path)));
-        let failed = |what: String| {
-            CellError::new(format!("could not read '{path}': {what}"))
-                .hint("check the path; bare paths are relative to the gateway's data directory")
-        };
-        let response = JsFuture::from(self.scope.fetch_with_str(&url))
+    /// Fetches what a source reads: each part file of a path, or a Kafka range.
+    async fn fetch_source(&self, source: &SourceRequest) -> Result<SourceData, CellError> {
+        let what = source.describe();
+        match &source.kind {
+            SourceKind::File { path, .. } => {
+                let listing = self.fetch(&format!("/api/fs/parts?path={}", encode(path)), &what).await?;
+                let listing: serde_json::Value = serde_json::from_slice(&listing)
+                    .map_err(|e| CellError::new(format!("{what}: the gateway's file list is not JSON: {e}")))?;
+                let files: Vec<String> = listing["files"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|f| f["path"].as_str().map(String::from)).collect())
+                    .unwrap_or_default();
+                let mut parts = Vec::with_capacity(files.len());
+                for file in files {
+                    parts.push(self.fetch(&format!("/api/fs/read?path={}", encode(&file)), &what).await?);
+                }
+                Ok(SourceData { parts })
+            }
+            SourceKind::Kafka(range) => {
+                let url = format!("/api/kafka/topics/{}/read?{}", encode(&range.topic), range.to_query());
+                Ok(SourceData::single(self.fetch(&url, &what).await?))
+            }
+        }
+    }
+
+    /// GETs a gateway URL; errors name `what` and carry the gateway's message.
+    async fn fetch(&self, url: &str, what: &str) -> Result<Vec<u8>, CellError> {
+        let failed = |why: String| CellError::new(format!("could not read {what}: {why}"));
+        let response = JsFuture::from(self.scope.fetch_with_str(url))
             .await
             .map_err(|e| failed(format!("the gateway did not answer ({})", js_error(&e))))?;
         let response: Response = response.unchecked_into();
@@ -154,27 +181,47 @@ impl Worker {
     }
 
     fn bench(&self, request: BenchRequest) {
-        let report = match request.workload.to_ascii_lowercase().as_str() {
-            "w0" => {
-                let mut session = bench::w0_session(request.rows);
+        let report = match bench::Workload::parse(&request.workload) {
+            Some(workload) => {
+                let mut session = workload.session(request.rows);
                 let mut times_ms = Vec::with_capacity(request.iterations);
                 let mut checksum = String::new();
                 for _ in 0..request.iterations {
                     let t0 = self.now();
-                    checksum = bench::w0_run(&mut session).unwrap_or_else(|e| format!("error: {e}"));
+                    checksum = workload.run(&mut session).unwrap_or_else(|e| format!("error: {e}"));
                     times_ms.push(self.now() - t0);
                 }
                 BenchReport { workload: request.workload, rows: request.rows, times_ms, checksum }
             }
-            other => BenchReport {
-                workload: other.to_string(),
+            None => BenchReport {
+                workload: request.workload.clone(),
                 rows: 0,
                 times_ms: Vec::new(),
-                checksum: format!("error: unknown workload {other}"),
+                checksum: format!("error: unknown workload {}", request.workload),
             },
         };
         self.post(&FromEngine::BenchDone(report), None);
     }
+}
+
+/// What a cell's write or produce needs, and this gateway does not offer yet.
+fn unavailable(effect: &Effect) -> CellError {
+    match effect {
+        Effect::Write(plan) => CellError::new(format!(
+            "COPY made {} part file(s) ({} rows) for '{}', but this gateway cannot write files yet, so nothing was written",
+            plan.parts.len(),
+            plan.rows,
+            plan.path
+        )),
+        Effect::Produce(plan) => CellError::new(format!(
+            "INSERT INTO kafka('{}') made {} record(s), but this gateway has no Kafka connection yet, so nothing was sent",
+            plan.topic, plan.records
+        )),
+    }
+}
+
+fn encode(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
 }
 
 fn js_error(value: &JsValue) -> String {

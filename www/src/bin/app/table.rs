@@ -88,6 +88,15 @@ pub fn render(preview: Preview) -> impl IntoView {
             </tbody>
         </table>
         <div class="row-count" data-rows=done.rows.to_string()>{summary}</div>
+        {done.text.map(|text| view! { <pre class="schema-text">{text}</pre> })}
+        {(!done.notes.is_empty())
+            .then(|| {
+                view! {
+                    <ul class="notes">
+                        {done.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                    </ul>
+                }
+            })}
     }
 }
 
