@@ -89,6 +89,10 @@ impl Xtask {
 
     /// The UI bundle: `dist/` with the app and the engine worker.
     fn build_ui(&self) -> Result<()> {
+        // Trunk runs cargo with --offline (Trunk.toml): fetch the crates first.
+        let mut c = self.cmd("cargo");
+        c.args(["fetch", "--quiet"]);
+        self.run("cargo fetch (crates for the offline trunk build)", &mut c)?;
         let mut c = self.cmd("trunk");
         c.args(["build", "--release"]);
         self.run("trunk build --release (UI + engine worker)", &mut c)?;
