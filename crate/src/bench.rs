@@ -39,18 +39,29 @@ impl Workload {
 
     /// A session holding the workload's generated data (not timed).
     pub fn session(self, rows: usize) -> Session {
+        let mut session = Session::new();
         match self {
-            Workload::W0 => w0_session(rows),
-            Workload::W1 => w1_session(rows),
+            Workload::W0 => session.register("w0", w0_data(rows)),
+            Workload::W1 => session.register("w1", w1_data(rows)),
         }
+        session
     }
 
-    /// One timed iteration; returns a checksum to compare across platforms.
+    /// One timed iteration; returns a checksum to compare across platforms:
+    /// the number of groups and the total of the count column `n`.
     pub fn run(self, session: &mut Session) -> Result<String, CellError> {
-        match self {
-            Workload::W0 => w0_run(session),
-            Workload::W1 => w1_run(session),
-        }
+        let sql = match self {
+            Workload::W0 => W0_SQL,
+            Workload::W1 => W1_SQL,
+        };
+        let result = session.run(sql, "bench_result")?;
+        let n: i64 = result
+            .df
+            .column("n")
+            .and_then(|c| c.cast(&DataType::Int64))
+            .and_then(|c| c.as_materialized_series().sum::<i64>())
+            .map_err(|e| CellError::new(e.to_string()))?;
+        Ok(format!("groups={} rows={n}", result.rows()))
     }
 }
 
@@ -70,24 +81,6 @@ pub fn w0_data(rows: usize) -> DataFrame {
     }
     DataFrame::new(vec![Column::new("k".into(), keys), Column::new("v".into(), values)])
         .expect("two columns of equal length")
-}
-
-/// A session holding W0's table.
-pub fn w0_session(rows: usize) -> Session {
-    let mut session = Session::new();
-    session.register("w0", w0_data(rows));
-    session
-}
-
-/// One iteration of W0; returns a checksum (groups and the count total).
-pub fn w0_run(session: &mut Session) -> Result<String, CellError> {
-    let result = session.run(W0_SQL, "w0_result")?;
-    let n: i64 = result
-        .df
-        .column("n")
-        .and_then(|c| c.as_materialized_series().sum::<i64>())
-        .map_err(|e| CellError::new(e.to_string()))?;
-    Ok(format!("groups={} rows={n}", result.rows()))
 }
 
 /// W1: JSON events → `json_parse`, a filter on `event_type`, a group-by with count and avg.
@@ -115,23 +108,4 @@ pub fn w1_data(rows: usize) -> DataFrame {
         })
         .collect();
     DataFrame::new(vec![Column::new("value".into(), values)]).expect("one column")
-}
-
-/// A session holding W1's table.
-pub fn w1_session(rows: usize) -> Session {
-    let mut session = Session::new();
-    session.register("w1", w1_data(rows));
-    session
-}
-
-/// One iteration of W1; returns a checksum (groups and the count total).
-pub fn w1_run(session: &mut Session) -> Result<String, CellError> {
-    let result = session.run(W1_SQL, "w1_result")?;
-    let n: i64 = result
-        .df
-        .column("n")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.as_materialized_series().sum::<i64>())
-        .map_err(|e| CellError::new(e.to_string()))?;
-    Ok(format!("groups={} rows={n}", result.rows()))
 }

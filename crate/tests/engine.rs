@@ -316,10 +316,20 @@ both! {
     }
 
     fn bench_workloads_run() {
-        let mut session = riffle::bench::w0_session(10_000);
-        assert_eq!(riffle::bench::w0_run(&mut session).unwrap(), "groups=1000 rows=10000");
-        let mut session = riffle::bench::w1_session(2_000);
-        let checksum = riffle::bench::w1_run(&mut session).unwrap();
-        assert!(checksum.starts_with("groups="), "{checksum}");
+        use riffle::bench::Workload;
+        let mut session = Workload::W0.session(10_000);
+        assert_eq!(Workload::W0.run(&mut session).unwrap(), "groups=1000 rows=10000");
+        // Two of the three event types pass the filter; every row of those counts.
+        let mut session = Workload::W1.session(3_000);
+        let checksum = Workload::W1.run(&mut session).unwrap();
+        let expected = riffle::bench::w1_data(3_000)
+            .column("value")
+            .unwrap()
+            .str()
+            .unwrap()
+            .into_iter()
+            .filter(|v| !v.unwrap().contains(r#""event_type": "default""#))
+            .count();
+        assert_eq!(checksum, format!("groups=2 rows={expected}"));
     }
 }

@@ -22,7 +22,8 @@ use anyhow::{Context, Result, bail};
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_default();
-    let rest: Vec<String> = args.collect();
+    // `cargo xtask serve -- --port 9000`: the `--` is for cargo's habit, not for us.
+    let rest: Vec<String> = args.skip_while(|a| a == "--").collect();
     let x = Xtask::new()?;
     match command.as_str() {
         "bootstrap" => x.bootstrap(),
