@@ -65,8 +65,7 @@ pub(super) fn parse(source: &str) -> Result<Vec<Statement>, CellError> {
         })
 }
 
-/// Rewrites a query. `first_source` numbers the source names so that several
-/// rewrites in one cell do not collide.
+/// Rewrites a query: sources out, json_parse calls in, WITH tables as steps.
 pub(super) fn rewrite(source: &str) -> Result<Rewritten, CellError> {
     let mut statements = parse(source)?;
     let mut statement = match statements.len() {
