@@ -22,8 +22,19 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 # 2. Debian packages: Chromium and its driver for browser tests; clang and
-#    llvm-ar to compile zstd's C code (a Polars dependency) to wasm32.
+#    llvm-ar to compile zstd's C code (a Polars dependency) to wasm32; cmake and
+#    OpenSSL headers to build librdkafka (the gateway's Kafka client); a Java
+#    runtime and Maven for the Kafka broker (scripts/kafka.sh); kcat for the W2
+#    benchmark.
 need_apt=()
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+[ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+[ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+[ -e /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -e /usr/include/curl/curl.h ] || need_apt+=(libcurl4-openssl-dev)
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 command -v llvm-ar >/dev/null 2>&1 || need_apt+=(llvm)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

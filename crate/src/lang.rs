@@ -22,8 +22,12 @@ impl Directives {
             if line.is_empty() {
                 continue;
             }
-            let Some(comment) = line.strip_prefix("--") else { break };
-            let Some((key, value)) = comment.split_once(':') else { continue };
+            let Some(comment) = line.strip_prefix("--") else {
+                break;
+            };
+            let Some((key, value)) = comment.split_once(':') else {
+                continue;
+            };
             let value = value.trim();
             if key.trim().eq_ignore_ascii_case("name") && is_identifier(value) {
                 directives.name = Some(value.to_string());
@@ -49,6 +53,9 @@ mod tests {
         let d = Directives::parse("\n-- name: purchases\n-- a note\nSELECT 1\n-- name: later");
         assert_eq!(d.name.as_deref(), Some("purchases"));
         assert_eq!(Directives::parse("SELECT 1").name, None);
-        assert_eq!(Directives::parse("-- name: not valid!\nSELECT 1").name, None);
+        assert_eq!(
+            Directives::parse("-- name: not valid!\nSELECT 1").name,
+            None
+        );
     }
 }

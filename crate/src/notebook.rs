@@ -38,7 +38,9 @@ pub struct Cell {
 impl Cell {
     /// The name of the cell's result table.
     pub fn table_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| default_table_name(self.id))
+        self.name
+            .clone()
+            .unwrap_or_else(|| default_table_name(self.id))
     }
 }
 
@@ -68,7 +70,15 @@ impl Notebook {
     pub fn insert(&mut self, index: usize, kind: CellKind, source: impl Into<String>) -> CellId {
         let id = self.fresh_id();
         let index = index.min(self.cells.len());
-        self.cells.insert(index, Cell { id, kind, name: None, source: source.into() });
+        self.cells.insert(
+            index,
+            Cell {
+                id,
+                kind,
+                name: None,
+                source: source.into(),
+            },
+        );
         id
     }
 
@@ -96,7 +106,9 @@ impl Notebook {
 
     /// Moves a cell to `index` (clamped); returns whether it exists.
     pub fn move_to(&mut self, id: CellId, index: usize) -> bool {
-        let Some(cell) = self.remove(id) else { return false };
+        let Some(cell) = self.remove(id) else {
+            return false;
+        };
         let index = index.min(self.cells.len());
         self.cells.insert(index, cell);
         true
@@ -115,7 +127,10 @@ mod tests {
         let c = nb.insert(1, CellKind::Chart, "kind: bar");
         assert_eq!((a, b, c), (CellId(1), CellId(2), CellId(3)));
         assert!(nb.move_to(b, 0));
-        assert_eq!(nb.cells.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2, 1, 3]);
+        assert_eq!(
+            nb.cells.iter().map(|c| c.id.0).collect::<Vec<_>>(),
+            [2, 1, 3]
+        );
         nb.get_mut(c).unwrap().name = Some("chart".into());
         assert_eq!(nb.get(b).unwrap().table_name(), "cell_2");
         nb.remove(a);

@@ -44,7 +44,11 @@ pub enum FromEngine {
     /// A cell finished; the preview rows follow as Arrow IPC.
     Done(RunDone),
     /// A cell failed.
-    Failed { run_id: u64, cell_id: String, error: CellError },
+    Failed {
+        run_id: u64,
+        cell_id: String,
+        error: CellError,
+    },
     /// A benchmark finished.
     BenchDone(BenchReport),
     /// The engine panicked; it can take no more requests and must be restarted.
@@ -95,7 +99,9 @@ mod tests {
     #[test]
     fn messages_round_trip_as_json() {
         let msgs = vec![
-            FromEngine::Ready { engine: "polars".into() },
+            FromEngine::Ready {
+                engine: "polars".into(),
+            },
             FromEngine::Failed {
                 run_id: 3,
                 cell_id: "c1".into(),

@@ -22,9 +22,9 @@ pub fn repo() -> PathBuf {
 }
 
 fn env_path(key: &str, what: &str) -> Result<PathBuf> {
-    let path = std::env::var_os(key)
-        .map(PathBuf::from)
-        .with_context(|| format!("{key} is not set: run the end-to-end tests with `cargo xtask test` ({what})"))?;
+    let path = std::env::var_os(key).map(PathBuf::from).with_context(|| {
+        format!("{key} is not set: run the end-to-end tests with `cargo xtask test` ({what})")
+    })?;
     if !path.exists() {
         bail!("{key}={} does not exist ({what})", path.display());
     }
@@ -36,8 +36,11 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(label: &str) -> Result<TempDir> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-        let path = std::env::temp_dir().join(format!("riffle-{label}-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        let path =
+            std::env::temp_dir().join(format!("riffle-{label}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path)?;
         Ok(TempDir(path))
     }
@@ -93,7 +96,10 @@ impl Gateway {
             .with_context(|| format!("the gateway did not print its URL; it printed {line:?}"))?
             .trim_end_matches('/')
             .to_string();
-        Ok(Gateway { url, _process: process })
+        Ok(Gateway {
+            url,
+            _process: process,
+        })
     }
 }
 
@@ -139,7 +145,9 @@ impl Browser {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .with_context(|| format!("could not start {driver_bin}; run scripts/bootstrap.sh"))?,
+                .with_context(|| {
+                    format!("could not start {driver_bin}; run scripts/bootstrap.sh")
+                })?,
         );
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -159,26 +167,46 @@ impl Browser {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
-        caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({ "browser": "ALL" }),
+        );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("could not open a Chromium session through chromedriver")?;
-        Ok(Browser { client, _driver: driver, _profile: profile })
+        Ok(Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
     }
 
     /// Opens a page and waits until its engine worker reports ready.
     pub async fn open_notebook(&self, url: &str) -> Result<()> {
         self.client.goto(url).await?;
-        self.wait_for(r#"#engine-status[data-state="ready"]"#, Duration::from_secs(120))
-            .await
-            .context("the engine worker did not become ready")?;
+        self.wait_for(
+            r#"#engine-status[data-state="ready"]"#,
+            Duration::from_secs(120),
+        )
+        .await
+        .context("the engine worker did not become ready")?;
         Ok(())
     }
 
-    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<fantoccini::elements::Element> {
-        match self.client.wait().at_most(timeout).for_element(Locator::Css(css)).await {
+    pub async fn wait_for(
+        &self,
+        css: &str,
+        timeout: Duration,
+    ) -> Result<fantoccini::elements::Element> {
+        match self
+            .client
+            .wait()
+            .at_most(timeout)
+            .for_element(Locator::Css(css))
+            .await
+        {
             Ok(el) => Ok(el),
             Err(e) => {
                 let status = match self.client.find(Locator::Css("#engine-status")).await {
@@ -186,17 +214,26 @@ impl Browser {
                     Err(_) => "no #engine-status on the page".into(),
                 };
                 let mut errors = Vec::new();
-                for el in self.client.find_all(Locator::Css(".cell-error")).await.unwrap_or_default() {
+                for el in self
+                    .client
+                    .find_all(Locator::Css(".cell-error"))
+                    .await
+                    .unwrap_or_default()
+                {
                     errors.push(el.text().await.unwrap_or_default());
                 }
-                bail!("waited {timeout:?} for `{css}`: {e} (engine status: {status}; cell errors: {errors:?})")
+                bail!(
+                    "waited {timeout:?} for `{css}`: {e} (engine status: {status}; cell errors: {errors:?})"
+                )
             }
         }
     }
 
     /// Saves a PNG of the page into `$RIFFLE_SCREENSHOTS/<name>.png`, when that is set.
     pub async fn screenshot(&self, name: &str) -> Result<()> {
-        let Some(dir) = std::env::var_os("RIFFLE_SCREENSHOTS") else { return Ok(()) };
+        let Some(dir) = std::env::var_os("RIFFLE_SCREENSHOTS") else {
+            return Ok(());
+        };
         std::fs::create_dir_all(&dir)?;
         let png = self.client.screenshot().await?;
         std::fs::write(Path::new(&dir).join(format!("{name}.png")), png)?;

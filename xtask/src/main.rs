@@ -49,15 +49,30 @@ struct Xtask {
 
 impl Xtask {
     fn new() -> Result<Xtask> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask has no parent")?.to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask has no parent")?
+            .to_path_buf();
         let cache = match std::env::var_os("RIFFLE_CACHE") {
             Some(c) => PathBuf::from(c),
-            None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".cache/riffle"),
+            None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?)
+                .join(".cache/riffle"),
         };
-        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache.join("target"));
         let tools = cache.join("tools/bin");
-        let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
-        Ok(Xtask { root, cache, target, path })
+        let path = format!(
+            "{}:{}",
+            tools.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Ok(Xtask {
+            root,
+            cache,
+            target,
+            path,
+        })
     }
 
     /// A command run in the checkout with the pinned tools first on PATH.
@@ -66,7 +81,10 @@ impl Xtask {
         c.current_dir(&self.root)
             .env("PATH", &self.path)
             .env("CARGO_TARGET_DIR", &self.target)
-            .env("CHROMEDRIVER", std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()))
+            .env(
+                "CHROMEDRIVER",
+                std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+            )
             .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
         c
     }
@@ -74,7 +92,9 @@ impl Xtask {
     fn run(&self, what: &str, command: &mut Command) -> Result<()> {
         eprintln!("\n==> {what}");
         let started = Instant::now();
-        let status = command.status().with_context(|| format!("could not start: {what}"))?;
+        let status = command
+            .status()
+            .with_context(|| format!("could not start: {what}"))?;
         eprintln!("<== {what}: {:.0} s", started.elapsed().as_secs_f64());
         if !status.success() {
             bail!("{what} failed ({status})");
@@ -85,7 +105,10 @@ impl Xtask {
     fn bootstrap(&self) -> Result<()> {
         let mut c = self.cmd("bash");
         c.arg("scripts/bootstrap.sh");
-        self.run("bootstrap: toolchain, trunk, wasm-bindgen-cli, chromium", &mut c)
+        self.run(
+            "bootstrap: toolchain, trunk, wasm-bindgen-cli, chromium",
+            &mut c,
+        )
     }
 
     /// The UI bundle: `dist/` with the app and the engine worker.
@@ -98,12 +121,18 @@ impl Xtask {
         c.args(["build", "--release"]);
         self.run("trunk build --release (UI + engine worker)", &mut c)?;
         // Each bundle carries only its own engine: Polars in the worker, arrow-rs and Leptos in the UI.
-        for (wasm, forbidden) in [("app_bg.wasm", ["polars_core", "polars-core"]), ("engine_bg.wasm", ["arrow_ipc", "leptos"])] {
-            let bytes = std::fs::read(self.root.join("dist").join(wasm)).with_context(|| format!("dist/{wasm}"))?;
+        for (wasm, forbidden) in [
+            ("app_bg.wasm", ["polars_core", "polars-core"]),
+            ("engine_bg.wasm", ["arrow_ipc", "leptos"]),
+        ] {
+            let bytes = std::fs::read(self.root.join("dist").join(wasm))
+                .with_context(|| format!("dist/{wasm}"))?;
             eprintln!("    dist/{wasm}: {:.1} MB", bytes.len() as f64 / 1e6);
             for word in forbidden {
                 if bytes.windows(word.len()).any(|w| w == word.as_bytes()) {
-                    bail!("dist/{wasm} contains `{word}`: a dependency leaked into the wrong bundle");
+                    bail!(
+                        "dist/{wasm} contains `{word}`: a dependency leaked into the wrong bundle"
+                    );
                 }
             }
         }
@@ -139,9 +168,21 @@ impl Xtask {
         // The same engine tests in headless Chromium, in a dedicated worker.
         // Release, so that Polars' wasm build is shared with the trunk bundle.
         let mut c = self.cmd("cargo");
-        c.args(["test", "-p", "riffle", "--release", "--target", "wasm32-unknown-unknown", "--test", "engine"]);
+        c.args([
+            "test",
+            "-p",
+            "riffle",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "engine",
+        ]);
         c.current_dir(self.root.join("crate"));
-        self.run("engine tests in Chromium (wasm32, dedicated worker)", &mut c)?;
+        self.run(
+            "engine tests in Chromium (wasm32, dedicated worker)",
+            &mut c,
+        )?;
 
         self.build_ui()?;
         self.build_gateway()?;
@@ -151,7 +192,10 @@ impl Xtask {
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
         self.run("end-to-end tests: gateway + Chromium", &mut c)?;
-        eprintln!("\nall tests passed in {:.1} min", started.elapsed().as_secs_f64() / 60.0);
+        eprintln!(
+            "\nall tests passed in {:.1} min",
+            started.elapsed().as_secs_f64() / 60.0
+        );
         Ok(())
     }
 
@@ -160,12 +204,20 @@ impl Xtask {
         self.build_ui()?;
         self.build_gateway()?;
         let mut c = self.cmd("cargo");
-        c.args(["run", "--release", "-p", "riffle-tests", "--bin", "riffle-bench", "--"])
-            .args(extra)
-            .env("POLARS_MAX_THREADS", "1")
-            .env("RIFFLE_BIN", self.gateway_bin())
-            .env("RIFFLE_DIST", self.root.join("dist"))
-            .env("RIFFLE_REPO", &self.root);
+        c.args([
+            "run",
+            "--release",
+            "-p",
+            "riffle-tests",
+            "--bin",
+            "riffle-bench",
+            "--",
+        ])
+        .args(extra)
+        .env("POLARS_MAX_THREADS", "1")
+        .env("RIFFLE_BIN", self.gateway_bin())
+        .env("RIFFLE_DIST", self.root.join("dist"))
+        .env("RIFFLE_REPO", &self.root);
         self.run("bench W0: native vs browser worker", &mut c)
     }
 
@@ -177,7 +229,9 @@ impl Xtask {
         let wasm_opt = npm.join("node_modules/.bin/wasm-opt");
         if !wasm_opt.exists() {
             let mut c = self.cmd("npm");
-            c.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&npm).arg("binaryen@132");
+            c.args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&npm)
+                .arg("binaryen@132");
             self.run("npm install binaryen@132", &mut c)?;
         }
         let dist = self.root.join("dist");
@@ -187,21 +241,36 @@ impl Xtask {
         for name in ["app_bg.wasm", "engine_bg.wasm"] {
             let raw = dist.join(name);
             if !raw.exists() {
-                bail!("{} is missing: run `cargo xtask build` first", raw.display());
+                bail!(
+                    "{} is missing: run `cargo xtask build` first",
+                    raw.display()
+                );
             }
             let opt = out.join(name);
             let started = Instant::now();
             let mut c = self.cmd(&wasm_opt.to_string_lossy());
             // The features rustc 1.95 enables for wasm32 by default.
             c.arg(level)
-                .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
-                .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
+                .args([
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-sign-ext",
+                ])
+                .args([
+                    "--enable-mutable-globals",
+                    "--enable-reference-types",
+                    "--enable-multivalue",
+                ])
                 .arg(&raw)
                 .arg("-o")
                 .arg(&opt);
             self.run(&format!("wasm-opt {level} {name}"), &mut c)?;
             let seconds = started.elapsed().as_secs_f64();
-            let mb = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
+            let mb = |p: &Path| {
+                std::fs::metadata(p)
+                    .map(|m| m.len() as f64 / 1e6)
+                    .unwrap_or(f64::NAN)
+            };
             println!(
                 "{name:<17} {:>6.2}  {:>7.2}  {:>6.2}  {:>11.2}  {seconds:>11.0}",
                 mb(&raw),
@@ -214,7 +283,12 @@ impl Xtask {
     }
 
     fn gzip_mb(&self, file: &Path) -> Result<f64> {
-        let out = Command::new("gzip").arg("-9").arg("-c").arg(file).output().context("gzip")?;
+        let out = Command::new("gzip")
+            .arg("-9")
+            .arg("-c")
+            .arg(file)
+            .output()
+            .context("gzip")?;
         Ok(out.stdout.len() as f64 / 1e6)
     }
 }

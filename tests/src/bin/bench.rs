@@ -15,7 +15,11 @@ struct Args {
 }
 
 fn args() -> Result<Args> {
-    let mut out = Args { workloads: vec![Workload::W0, Workload::W1], rows: 1_000_000, iterations: 7 };
+    let mut out = Args {
+        workloads: vec![Workload::W0, Workload::W1],
+        rows: 1_000_000,
+        iterations: 7,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -25,7 +29,10 @@ fn args() -> Result<Args> {
             "--workloads" => {
                 out.workloads = value
                     .split(',')
-                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1")))
+                    .map(|w| {
+                        Workload::parse(w)
+                            .with_context(|| format!("unknown workload {w}; use w0,w1"))
+                    })
                     .collect::<Result<_>>()?
             }
             other => bail!("unknown flag {other}; use --workloads w0,w1 --rows N --iterations K"),
@@ -43,19 +50,40 @@ fn native(workload: Workload, rows: usize, iterations: usize) -> Result<BenchRep
         checksum = workload.run(&mut session)?;
         times_ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
-    Ok(BenchReport { workload: workload.name().into(), rows, times_ms, checksum })
+    Ok(BenchReport {
+        workload: workload.name().into(),
+        rows,
+        times_ms,
+        checksum,
+    })
 }
 
-async fn in_browser(browser: &Browser, gateway: &Gateway, workload: Workload, rows: usize, iterations: usize) -> Result<BenchReport> {
-    let url = format!("{}/?bench={}&rows={rows}&iterations={iterations}", gateway.url, workload.name());
+async fn in_browser(
+    browser: &Browser,
+    gateway: &Gateway,
+    workload: Workload,
+    rows: usize,
+    iterations: usize,
+) -> Result<BenchReport> {
+    let url = format!(
+        "{}/?bench={}&rows={rows}&iterations={iterations}",
+        gateway.url,
+        workload.name()
+    );
     browser.open_notebook(&url).await?;
-    let el = browser.wait_for("#bench-result:not([hidden])", Duration::from_secs(900)).await?;
+    let el = browser
+        .wait_for("#bench-result:not([hidden])", Duration::from_secs(900))
+        .await?;
     Ok(serde_json::from_str(&el.text().await?)?)
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let Args { workloads, rows, iterations } = args()?;
+    let Args {
+        workloads,
+        rows,
+        iterations,
+    } = args()?;
     // `cargo xtask bench` runs natively on one Polars thread, as the browser worker has one.
     let threads = std::env::var("POLARS_MAX_THREADS").unwrap_or_else(|_| "all cores".into());
     eprintln!("{rows} rows, {iterations} iterations each; native POLARS_MAX_THREADS={threads}");
@@ -67,12 +95,35 @@ async fn main() -> Result<()> {
         let native = native(workload, rows, iterations)?;
         let wasm = in_browser(&browser, &gateway, workload, rows, iterations).await?;
         if native.checksum != wasm.checksum {
-            bail!("{}: native and browser disagree: {} vs {}", workload.name(), native.checksum, wasm.checksum);
+            bail!(
+                "{}: native and browser disagree: {} vs {}",
+                workload.name(),
+                native.checksum,
+                wasm.checksum
+            );
         }
         let (n, w) = (median(&native.times_ms), median(&wasm.times_ms));
-        println!("{:<9} {rows:<10} {n:>9.1}  {w:>10.1}  {:>6.2}x                 {}", workload.name().to_uppercase(), w / n, workload.describe());
-        println!("  native runs:  {:?}", native.times_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
-        println!("  browser runs: {:?}", wasm.times_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
+        println!(
+            "{:<9} {rows:<10} {n:>9.1}  {w:>10.1}  {:>6.2}x                 {}",
+            workload.name().to_uppercase(),
+            w / n,
+            workload.describe()
+        );
+        println!(
+            "  native runs:  {:?}",
+            native
+                .times_ms
+                .iter()
+                .map(|t| format!("{t:.1}"))
+                .collect::<Vec<_>>()
+        );
+        println!(
+            "  browser runs: {:?}",
+            wasm.times_ms
+                .iter()
+                .map(|t| format!("{t:.1}"))
+                .collect::<Vec<_>>()
+        );
         println!("  checksum: {}", native.checksum);
     }
     browser.close().await?;

@@ -27,12 +27,19 @@ fn expected() -> Result<BTreeMap<String, (u64, u64)>> {
 }
 
 fn shift_enter() -> String {
-    [char::from(Key::Shift), char::from(Key::Enter)].iter().collect()
+    [char::from(Key::Shift), char::from(Key::Enter)]
+        .iter()
+        .collect()
 }
 
 /// Types `sql` into the cell `id` and runs it with Shift+Enter.
 async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
+    let input = browser
+        .client
+        .find(Locator::Css(&format!(
+            r#"section[data-cell-id="{id}"] textarea"#
+        )))
+        .await?;
     input.click().await?;
     input.send_keys(sql).await?;
     input.send_keys(&shift_enter()).await?;
@@ -40,9 +47,14 @@ async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
 }
 
 async fn last_cell_id(browser: &Browser) -> Result<String> {
-    let cells = browser.client.find_all(Locator::Css("section.cell")).await?;
+    let cells = browser
+        .client
+        .find_all(Locator::Css("section.cell"))
+        .await?;
     let last = cells.last().context("the notebook has no cells")?;
-    last.attr("data-cell-id").await?.context("a cell without data-cell-id")
+    last.attr("data-cell-id")
+        .await?
+        .context("a cell without data-cell-id")
 }
 
 #[tokio::test]
@@ -55,24 +67,46 @@ async fn group_by_cell_renders_the_right_numbers() -> Result<()> {
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, GROUP_BY).await?;
     let cell = format!(r#"section[data-cell-id="{id}"]"#);
-    browser.wait_for(&format!("{cell} table.result tbody tr"), Duration::from_secs(60)).await?;
+    browser
+        .wait_for(
+            &format!("{cell} table.result tbody tr"),
+            Duration::from_secs(60),
+        )
+        .await?;
 
     // Shift+Enter moved on: a new cell follows the one that ran.
-    assert_ne!(last_cell_id(&browser).await?, id, "Shift+Enter should add a cell below the last one");
+    assert_ne!(
+        last_cell_id(&browser).await?,
+        id,
+        "Shift+Enter should add a cell below the last one"
+    );
 
     let headers: Vec<String> = {
         let mut out = Vec::new();
-        for th in browser.client.find_all(Locator::Css(&format!("{cell} table.result th"))).await? {
+        for th in browser
+            .client
+            .find_all(Locator::Css(&format!("{cell} table.result th")))
+            .await?
+        {
             out.push(th.text().await?);
         }
         out
     };
     assert_eq!(headers.len(), 3, "{headers:?}");
-    assert!(headers[0].starts_with("zone") && headers[0].contains("string"), "{headers:?}");
-    assert!(headers[2].starts_with("revenue") && headers[2].contains("double"), "{headers:?}");
+    assert!(
+        headers[0].starts_with("zone") && headers[0].contains("string"),
+        "{headers:?}"
+    );
+    assert!(
+        headers[2].starts_with("revenue") && headers[2].contains("double"),
+        "{headers:?}"
+    );
 
     let expected = expected()?;
-    let rows = browser.client.find_all(Locator::Css(&format!("{cell} table.result tbody tr"))).await?;
+    let rows = browser
+        .client
+        .find_all(Locator::Css(&format!("{cell} table.result tbody tr")))
+        .await?;
     assert_eq!(rows.len(), expected.len());
     for (row, (zone, (trips, cents))) in rows.iter().zip(&expected) {
         let mut texts = Vec::new();
@@ -82,10 +116,21 @@ async fn group_by_cell_renders_the_right_numbers() -> Result<()> {
         assert_eq!(&texts[0], zone);
         assert_eq!(texts[1].parse::<u64>()?, *trips, "trips in {zone}");
         let revenue: f64 = texts[2].parse()?;
-        assert!((revenue - *cents as f64 / 100.0).abs() < 0.005, "revenue in {zone}: {revenue} vs {cents} cents");
+        assert!(
+            (revenue - *cents as f64 / 100.0).abs() < 0.005,
+            "revenue in {zone}: {revenue} vs {cents} cents"
+        );
     }
-    let count = browser.client.find(Locator::Css(&format!("{cell} .row-count"))).await?.text().await?;
-    assert!(count.starts_with(&format!("{} rows", expected.len())), "{count}");
+    let count = browser
+        .client
+        .find(Locator::Css(&format!("{cell} .row-count")))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        count.starts_with(&format!("{} rows", expected.len())),
+        "{count}"
+    );
 
     browser.screenshot("notebook-group-by").await?;
     browser.close().await
@@ -100,19 +145,42 @@ async fn errors_show_in_the_cell() -> Result<()> {
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT * FROM nowhere").await?;
-    let error = browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let error = browser
+        .wait_for(
+            &format!(r#"section[data-cell-id="{id}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
     assert!(text.contains("nowhere"), "{text}");
 
     let id = last_cell_id(&browser).await?;
-    run_cell(&browser, &id, "SELECT * FROM read_csv('samples/missing.csv')").await?;
-    let error = browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    run_cell(
+        &browser,
+        &id,
+        "SELECT * FROM read_csv('samples/missing.csv')",
+    )
+    .await?;
+    let error = browser
+        .wait_for(
+            &format!(r#"section[data-cell-id="{id}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
-    assert!(text.contains("samples/missing.csv") && text.contains("does not exist"), "{text}");
+    assert!(
+        text.contains("samples/missing.csv") && text.contains("does not exist"),
+        "{text}"
+    );
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT 1 + 1 AS two").await?;
-    let td = browser.wait_for(&format!(r#"section[data-cell-id="{id}"] table.result td"#), Duration::from_secs(60)).await?;
+    let td = browser
+        .wait_for(
+            &format!(r#"section[data-cell-id="{id}"] table.result td"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     assert_eq!(td.text().await?, "2");
 
     browser.close().await

@@ -27,7 +27,10 @@ fn main() {
     // A panic leaves the wasm instance unusable: tell the UI why, then log it.
     let crash_scope = scope.clone();
     std::panic::set_hook(Box::new(move |info| {
-        let json = serde_json::to_string(&FromEngine::Crashed { message: info.to_string() }).unwrap_or_default();
+        let json = serde_json::to_string(&FromEngine::Crashed {
+            message: info.to_string(),
+        })
+        .unwrap_or_default();
         let (message, transfer) = envelope(&json, None);
         let _ = crash_scope.post_message_with_transfer(&message, &transfer);
         console_error_panic_hook::hook(info);
@@ -41,19 +44,27 @@ fn main() {
     let handler = {
         let worker = worker.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let request = open(&event.data()).and_then(|(json, _)| serde_json::from_str::<ToEngine>(&json).ok());
+            let request = open(&event.data())
+                .and_then(|(json, _)| serde_json::from_str::<ToEngine>(&json).ok());
             match request {
                 Some(request) => {
                     worker.queue.borrow_mut().push_back(request);
                     Worker::drain(worker.clone());
                 }
-                None => web_sys::console::error_1(&"engine: ignored a message it could not read".into()),
+                None => {
+                    web_sys::console::error_1(&"engine: ignored a message it could not read".into())
+                }
             }
         })
     };
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
-    worker.post(&FromEngine::Ready { engine: format!("polars {}", polars_version()) }, None);
+    worker.post(
+        &FromEngine::Ready {
+            engine: format!("polars {}", polars_version()),
+        },
+        None,
+    );
 }
 
 fn polars_version() -> &'static str {
@@ -80,7 +91,10 @@ impl Worker {
     }
 
     fn now(&self) -> f64 {
-        self.scope.performance().map(|p| p.now()).unwrap_or_default()
+        self.scope
+            .performance()
+            .map(|p| p.now())
+            .unwrap_or_default()
     }
 
     fn post(&self, message: &FromEngine, bytes: Option<&[u8]>) {
@@ -95,15 +109,28 @@ impl Worker {
         let started = self.now();
         match self.execute(&run).await {
             Ok((done, ipc)) => {
-                let done = RunDone { elapsed_ms: self.now() - started, ..done };
+                let done = RunDone {
+                    elapsed_ms: self.now() - started,
+                    ..done
+                };
                 self.post(&FromEngine::Done(done), Some(&ipc));
             }
-            Err(error) => self.post(&FromEngine::Failed { run_id: run.run_id, cell_id: run.cell_id, error }, None),
+            Err(error) => self.post(
+                &FromEngine::Failed {
+                    run_id: run.run_id,
+                    cell_id: run.cell_id,
+                    error,
+                },
+                None,
+            ),
         }
     }
 
     async fn execute(&self, run: &RunRequest) -> Result<(RunDone, Vec<u8>), CellError> {
-        let prepared = self.session.borrow().prepare(&run.source, &run.default_name)?;
+        let prepared = self
+            .session
+            .borrow()
+            .prepare(&run.source, &run.default_name)?;
         let mut inputs = Vec::with_capacity(prepared.sources.len());
         for source in &prepared.sources {
             inputs.push(self.fetch_source(source).await?);
@@ -134,21 +161,35 @@ impl Worker {
         let what = source.describe();
         match &source.kind {
             SourceKind::File { path, .. } => {
-                let listing = self.fetch(&format!("/api/fs/parts?path={}", encode(path)), &what).await?;
-                let listing: serde_json::Value = serde_json::from_slice(&listing)
-                    .map_err(|e| CellError::new(format!("{what}: the gateway's file list is not JSON: {e}")))?;
+                let listing = self
+                    .fetch(&format!("/api/fs/parts?path={}", encode(path)), &what)
+                    .await?;
+                let listing: serde_json::Value = serde_json::from_slice(&listing).map_err(|e| {
+                    CellError::new(format!("{what}: the gateway's file list is not JSON: {e}"))
+                })?;
                 let files: Vec<String> = listing["files"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|f| f["path"].as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|f| f["path"].as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let mut parts = Vec::with_capacity(files.len());
                 for file in files {
-                    parts.push(self.fetch(&format!("/api/fs/read?path={}", encode(&file)), &what).await?);
+                    parts.push(
+                        self.fetch(&format!("/api/fs/read?path={}", encode(&file)), &what)
+                            .await?,
+                    );
                 }
                 Ok(SourceData { parts })
             }
             SourceKind::Kafka(range) => {
-                let url = format!("/api/kafka/topics/{}/read?{}", encode(&range.topic), range.to_query());
+                let url = format!(
+                    "/api/kafka/topics/{}/read?{}",
+                    encode(&range.topic),
+                    range.to_query()
+                );
                 Ok(SourceData::single(self.fetch(&url, &what).await?))
             }
         }
@@ -164,7 +205,11 @@ impl Worker {
         let body = |r: &Response| r.array_buffer().map(JsFuture::from);
         if !response.ok() {
             let text = match response.text() {
-                Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+                Ok(p) => JsFuture::from(p)
+                    .await
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .unwrap_or_default(),
                 Err(_) => String::new(),
             };
             let detail = serde_json::from_str::<serde_json::Value>(&text)
@@ -188,10 +233,17 @@ impl Worker {
                 let mut checksum = String::new();
                 for _ in 0..request.iterations {
                     let t0 = self.now();
-                    checksum = workload.run(&mut session).unwrap_or_else(|e| format!("error: {e}"));
+                    checksum = workload
+                        .run(&mut session)
+                        .unwrap_or_else(|e| format!("error: {e}"));
                     times_ms.push(self.now() - t0);
                 }
-                BenchReport { workload: request.workload, rows: request.rows, times_ms, checksum }
+                BenchReport {
+                    workload: request.workload,
+                    rows: request.rows,
+                    times_ms,
+                    checksum,
+                }
             }
             None => BenchReport {
                 workload: request.workload.clone(),

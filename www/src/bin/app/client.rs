@@ -96,7 +96,9 @@ impl EngineClient {
     }
 
     fn send(&self, request: &ToEngine) {
-        let Ok(json) = serde_json::to_string(request) else { return };
+        let Ok(json) = serde_json::to_string(request) else {
+            return;
+        };
         if matches!(self.status.get_untracked(), EngineStatus::Ready(_)) {
             self.post(&json);
         } else {
@@ -116,7 +118,9 @@ impl EngineClient {
     }
 
     fn receive(&self, notebook: Notebook, data: &JsValue) {
-        let Some((json, bytes)) = open(data) else { return };
+        let Some((json, bytes)) = open(data) else {
+            return;
+        };
         let message = match serde_json::from_str::<FromEngine>(&json) {
             Ok(m) => m,
             Err(e) => {
@@ -127,27 +131,43 @@ impl EngineClient {
         match message {
             FromEngine::Ready { engine } => {
                 self.status.set(EngineStatus::Ready(engine));
-                for json in self.pending.try_update_value(std::mem::take).unwrap_or_default() {
+                for json in self
+                    .pending
+                    .try_update_value(std::mem::take)
+                    .unwrap_or_default()
+                {
                     self.post(&json);
                 }
             }
             FromEngine::Done(done) => {
-                let Some(cell) = current_cell(notebook, &done.cell_id, done.run_id) else { return };
+                let Some(cell) = current_cell(notebook, &done.cell_id, done.run_id) else {
+                    return;
+                };
                 let state = match Preview::decode(done, bytes.as_deref().unwrap_or_default()) {
                     Ok(preview) => CellState::Done(preview),
-                    Err(e) => CellState::Failed(riffle::CellError::new(format!("could not read the result: {e}"))),
+                    Err(e) => CellState::Failed(riffle::CellError::new(format!(
+                        "could not read the result: {e}"
+                    ))),
                 };
                 cell.state.set(state);
             }
-            FromEngine::Failed { run_id, cell_id, error } => {
+            FromEngine::Failed {
+                run_id,
+                cell_id,
+                error,
+            } => {
                 if let Some(cell) = current_cell(notebook, &cell_id, run_id) {
                     cell.state.set(CellState::Failed(error));
                 }
             }
             FromEngine::Crashed { message } => {
-                self.status.set(EngineStatus::Failed(format!("the engine crashed: {message}")));
-                let error = riffle::CellError::new(format!("the engine crashed while running this cell: {message}"))
-                    .hint("reload the page to restart the engine; please report this as a bug");
+                self.status.set(EngineStatus::Failed(format!(
+                    "the engine crashed: {message}"
+                )));
+                let error = riffle::CellError::new(format!(
+                    "the engine crashed while running this cell: {message}"
+                ))
+                .hint("reload the page to restart the engine; please report this as a bug");
                 for cell in notebook.cells.get_untracked() {
                     if matches!(cell.state.get_untracked(), CellState::Running) {
                         cell.state.set(CellState::Failed(error.clone()));
@@ -172,6 +192,15 @@ pub fn bench_request_from_url() -> Option<BenchRequest> {
     let search = window().location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     let workload = params.get("bench")?;
-    let number = |key: &str, default: usize| params.get(key).and_then(|v| v.parse().ok()).unwrap_or(default);
-    Some(BenchRequest { workload, rows: number("rows", 1_000_000), iterations: number("iterations", 5) })
+    let number = |key: &str, default: usize| {
+        params
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    Some(BenchRequest {
+        workload,
+        rows: number("rows", 1_000_000),
+        iterations: number("iterations", 5),
+    })
 }

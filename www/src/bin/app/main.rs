@@ -64,13 +64,20 @@ pub struct Notebook {
 
 impl Notebook {
     fn new(sources: &[&str]) -> Self {
-        let cells: Vec<CellModel> =
-            sources.iter().enumerate().map(|(i, s)| CellModel::new(i as u64 + 1, s)).collect();
-        Notebook { next_id: StoredValue::new(cells.len() as u64 + 1), cells: RwSignal::new(cells) }
+        let cells: Vec<CellModel> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| CellModel::new(i as u64 + 1, s))
+            .collect();
+        Notebook {
+            next_id: StoredValue::new(cells.len() as u64 + 1),
+            cells: RwSignal::new(cells),
+        }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
-        self.cells.with_untracked(|cells| cells.iter().position(|c| c.id == id))
+        self.cells
+            .with_untracked(|cells| cells.iter().position(|c| c.id == id))
     }
 
     /// Inserts an empty cell at `index` and returns its position.
@@ -86,7 +93,8 @@ impl Notebook {
     }
 
     fn find(&self, id: u64) -> Option<CellModel> {
-        self.cells.with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
+        self.cells
+            .with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
     }
 }
 
@@ -170,7 +178,11 @@ fn CellView(cell: CellModel) -> impl IntoView {
             // Jupyter's habit: move to the next cell, making one at the end.
             let position = notebook.position(cell.id).unwrap_or_default();
             let len = notebook.cells.with_untracked(Vec::len);
-            let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
+            let next = if position + 1 < len {
+                position + 1
+            } else {
+                notebook.insert(len)
+            };
             focus_cell(next);
         } else if ev.ctrl_key() || ev.meta_key() {
             ev.prevent_default();
@@ -212,7 +224,9 @@ fn output_view(state: CellState) -> AnyView {
     match state {
         CellState::Idle | CellState::Running => ().into_any(),
         CellState::Failed(error) => {
-            let location = error.location.map(|l| format!("line {}, column {}: ", l.line, l.column));
+            let location = error
+                .location
+                .map(|l| format!("line {}, column {}: ", l.line, l.column));
             view! {
                 <div class="cell-error" role="alert">
                     {location}{error.message}

@@ -46,13 +46,25 @@ impl Preview {
 pub fn render(preview: Preview) -> impl IntoView {
     let Preview { done, rows } = preview;
     let count = if done.shown < done.rows {
-        format!("showing first {} of {} rows", thousands(done.shown), thousands(done.rows))
+        format!(
+            "showing first {} of {} rows",
+            thousands(done.shown),
+            thousands(done.rows)
+        )
     } else {
-        format!("{} {}", thousands(done.rows), if done.rows == 1 { "row" } else { "rows" })
+        format!(
+            "{} {}",
+            thousands(done.rows),
+            if done.rows == 1 { "row" } else { "rows" }
+        )
     };
     let columns = done.schema.len();
     let numeric: Vec<bool> = done.schema.iter().map(|c| is_numeric(&c.dtype)).collect();
-    let summary = format!("{count} × {columns} {} · {}", if columns == 1 { "column" } else { "columns" }, done.table);
+    let summary = format!(
+        "{count} × {columns} {} · {}",
+        if columns == 1 { "column" } else { "columns" },
+        done.table
+    );
     view! {
         <table class="result" data-table=done.table.clone()>
             <thead>
@@ -102,9 +114,13 @@ pub fn render(preview: Preview) -> impl IntoView {
 
 /// Numbers align right, everything else left.
 fn is_numeric(dtype: &str) -> bool {
-    ["tinyint", "smallint", "int", "bigint", "hugeint", "float", "double", "decimal"]
-        .iter()
-        .any(|t| dtype == *t || dtype.starts_with(&format!("{t} ")) || dtype.starts_with(&format!("{t}(")))
+    [
+        "tinyint", "smallint", "int", "bigint", "hugeint", "float", "double", "decimal",
+    ]
+    .iter()
+    .any(|t| {
+        dtype == *t || dtype.starts_with(&format!("{t} ")) || dtype.starts_with(&format!("{t}("))
+    })
 }
 
 /// 1234567 → "1,234,567".
