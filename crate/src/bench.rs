@@ -33,9 +33,7 @@ impl Workload {
     pub fn describe(self) -> &'static str {
         match self {
             Workload::W0 => "group-by with sum and count",
-            Workload::W1 => {
-                "JSON strings -> json_parse, filter on event_type, group-by with count and avg"
-            }
+            Workload::W1 => "JSON strings -> json_parse, filter on event_type, group-by with count and avg",
         }
     }
 
@@ -77,17 +75,12 @@ pub fn w0_data(rows: usize) -> DataFrame {
     let mut keys = Vec::with_capacity(rows);
     let mut values = Vec::with_capacity(rows);
     for _ in 0..rows {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         keys.push(((state >> 33) % 1_000) as i64);
         values.push(((state >> 11) % 10_000) as f64 / 100.0);
     }
-    DataFrame::new(vec![
-        Column::new("k".into(), keys),
-        Column::new("v".into(), values),
-    ])
-    .expect("two columns of equal length")
+    DataFrame::new(vec![Column::new("k".into(), keys), Column::new("v".into(), values)])
+        .expect("two columns of equal length")
 }
 
 /// W1: JSON events → `json_parse`, a filter on `event_type`, a group-by with count and avg.
@@ -115,4 +108,16 @@ pub fn w1_data(rows: usize) -> DataFrame {
         })
         .collect();
     DataFrame::new(vec![Column::new("value".into(), values)]).expect("one column")
+}
+
+/// `n=42 offsets=861 chars=75`: a one-row result as text, for checksums.
+pub fn first_row_text(df: &DataFrame) -> String {
+    df.get_columns()
+        .iter()
+        .map(|c| {
+            let v = c.get(0).map(|v| v.to_string()).unwrap_or_else(|_| "?".into());
+            format!("{}={v}", c.name())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -24,11 +24,7 @@ pub struct CellError {
 
 impl CellError {
     pub fn new(message: impl Into<String>) -> Self {
-        CellError {
-            message: message.into(),
-            location: None,
-            hint: None,
-        }
+        CellError { message: message.into(), location: None, hint: None }
     }
 
     pub fn at(mut self, location: Option<Location>) -> Self {
@@ -45,17 +41,11 @@ impl CellError {
     pub fn located_in_message(message: &str) -> Option<Location> {
         let after = |key: &str| -> Option<u32> {
             let start = message.rfind(key)? + key.len();
-            let digits: String = message[start..]
-                .chars()
-                .skip_while(|c| *c == ' ')
-                .take_while(char::is_ascii_digit)
-                .collect();
+            let digits: String =
+                message[start..].chars().skip_while(|c| *c == ' ').take_while(char::is_ascii_digit).collect();
             digits.parse().ok()
         };
-        Some(Location {
-            line: after("Line:")?,
-            column: after("Column:")?,
-        })
+        Some(Location { line: after("Line:")?, column: after("Column:")? })
     }
 }
 
@@ -65,15 +55,8 @@ mod tests {
 
     #[test]
     fn reads_parser_positions() {
-        let msg =
-            "sql parser error: Expected: end of statement, found: FORM at Line: 2, Column: 10";
-        assert_eq!(
-            CellError::located_in_message(msg),
-            Some(Location {
-                line: 2,
-                column: 10
-            })
-        );
+        let msg = "sql parser error: Expected: end of statement, found: FORM at Line: 2, Column: 10";
+        assert_eq!(CellError::located_in_message(msg), Some(Location { line: 2, column: 10 }));
         assert_eq!(CellError::located_in_message("no position here"), None);
     }
 }

@@ -53,9 +53,6 @@ mod tests {
         let d = Directives::parse("\n-- name: purchases\n-- a note\nSELECT 1\n-- name: later");
         assert_eq!(d.name.as_deref(), Some("purchases"));
         assert_eq!(Directives::parse("SELECT 1").name, None);
-        assert_eq!(
-            Directives::parse("-- name: not valid!\nSELECT 1").name,
-            None
-        );
+        assert_eq!(Directives::parse("-- name: not valid!\nSELECT 1").name, None);
     }
 }

@@ -7,6 +7,7 @@
 //! and for `wasm32-unknown-unknown`.
 
 pub mod error;
+pub mod ipc_progress;
 pub mod lang;
 pub mod notebook;
 pub mod paths;

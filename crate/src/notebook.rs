@@ -38,9 +38,7 @@ pub struct Cell {
 impl Cell {
     /// The name of the cell's result table.
     pub fn table_name(&self) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| default_table_name(self.id))
+        self.name.clone().unwrap_or_else(|| default_table_name(self.id))
     }
 }
 
@@ -70,15 +68,7 @@ impl Notebook {
     pub fn insert(&mut self, index: usize, kind: CellKind, source: impl Into<String>) -> CellId {
         let id = self.fresh_id();
         let index = index.min(self.cells.len());
-        self.cells.insert(
-            index,
-            Cell {
-                id,
-                kind,
-                name: None,
-                source: source.into(),
-            },
-        );
+        self.cells.insert(index, Cell { id, kind, name: None, source: source.into() });
         id
     }
 
@@ -127,10 +117,7 @@ mod tests {
         let c = nb.insert(1, CellKind::Chart, "kind: bar");
         assert_eq!((a, b, c), (CellId(1), CellId(2), CellId(3)));
         assert!(nb.move_to(b, 0));
-        assert_eq!(
-            nb.cells.iter().map(|c| c.id.0).collect::<Vec<_>>(),
-            [2, 1, 3]
-        );
+        assert_eq!(nb.cells.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2, 1, 3]);
         nb.get_mut(c).unwrap().name = Some("chart".into());
         assert_eq!(nb.get(b).unwrap().table_name(), "cell_2");
         nb.remove(a);

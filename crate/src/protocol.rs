@@ -15,6 +15,8 @@ pub enum ToEngine {
     Run(RunRequest),
     /// Run a benchmark workload and report the time of each iteration.
     Bench(BenchRequest),
+    /// Stop a run: its downloads are aborted and it fails with "cancelled".
+    Cancel { run_id: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +34,9 @@ pub struct RunRequest {
 pub struct BenchRequest {
     pub workload: String,
     pub rows: usize,
+    /// W2: the Kafka topic to read through the gateway.
+    #[serde(default)]
+    pub topic: Option<String>,
     pub iterations: usize,
 }
 
@@ -43,12 +48,10 @@ pub enum FromEngine {
     Ready { engine: String },
     /// A cell finished; the preview rows follow as Arrow IPC.
     Done(RunDone),
+    /// A running cell's downloads so far; sent a few times a second.
+    Progress(RunProgress),
     /// A cell failed.
-    Failed {
-        run_id: u64,
-        cell_id: String,
-        error: CellError,
-    },
+    Failed { run_id: u64, cell_id: String, error: CellError },
     /// A benchmark finished.
     BenchDone(BenchReport),
     /// The engine panicked; it can take no more requests and must be restarted.
@@ -75,6 +78,58 @@ pub struct RunDone {
     pub text: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub run_id: u64,
+    pub cell_id: String,
+    /// What is being fetched, such as "kafka('events')".
+    pub what: String,
+    /// Rows (messages) received so far, when the source counts rows.
+    pub rows: Option<u64>,
+    /// The rows the source will send in all, when it says.
+    pub total_rows: Option<u64>,
+    pub bytes: u64,
+    pub elapsed_ms: f64,
+}
+
+impl RunProgress {
+    /// "12,000 of 100,000 messages · 1.2 MB · 0.4 s"
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        match (self.rows, self.total_rows) {
+            (Some(r), Some(t)) => parts.push(format!("{} of {} rows", thousands(r), thousands(t))),
+            (Some(r), None) => parts.push(format!("{} rows", thousands(r))),
+            _ => {}
+        }
+        parts.push(human_bytes(self.bytes));
+        parts.push(format!("{:.1} s", self.elapsed_ms / 1000.0));
+        format!("{}: {}", self.what, parts.join(" · "))
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in B, kB, MB or GB (powers of 1000, one decimal).
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.2} GB", n as f64 / 1e9),
+    }
+}
+
 /// A column's name and its type as Spark users read it (`bigint`, `string`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnInfo {
@@ -99,14 +154,8 @@ mod tests {
     #[test]
     fn messages_round_trip_as_json() {
         let msgs = vec![
-            FromEngine::Ready {
-                engine: "polars".into(),
-            },
-            FromEngine::Failed {
-                run_id: 3,
-                cell_id: "c1".into(),
-                error: CellError::new("boom").hint("try again"),
-            },
+            FromEngine::Ready { engine: "polars".into() },
+            FromEngine::Failed { run_id: 3, cell_id: "c1".into(), error: CellError::new("boom").hint("try again") },
         ];
         for m in msgs {
             let text = serde_json::to_string(&m).unwrap();
@@ -119,6 +168,20 @@ mod tests {
             source: "SELECT 1".into(),
             preview_rows: 10,
         });
+        let progress = FromEngine::Progress(RunProgress {
+            run_id: 1,
+            cell_id: "c".into(),
+            what: "kafka('events')".into(),
+            rows: Some(12_000),
+            total_rows: Some(100_000),
+            bytes: 1_234_567,
+            elapsed_ms: 400.0,
+        });
+        let text = serde_json::to_string(&progress).unwrap();
+        assert_eq!(serde_json::from_str::<FromEngine>(&text).unwrap(), progress);
+        if let FromEngine::Progress(p) = progress {
+            assert_eq!(p.label(), "kafka('events'): 12,000 of 100,000 rows · 1.2 MB · 0.4 s");
+        }
         let text = serde_json::to_string(&run).unwrap();
         assert!(text.contains(r#""type":"run""#), "{text}");
         assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), run);

@@ -26,42 +26,26 @@ fn parquet_reads_back_in_arrow_rs() {
 
         let file = SerializedFileReader::new(bytes.clone()).unwrap();
         let column = file.metadata().row_group(0).column(0);
-        assert!(
-            column
-                .compression()
-                .to_string()
-                .to_uppercase()
-                .starts_with(codec),
-            "{}",
-            column.compression()
-        );
+        assert!(column.compression().to_string().to_uppercase().starts_with(codec), "{}", column.compression());
 
         let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).unwrap();
         let schema = metadata.schema();
-        let fields: Vec<(String, String)> = schema
-            .fields()
-            .iter()
-            .map(|f| (f.name().clone(), f.data_type().to_string()))
-            .collect();
+        let fields: Vec<(String, String)> =
+            schema.fields().iter().map(|f| (f.name().clone(), f.data_type().to_string())).collect();
         let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["id", "amount", "zone", "even", "day", "at"]);
         assert!(fields[1].1.contains("Float64"), "{fields:?}");
         assert!(fields[4].1.contains("Date32"), "{fields:?}");
         assert!(fields[5].1.contains("Timestamp"), "{fields:?}");
 
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .unwrap()
-            .build()
-            .unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
         let batches: Vec<_> = reader.map(Result::unwrap).collect();
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows, 5);
         let zone = arrow_cast::cast(batches[0].column(2), &arrow_schema::DataType::Utf8).unwrap();
         let zones: Vec<&str> = zone.as_string::<i32>().iter().map(Option::unwrap).collect();
         assert_eq!(zones, ["zone-1", "zone-2", "zone-3", "zone-4", "zone-5"]);
-        let amount = batches[0]
-            .column(1)
-            .as_primitive::<arrow_array::types::Float64Type>();
+        let amount = batches[0].column(1).as_primitive::<arrow_array::types::Float64Type>();
         assert_eq!(amount.values().iter().sum::<f64>(), 22.5);
     }
 }

@@ -38,10 +38,7 @@ impl Config {
             local: LocalStore::new(data_root)?,
             token: token.filter(|t| !t.is_empty()),
             kafka: KafkaConfig::new(kafka::config::DEFAULT_BOOTSTRAP),
-            ingest_headers: kafka::DEFAULT_INGEST_HEADERS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            ingest_headers: kafka::DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect(),
             shutdown: CancellationToken::new(),
         })
     }
@@ -98,10 +95,7 @@ pub fn app(config: Config) -> Router {
         .nest("/api", api)
         .merge(kafka::ingest_routes().with_state(state))
         .fallback_service(ui)
-        .layer(axum::middleware::from_fn_with_state(
-            config.token.map(Arc::new),
-            security::guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(config.token.map(Arc::new), security::guard))
         .layer(TraceLayer::new_for_http())
 }
 

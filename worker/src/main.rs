@@ -12,11 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(
-    name = "riffle",
-    version,
-    about = "Riffle: a data-engineering notebook in the browser"
-)]
+#[command(name = "riffle", version, about = "Riffle: a data-engineering notebook in the browser")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,22 +50,14 @@ struct ServeArgs {
     #[arg(long, env = "RIFFLE_KAFKA_PROPERTIES")]
     kafka_properties: Option<PathBuf>,
     /// Request headers that /ingest/{topic} merges into each event.
-    #[arg(
-        long,
-        env = "RIFFLE_INGEST_HEADERS",
-        value_delimiter = ',',
-        default_value = "Host,User-Agent,Accept"
-    )]
+    #[arg(long, env = "RIFFLE_INGEST_HEADERS", value_delimiter = ',', default_value = "Host,User-Agent,Accept")]
     ingest_headers: Vec<String>,
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")))
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
@@ -87,17 +75,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if !args.dist.join("index.html").is_file() {
         tracing::warn!(dist = %args.dist.display(), "no index.html in the UI bundle; build it with `cargo xtask build`");
     }
-    std::fs::create_dir_all(&args.data).with_context(|| {
-        format!(
-            "could not create the data directory {}",
-            args.data.display()
-        )
-    })?;
-    let kafka = KafkaConfig::load(
-        args.kafka_bootstrap,
-        args.kafka_properties.as_deref(),
-        std::env::vars(),
-    )?;
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("could not create the data directory {}", args.data.display()))?;
+    let kafka = KafkaConfig::load(args.kafka_bootstrap, args.kafka_properties.as_deref(), std::env::vars())?;
     let shutdown = CancellationToken::new();
     let config = Config::new(args.dist, args.data, args.token.clone())?
         .with_kafka(kafka)
@@ -105,22 +85,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .with_shutdown(shutdown.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
-        .with_context(|| {
-            format!(
-                "could not listen on {}:{} (is the port in use? try --port)",
-                args.bind, args.port
-            )
-        })?;
+        .with_context(|| format!("could not listen on {}:{} (is the port in use? try --port)", args.bind, args.port))?;
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        addr.ip().to_string()
-    };
-    let query = args
-        .token
-        .map(|t| format!("/?token={t}"))
-        .unwrap_or_default();
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let query = args.token.map(|t| format!("/?token={t}")).unwrap_or_default();
     println!("Riffle is serving at http://{host}:{}{query}", addr.port());
     tracing::info!(%addr, data = %config.data_root().display(), kafka = %config.kafka().bootstrap, "gateway listening");
     let signal = async move {
@@ -128,9 +96,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         // Ends live tails and range reads, so the graceful shutdown does not wait on them.
         shutdown.cancel();
     };
-    axum::serve(listener, app(config))
-        .with_graceful_shutdown(signal)
-        .await?;
+    axum::serve(listener, app(config)).with_graceful_shutdown(signal).await?;
     tracing::info!("gateway stopped");
     Ok(())
 }
@@ -141,8 +107,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

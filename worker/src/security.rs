@@ -11,11 +11,7 @@ use crate::ApiError;
 
 const COOKIE: &str = "riffle_token";
 
-pub(crate) async fn guard(
-    State(token): State<Option<Arc<String>>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn guard(State(token): State<Option<Arc<String>>>, request: Request, next: Next) -> Response {
     if let Err(e) = check_origin(request.headers()) {
         return e.into_response();
     }
@@ -52,14 +48,8 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
         return Ok(());
     };
     let origin = origin.to_str().unwrap_or_default();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let authority = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or_default();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let authority = origin.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
     if !host.is_empty() && authority.eq_ignore_ascii_case(host) {
         Ok(())
     } else {
@@ -75,23 +65,13 @@ fn carries_token(headers: &HeaderMap, token: &str) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|t| same(t, token));
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            v.split(';')
-                .filter_map(|kv| kv.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-                .any(|t| same(t, token))
-        });
+    let cookie = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(';').filter_map(|kv| kv.trim().strip_prefix(COOKIE)?.strip_prefix('=')).any(|t| same(t, token))
+    });
     bearer || cookie
 }
 
 /// Compares without stopping at the first difference.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -25,9 +25,8 @@ pub struct LocalStore {
 
 impl LocalStore {
     pub fn new(root: PathBuf) -> anyhow::Result<LocalStore> {
-        let root = root
-            .canonicalize()
-            .with_context(|| format!("the data directory {} does not exist", root.display()))?;
+        let root =
+            root.canonicalize().with_context(|| format!("the data directory {} does not exist", root.display()))?;
         Ok(LocalStore { root })
     }
 
@@ -61,9 +60,7 @@ impl LocalStore {
         // A symlink inside the root may still point outside it.
         if let Ok(real) = path.canonicalize() {
             if !real.starts_with(&self.root) {
-                return Err(ApiError::forbidden(format!(
-                    "'{user_path}' leads out of the data directory"
-                )));
+                return Err(ApiError::forbidden(format!("'{user_path}' leads out of the data directory")));
             }
         }
         Ok(path)
@@ -83,12 +80,9 @@ pub(crate) async fn parts(
     Query(params): Query<PathParams>,
 ) -> Result<Response, ApiError> {
     let path = state.local.resolve(&params.path)?;
-    let meta = tokio::fs::metadata(&path).await.map_err(|_| {
-        ApiError::not_found(format!(
-            "'{}' does not exist in the data directory",
-            params.path
-        ))
-    })?;
+    let meta = tokio::fs::metadata(&path)
+        .await
+        .map_err(|_| ApiError::not_found(format!("'{}' does not exist in the data directory", params.path)))?;
     let mut files = Vec::new();
     if meta.is_dir() {
         let mut entries = tokio::fs::read_dir(&path).await.map_err(internal)?;
@@ -96,10 +90,7 @@ pub(crate) async fn parts(
             let name = entry.file_name().to_string_lossy().to_string();
             let meta = entry.metadata().await.map_err(internal)?;
             if meta.is_file() && riffle::paths::is_data_file(&name) {
-                files.push((
-                    format!("{}/{name}", params.path.trim_end_matches('/')),
-                    meta.len(),
-                ));
+                files.push((format!("{}/{name}", params.path.trim_end_matches('/')), meta.len()));
             }
         }
         files.sort();
@@ -112,10 +103,8 @@ pub(crate) async fn parts(
     } else {
         files.push((params.path.clone(), meta.len()));
     }
-    let files: Vec<serde_json::Value> = files
-        .into_iter()
-        .map(|(path, size)| serde_json::json!({ "path": path, "size": size }))
-        .collect();
+    let files: Vec<serde_json::Value> =
+        files.into_iter().map(|(path, size)| serde_json::json!({ "path": path, "size": size })).collect();
     Ok(axum::Json(serde_json::json!({ "files": files })).into_response())
 }
 
@@ -136,18 +125,10 @@ pub(crate) async fn read(
     Query(params): Query<ReadParams>,
 ) -> Result<Response, ApiError> {
     let path = state.local.resolve(&params.path)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "'{}' does not exist in the data directory",
-            params.path
-        ))
-    };
+    let not_found = || ApiError::not_found(format!("'{}' does not exist in the data directory", params.path));
     let meta = tokio::fs::metadata(&path).await.map_err(|_| not_found())?;
     if meta.is_dir() {
-        return Err(ApiError::bad_request(format!(
-            "'{}' is a directory, not a file",
-            params.path
-        )));
+        return Err(ApiError::bad_request(format!("'{}' is a directory, not a file", params.path)));
     }
     let size = meta.len();
     let offset = params.offset.unwrap_or(0);
@@ -158,18 +139,13 @@ pub(crate) async fn read(
         )));
     }
     let length = params.length.unwrap_or(size - offset).min(size - offset);
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| not_found())?;
+    let mut file = tokio::fs::File::open(&path).await.map_err(|_| not_found())?;
     file.seek(SeekFrom::Start(offset))
         .await
         .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let body = Body::from_stream(ReaderStream::new(file.take(length)));
     Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (header::CONTENT_LENGTH, length.to_string()),
-        ],
+        [(header::CONTENT_TYPE, "application/octet-stream".to_string()), (header::CONTENT_LENGTH, length.to_string())],
         body,
     )
         .into_response())
@@ -186,26 +162,17 @@ mod tests {
         let store = LocalStore::new(dir.clone()).unwrap();
         let root = store.root().to_path_buf();
         assert_eq!(store.resolve("a/b.csv").unwrap(), root.join("a/b.csv"));
-        assert_eq!(
-            store.resolve("file:///a/b.csv").unwrap(),
-            root.join("a/b.csv")
-        );
+        assert_eq!(store.resolve("file:///a/b.csv").unwrap(), root.join("a/b.csv"));
         assert_eq!(store.resolve("/a/./b.csv").unwrap(), root.join("a/b.csv"));
         for bad in ["../etc/passwd", "a/../../x", "file:///../x"] {
             let e = store.resolve(bad).unwrap_err();
             assert_eq!(e.status, axum::http::StatusCode::FORBIDDEN, "{bad}");
         }
-        assert_eq!(
-            store.resolve("hdfs:///x").unwrap_err().status,
-            axum::http::StatusCode::BAD_REQUEST
-        );
+        assert_eq!(store.resolve("hdfs:///x").unwrap_err().status, axum::http::StatusCode::BAD_REQUEST);
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/", dir.join("escape")).unwrap();
-            assert_eq!(
-                store.resolve("escape/etc").unwrap_err().status,
-                axum::http::StatusCode::FORBIDDEN
-            );
+            assert_eq!(store.resolve("escape/etc").unwrap_err().status, axum::http::StatusCode::FORBIDDEN);
         }
         std::fs::remove_dir_all(dir).unwrap();
     }

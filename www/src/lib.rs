@@ -32,10 +32,6 @@ pub fn envelope(json: &str, bytes: Option<&[u8]>) -> (Array, Array) {
 pub fn open(data: &JsValue) -> Option<(String, Option<Vec<u8>>)> {
     let array = data.dyn_ref::<Array>()?;
     let json = array.get(0).as_string()?;
-    let bytes = array
-        .get(1)
-        .dyn_into::<ArrayBuffer>()
-        .ok()
-        .map(|b| Uint8Array::new(&b).to_vec());
+    let bytes = array.get(1).dyn_into::<ArrayBuffer>().ok().map(|b| Uint8Array::new(&b).to_vec());
     Some((json, bytes))
 }

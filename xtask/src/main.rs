@@ -2,7 +2,9 @@
 //!
 //! - `serve`: set up, build the UI bundle, and serve the notebook on 127.0.0.1:8080.
 //! - `test`: set up, then run every test: native, wasm in Chromium, end to end.
-//! - `bench`: W0 natively and in the browser worker, with the ratio.
+//! - `bench`: W0 and W1 natively and in the browser worker, with the ratio;
+//!   W2 (a Kafka topic into the browser worker) against `kcat -C -e`.
+//! - `kafka`: start (or stop, restart, status, reset) a local Apache Kafka broker.
 //! - `build`: the UI bundle only (`dist/`).
 //! - `bootstrap`: install what is missing (scripts/bootstrap.sh).
 //! - `samples`: regenerate the bundled sample data.
@@ -33,12 +35,20 @@ fn main() -> Result<()> {
         "test" => x.test(),
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
+        "kafka" => x.kafka(rest.first().map(String::as_str).unwrap_or("start"), DEV_KAFKA_PORT),
         _ => {
-            eprintln!("usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes>");
+            eprintln!(
+                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|kafka [start|stop|restart|status|reset]>"
+            );
             std::process::exit(2);
         }
     }
 }
+
+/// The broker `cargo xtask kafka` starts for trying Riffle (the gateway's default).
+const DEV_KAFKA_PORT: u16 = 9092;
+/// The broker the tests and benchmarks start, apart from a developer's own.
+const TEST_KAFKA_PORT: u16 = 19092;
 
 struct Xtask {
     root: PathBuf,
@@ -49,30 +59,15 @@ struct Xtask {
 
 impl Xtask {
     fn new() -> Result<Xtask> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask has no parent")?
-            .to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask has no parent")?.to_path_buf();
         let cache = match std::env::var_os("RIFFLE_CACHE") {
             Some(c) => PathBuf::from(c),
-            None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?)
-                .join(".cache/riffle"),
+            None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".cache/riffle"),
         };
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| cache.join("target"));
+        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
         let tools = cache.join("tools/bin");
-        let path = format!(
-            "{}:{}",
-            tools.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        Ok(Xtask {
-            root,
-            cache,
-            target,
-            path,
-        })
+        let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
+        Ok(Xtask { root, cache, target, path })
     }
 
     /// A command run in the checkout with the pinned tools first on PATH.
@@ -81,10 +76,7 @@ impl Xtask {
         c.current_dir(&self.root)
             .env("PATH", &self.path)
             .env("CARGO_TARGET_DIR", &self.target)
-            .env(
-                "CHROMEDRIVER",
-                std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
-            )
+            .env("CHROMEDRIVER", std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()))
             .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
         c
     }
@@ -92,9 +84,7 @@ impl Xtask {
     fn run(&self, what: &str, command: &mut Command) -> Result<()> {
         eprintln!("\n==> {what}");
         let started = Instant::now();
-        let status = command
-            .status()
-            .with_context(|| format!("could not start: {what}"))?;
+        let status = command.status().with_context(|| format!("could not start: {what}"))?;
         eprintln!("<== {what}: {:.0} s", started.elapsed().as_secs_f64());
         if !status.success() {
             bail!("{what} failed ({status})");
@@ -105,10 +95,7 @@ impl Xtask {
     fn bootstrap(&self) -> Result<()> {
         let mut c = self.cmd("bash");
         c.arg("scripts/bootstrap.sh");
-        self.run(
-            "bootstrap: toolchain, trunk, wasm-bindgen-cli, chromium",
-            &mut c,
-        )
+        self.run("bootstrap: toolchain, trunk, wasm-bindgen-cli, chromium", &mut c)
     }
 
     /// The UI bundle: `dist/` with the app and the engine worker.
@@ -121,18 +108,14 @@ impl Xtask {
         c.args(["build", "--release"]);
         self.run("trunk build --release (UI + engine worker)", &mut c)?;
         // Each bundle carries only its own engine: Polars in the worker, arrow-rs and Leptos in the UI.
-        for (wasm, forbidden) in [
-            ("app_bg.wasm", ["polars_core", "polars-core"]),
-            ("engine_bg.wasm", ["arrow_ipc", "leptos"]),
-        ] {
-            let bytes = std::fs::read(self.root.join("dist").join(wasm))
-                .with_context(|| format!("dist/{wasm}"))?;
+        for (wasm, forbidden) in
+            [("app_bg.wasm", ["polars_core", "polars-core"]), ("engine_bg.wasm", ["arrow_ipc", "leptos"])]
+        {
+            let bytes = std::fs::read(self.root.join("dist").join(wasm)).with_context(|| format!("dist/{wasm}"))?;
             eprintln!("    dist/{wasm}: {:.1} MB", bytes.len() as f64 / 1e6);
             for word in forbidden {
                 if bytes.windows(word.len()).any(|w| w == word.as_bytes()) {
-                    bail!(
-                        "dist/{wasm} contains `{word}`: a dependency leaked into the wrong bundle"
-                    );
+                    bail!("dist/{wasm} contains `{word}`: a dependency leaked into the wrong bundle");
                 }
             }
         }
@@ -158,6 +141,22 @@ impl Xtask {
         self.run("riffle serve", &mut c)
     }
 
+    /// Runs scripts/kafka.sh (a real broker from Maven Central's jars).
+    fn kafka(&self, action: &str, port: u16) -> Result<()> {
+        let mut c = self.cmd("bash");
+        c.arg("scripts/kafka.sh").arg(action).env("KAFKA_PORT", port.to_string());
+        self.run(&format!("kafka {action} (127.0.0.1:{port})"), &mut c)
+    }
+
+    /// A fresh broker for tests and benchmarks, stopped when the guard drops.
+    fn test_broker(&self) -> Result<BrokerGuard<'_>> {
+        self.kafka("reset", TEST_KAFKA_PORT)?;
+        let started = Instant::now();
+        self.kafka("start", TEST_KAFKA_PORT)?;
+        eprintln!("    Kafka broker start time: {:.1} s", started.elapsed().as_secs_f64());
+        Ok(BrokerGuard(self))
+    }
+
     fn test(&self) -> Result<()> {
         let started = Instant::now();
         self.bootstrap()?;
@@ -168,34 +167,24 @@ impl Xtask {
         // The same engine tests in headless Chromium, in a dedicated worker.
         // Release, so that Polars' wasm build is shared with the trunk bundle.
         let mut c = self.cmd("cargo");
-        c.args([
-            "test",
-            "-p",
-            "riffle",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--test",
-            "engine",
-        ]);
+        c.args(["test", "-p", "riffle", "--release", "--target", "wasm32-unknown-unknown", "--test", "engine"]);
         c.current_dir(self.root.join("crate"));
-        self.run(
-            "engine tests in Chromium (wasm32, dedicated worker)",
-            &mut c,
-        )?;
+        self.run("engine tests in Chromium (wasm32, dedicated worker)", &mut c)?;
 
         self.build_ui()?;
         self.build_gateway()?;
         let mut c = self.cmd("cargo");
+        c.args(["build", "-p", "riffle-tests", "--tests"]);
+        self.run("build the end-to-end tests", &mut c)?;
+        let _broker = self.test_broker()?;
+        let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle-tests", "--test", "e2e"])
+            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
             .env("RIFFLE_BIN", self.gateway_bin())
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
         self.run("end-to-end tests: gateway + Chromium", &mut c)?;
-        eprintln!(
-            "\nall tests passed in {:.1} min",
-            started.elapsed().as_secs_f64() / 60.0
-        );
+        eprintln!("\nall tests passed in {:.1} min", started.elapsed().as_secs_f64() / 60.0);
         Ok(())
     }
 
@@ -204,21 +193,18 @@ impl Xtask {
         self.build_ui()?;
         self.build_gateway()?;
         let mut c = self.cmd("cargo");
-        c.args([
-            "run",
-            "--release",
-            "-p",
-            "riffle-tests",
-            "--bin",
-            "riffle-bench",
-            "--",
-        ])
-        .args(extra)
-        .env("POLARS_MAX_THREADS", "1")
-        .env("RIFFLE_BIN", self.gateway_bin())
-        .env("RIFFLE_DIST", self.root.join("dist"))
-        .env("RIFFLE_REPO", &self.root);
-        self.run("bench W0: native vs browser worker", &mut c)
+        c.args(["build", "--release", "-p", "riffle-tests", "--bin", "riffle-bench"]);
+        self.run("build the bench driver", &mut c)?;
+        let _broker = self.test_broker()?;
+        let mut c = self.cmd("cargo");
+        c.args(["run", "--release", "-p", "riffle-tests", "--bin", "riffle-bench", "--"])
+            .args(extra)
+            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
+            .env("POLARS_MAX_THREADS", "1")
+            .env("RIFFLE_BIN", self.gateway_bin())
+            .env("RIFFLE_DIST", self.root.join("dist"))
+            .env("RIFFLE_REPO", &self.root);
+        self.run("bench: W0, W1 native vs browser worker; W2 browser vs kcat", &mut c)
     }
 
     /// Reports each wasm file's size raw, gzipped, and after wasm-opt
@@ -229,9 +215,7 @@ impl Xtask {
         let wasm_opt = npm.join("node_modules/.bin/wasm-opt");
         if !wasm_opt.exists() {
             let mut c = self.cmd("npm");
-            c.args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&npm)
-                .arg("binaryen@132");
+            c.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&npm).arg("binaryen@132");
             self.run("npm install binaryen@132", &mut c)?;
         }
         let dist = self.root.join("dist");
@@ -241,36 +225,21 @@ impl Xtask {
         for name in ["app_bg.wasm", "engine_bg.wasm"] {
             let raw = dist.join(name);
             if !raw.exists() {
-                bail!(
-                    "{} is missing: run `cargo xtask build` first",
-                    raw.display()
-                );
+                bail!("{} is missing: run `cargo xtask build` first", raw.display());
             }
             let opt = out.join(name);
             let started = Instant::now();
             let mut c = self.cmd(&wasm_opt.to_string_lossy());
             // The features rustc 1.95 enables for wasm32 by default.
             c.arg(level)
-                .args([
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                    "--enable-sign-ext",
-                ])
-                .args([
-                    "--enable-mutable-globals",
-                    "--enable-reference-types",
-                    "--enable-multivalue",
-                ])
+                .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+                .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
                 .arg(&raw)
                 .arg("-o")
                 .arg(&opt);
             self.run(&format!("wasm-opt {level} {name}"), &mut c)?;
             let seconds = started.elapsed().as_secs_f64();
-            let mb = |p: &Path| {
-                std::fs::metadata(p)
-                    .map(|m| m.len() as f64 / 1e6)
-                    .unwrap_or(f64::NAN)
-            };
+            let mb = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
             println!(
                 "{name:<17} {:>6.2}  {:>7.2}  {:>6.2}  {:>11.2}  {seconds:>11.0}",
                 mb(&raw),
@@ -283,12 +252,16 @@ impl Xtask {
     }
 
     fn gzip_mb(&self, file: &Path) -> Result<f64> {
-        let out = Command::new("gzip")
-            .arg("-9")
-            .arg("-c")
-            .arg(file)
-            .output()
-            .context("gzip")?;
+        let out = Command::new("gzip").arg("-9").arg("-c").arg(file).output().context("gzip")?;
         Ok(out.stdout.len() as f64 / 1e6)
+    }
+}
+
+/// Stops the test broker however the run ends.
+struct BrokerGuard<'a>(&'a Xtask);
+
+impl Drop for BrokerGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kafka("stop", TEST_KAFKA_PORT);
     }
 }

@@ -11,10 +11,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -22,14 +19,7 @@ impl Lcg {
     }
 }
 
-const ZONES: [&str; 6] = [
-    "Astoria",
-    "Chelsea",
-    "Harlem",
-    "Midtown",
-    "SoHo",
-    "Williamsburg",
-];
+const ZONES: [&str; 6] = ["Astoria", "Chelsea", "Harlem", "Midtown", "SoHo", "Williamsburg"];
 
 /// Taxi-like trips: one row per trip in January 2024.
 pub fn trips_csv(rows: usize) -> String {
@@ -57,14 +47,7 @@ pub fn trips_csv(rows: usize) -> String {
 
 /// The zone lookup table the trips join to.
 pub fn zones_csv() -> String {
-    let boroughs = [
-        "Queens",
-        "Manhattan",
-        "Manhattan",
-        "Manhattan",
-        "Manhattan",
-        "Brooklyn",
-    ];
+    let boroughs = ["Queens", "Manhattan", "Manhattan", "Manhattan", "Manhattan", "Brooklyn"];
     let mut out = String::from("zone_id,zone,borough\n");
     for (i, (zone, borough)) in ZONES.iter().zip(boroughs).enumerate() {
         let _ = writeln!(out, "{},{zone},{borough}", i + 1);
@@ -72,13 +55,7 @@ pub fn zones_csv() -> String {
     out
 }
 
-const NAMES: [&str; 5] = [
-    "Ada Lovelace",
-    "Grace Hopper",
-    "Linus Torvalds",
-    "Margaret Hamilton",
-    "Ken Thompson",
-];
+const NAMES: [&str; 5] = ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Margaret Hamilton", "Ken Thompson"];
 
 /// A JSON array of commit-like records, nested the way GitHub's API nests them.
 pub fn commits_json(count: usize) -> String {
@@ -87,20 +64,11 @@ pub fn commits_json(count: usize) -> String {
     for i in 0..count {
         let author = NAMES[rng.below(NAMES.len() as u64) as usize];
         let committer = NAMES[rng.below(NAMES.len() as u64) as usize];
-        let email = |name: &str| {
-            format!(
-                "{}@example.org",
-                name.split(' ').next().unwrap_or("dev").to_lowercase()
-            )
-        };
+        let email = |name: &str| format!("{}@example.org", name.split(' ').next().unwrap_or("dev").to_lowercase());
         let sha = format!("{:016x}{:016x}", rng.next(), rng.next());
         let (day, hour) = (1 + rng.below(28), rng.below(24));
         let files = 1 + rng.below(5);
-        let parents = if i == 0 {
-            String::new()
-        } else {
-            format!(r#"{{"sha": "parent{:06}"}}"#, i - 1)
-        };
+        let parents = if i == 0 { String::new() } else { format!(r#"{{"sha": "parent{:06}"}}"#, i - 1) };
         items.push(format!(
             r#"  {{"sha": "{sha}", "commit": {{"author": {{"name": "{author}", "email": "{}", "date": "2024-02-{day:02}T{hour:02}:00:00Z"}}, "committer": {{"name": "{committer}", "email": "{}", "date": "2024-02-{day:02}T{hour:02}:30:00Z"}}, "message": "Change number {i}: touch {files} files", "comment_count": {}}}, "stats": {{"additions": {}, "deletions": {}}}, "parents": [{parents}]}}"#,
             email(author),

@@ -50,8 +50,10 @@ impl FromStr for ExportFormat {
             "csv" => Ok(ExportFormat::Csv),
             "json" | "jsonl" | "ndjson" => Ok(ExportFormat::Json),
             "arrow" | "ipc" | "feather" => Ok(ExportFormat::Arrow),
-            other => Err(CellError::new(format!("unknown format '{other}'"))
-                .hint("formats are parquet, csv, json and arrow")),
+            other => {
+                Err(CellError::new(format!("unknown format '{other}'"))
+                    .hint("formats are parquet, csv, json and arrow"))
+            }
         }
     }
 }
@@ -84,18 +86,13 @@ impl FromStr for Compression {
             "snappy" => Ok(Compression::Snappy),
             "zstd" => Ok(Compression::Zstd),
             "none" | "uncompressed" => Ok(Compression::None),
-            other => Err(CellError::new(format!("unknown compression '{other}'"))
-                .hint("use snappy, zstd or none")),
+            other => Err(CellError::new(format!("unknown compression '{other}'")).hint("use snappy, zstd or none")),
         }
     }
 }
 
 /// Encodes a frame in a format.
-pub fn export(
-    df: &DataFrame,
-    format: ExportFormat,
-    compression: Compression,
-) -> Result<Vec<u8>, CellError> {
+pub fn export(df: &DataFrame, format: ExportFormat, compression: Compression) -> Result<Vec<u8>, CellError> {
     let mut df = super::repair::repair_if_needed(df.clone())
         .map_err(|e| CellError::new(format!("could not prepare the rows for writing: {e}")))?;
     df.align_chunks_par();
@@ -107,17 +104,10 @@ pub fn export(
                 Compression::Zstd => ParquetCompression::Zstd(ZstdLevel::try_new(3).ok()),
                 Compression::None => ParquetCompression::Uncompressed,
             };
-            ParquetWriter::new(&mut bytes)
-                .with_compression(compression)
-                .finish(&mut df)
-                .map(|_| ())
+            ParquetWriter::new(&mut bytes).with_compression(compression).finish(&mut df).map(|_| ())
         }
-        ExportFormat::Csv => CsvWriter::new(&mut bytes)
-            .include_header(true)
-            .finish(&mut df),
-        ExportFormat::Json => JsonWriter::new(&mut bytes)
-            .with_json_format(JsonFormat::JsonLines)
-            .finish(&mut df),
+        ExportFormat::Csv => CsvWriter::new(&mut bytes).include_header(true).finish(&mut df),
+        ExportFormat::Json => JsonWriter::new(&mut bytes).with_json_format(JsonFormat::JsonLines).finish(&mut df),
         ExportFormat::Arrow => IpcWriter::new(&mut bytes).finish(&mut df),
     };
     result.map_err(|e| CellError::new(format!("could not write {}: {e}", format.extension())))?;

@@ -45,28 +45,18 @@ fn lines(texts: &StringChunked, validate: bool) -> Lines {
     let bytes: usize = texts.into_iter().map(|v| v.map_or(2, str::len)).sum();
     let mut text = Vec::with_capacity(bytes + texts.len());
     let mut valid = Vec::with_capacity(texts.len());
-    let mut stats = JsonStats {
-        rows: texts.len(),
-        ..JsonStats::default()
-    };
+    let mut stats = JsonStats { rows: texts.len(), ..JsonStats::default() };
     for (row, value) in texts.into_iter().enumerate() {
         let problem = match value {
             None => Some(None),
-            Some(s) if !s.trim_start().starts_with('{') => {
-                Some(Some("not a JSON object".to_string()))
-            }
-            Some(s) if validate => serde_json::from_str::<serde::de::IgnoredAny>(s)
-                .err()
-                .map(|e| Some(e.to_string())),
+            Some(s) if !s.trim_start().starts_with('{') => Some(Some("not a JSON object".to_string())),
+            Some(s) if validate => serde_json::from_str::<serde::de::IgnoredAny>(s).err().map(|e| Some(e.to_string())),
             Some(_) => None,
         };
         match (problem, value) {
             (None, Some(s)) => {
                 // Raw line breaks can only be white space between tokens in valid JSON.
-                text.extend(
-                    s.bytes()
-                        .map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
-                );
+                text.extend(s.bytes().map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b }));
                 valid.push(true);
             }
             (problem, _) => {
@@ -99,13 +89,8 @@ pub fn infer(texts: &StringChunked) -> PolarsResult<(Schema, JsonStats)> {
 }
 
 /// Decodes `texts` with a known schema into a struct column named `name`.
-pub fn decode(
-    texts: &StringChunked,
-    schema: &Schema,
-    name: PlSmallStr,
-) -> PolarsResult<(Series, JsonStats)> {
-    let attempt =
-        |lines: &Lines| ndjson::core::parse_ndjson(&lines.text, Some(texts.len()), schema, false);
+pub fn decode(texts: &StringChunked, schema: &Schema, name: PlSmallStr) -> PolarsResult<(Series, JsonStats)> {
+    let attempt = |lines: &Lines| ndjson::core::parse_ndjson(&lines.text, Some(texts.len()), schema, false);
     let fast = lines(texts, false);
     let (df, lines) = match attempt(&fast) {
         Ok(df) => (df, fast),
@@ -116,22 +101,14 @@ pub fn decode(
     };
     let mut ca = df.into_struct(name);
     ca.rechunk_mut();
-    let validity = if lines.valid.iter().all(|v| *v) {
-        None
-    } else {
-        Some(Bitmap::from_iter(lines.valid.iter().copied()))
-    };
+    let validity =
+        if lines.valid.iter().all(|v| *v) { None } else { Some(Bitmap::from_iter(lines.valid.iter().copied())) };
     Ok((ca.with_outer_validity(validity).into_series(), lines.stats))
 }
 
 /// The struct type `decode` produces for `schema`.
 pub fn struct_type(schema: &Schema) -> DataType {
-    DataType::Struct(
-        schema
-            .iter()
-            .map(|(n, d)| Field::new(n.clone(), d.clone()))
-            .collect(),
-    )
+    DataType::Struct(schema.iter().map(|(n, d)| Field::new(n.clone(), d.clone())).collect())
 }
 
 #[cfg(test)]
@@ -161,11 +138,7 @@ mod tests {
         assert_eq!(stats.first_error.as_ref().map(|e| e.0), Some(2));
         let (series, _) = decode(&texts, &schema, "e".into()).unwrap();
         assert_eq!(series.null_count(), 3);
-        let sword = series
-            .struct_()
-            .unwrap()
-            .field_by_name("sword_type")
-            .unwrap();
+        let sword = series.struct_().unwrap().field_by_name("sword_type").unwrap();
         assert_eq!(sword.str().unwrap().get(1), Some("katana"));
         assert_eq!(sword.str().unwrap().get(0), None);
         let note = stats.note(|row| format!("row {row}")).unwrap();

@@ -55,8 +55,7 @@ impl KafkaBound {
         }
         if let Ok(offset) = t.parse::<i64>() {
             if offset < 0 {
-                return Err(CellError::new(format!("offset {offset} is negative"))
-                    .hint("offsets start at 0"));
+                return Err(CellError::new(format!("offset {offset} is negative")).hint("offsets start at 0"));
             }
             return Ok(KafkaBound::Offset(offset));
         }
@@ -72,12 +71,7 @@ fn parse_timestamp_ms(t: &str) -> Option<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.timestamp_millis());
     }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, format) {
             return Some(dt.and_utc().timestamp_millis());
         }
@@ -104,14 +98,7 @@ impl KafkaRange {
     pub fn to_query(&self) -> String {
         let mut q = format!("from={}&to={}", self.from.to_query(), self.to.to_query());
         if let Some(parts) = &self.partitions {
-            q.push_str(&format!(
-                "&partitions={}",
-                parts
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ));
+            q.push_str(&format!("&partitions={}", parts.iter().map(i32::to_string).collect::<Vec<_>>().join(",")));
         }
         if let Some(max) = self.max_messages {
             q.push_str(&format!("&max_messages={max}"));
@@ -120,14 +107,9 @@ impl KafkaRange {
     }
 
     /// From `kafka('topic', from => ..., to => ..., partitions => '0,1', max_messages => n)`.
-    pub fn from_args(
-        topic: String,
-        options: &BTreeMap<String, String>,
-    ) -> Result<KafkaRange, CellError> {
+    pub fn from_args(topic: String, options: &BTreeMap<String, String>) -> Result<KafkaRange, CellError> {
         if topic.is_empty() {
-            return Err(CellError::new(
-                "kafka() needs a topic name, such as kafka('events')",
-            ));
+            return Err(CellError::new("kafka() needs a topic name, such as kafka('events')"));
         }
         let mut range = KafkaRange {
             topic,
@@ -138,26 +120,21 @@ impl KafkaRange {
         };
         for (key, value) in options {
             match key.as_str() {
-                "from" | "starting_offsets" | "startingoffsets" => {
-                    range.from = KafkaBound::parse(value)?
-                }
+                "from" | "starting_offsets" | "startingoffsets" => range.from = KafkaBound::parse(value)?,
                 "to" | "ending_offsets" | "endingoffsets" => range.to = KafkaBound::parse(value)?,
                 "partitions" => {
-                    let parts = value
-                        .split(',')
-                        .map(|p| p.trim().parse::<i32>())
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|_| {
-                            CellError::new(format!(
-                                "partitions => '{value}' must list numbers, such as '0,1'"
-                            ))
-                        })?;
+                    let parts =
+                        value.split(',').map(|p| p.trim().parse::<i32>()).collect::<Result<Vec<_>, _>>().map_err(
+                            |_| CellError::new(format!("partitions => '{value}' must list numbers, such as '0,1'")),
+                        )?;
                     range.partitions = Some(parts);
                 }
                 "max_messages" => {
-                    range.max_messages = Some(value.parse().map_err(|_| {
-                        CellError::new(format!("max_messages => '{value}' must be a whole number"))
-                    })?)
+                    range.max_messages = Some(
+                        value
+                            .parse()
+                            .map_err(|_| CellError::new(format!("max_messages => '{value}' must be a whole number")))?,
+                    )
                 }
                 other => {
                     return Err(CellError::new(format!("kafka(): unknown option {other}"))
@@ -166,8 +143,9 @@ impl KafkaRange {
             }
         }
         if range.to == KafkaBound::Earliest {
-            return Err(CellError::new("kafka(): to => 'earliest' reads nothing")
-                .hint("use to => 'latest' or an offset"));
+            return Err(
+                CellError::new("kafka(): to => 'earliest' reads nothing").hint("use to => 'latest' or an offset")
+            );
         }
         Ok(range)
     }
@@ -192,10 +170,7 @@ fn timestamp_type() -> DataType {
 }
 
 fn header_type() -> DataType {
-    DataType::Struct(vec![
-        Field::new("key".into(), DataType::String),
-        Field::new("value".into(), DataType::Binary),
-    ])
+    DataType::Struct(vec![Field::new("key".into(), DataType::String), Field::new("value".into(), DataType::Binary)])
 }
 
 /// One Kafka record, for fixtures and for produce requests.
@@ -217,20 +192,8 @@ pub fn frame(records: &[Record]) -> PolarsResult<DataFrame> {
     let headers: ListChunked = records
         .iter()
         .map(|r| {
-            let keys = Series::new(
-                "key".into(),
-                r.headers
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>(),
-            );
-            let values = Series::new(
-                "value".into(),
-                r.headers
-                    .iter()
-                    .map(|(_, v)| v.as_slice())
-                    .collect::<Vec<_>>(),
-            );
+            let keys = Series::new("key".into(), r.headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>());
+            let values = Series::new("value".into(), r.headers.iter().map(|(_, v)| v.as_slice()).collect::<Vec<_>>());
             StructChunked::from_series("headers".into(), r.headers.len(), [keys, values].iter())
                 .map(|s| Some(s.into_series()))
         })
@@ -238,43 +201,15 @@ pub fn frame(records: &[Record]) -> PolarsResult<DataFrame> {
         .into_iter()
         .collect();
     let columns = vec![
-        Column::new(
-            "key".into(),
-            records.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "value".into(),
-            records
-                .iter()
-                .map(|r| r.value.as_deref())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "topic".into(),
-            records.iter().map(|r| r.topic.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "partition".into(),
-            records.iter().map(|r| r.partition).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "offset".into(),
-            records.iter().map(|r| r.offset).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "timestamp".into(),
-            records.iter().map(|r| r.timestamp_ms).collect::<Vec<_>>(),
-        )
-        .cast(&timestamp_type())?,
-        Column::new(
-            "timestampType".into(),
-            records.iter().map(|r| r.timestamp_type).collect::<Vec<_>>(),
-        ),
-        headers
-            .with_name("headers".into())
-            .into_series()
-            .cast(&DataType::List(Box::new(header_type())))?
-            .into_column(),
+        Column::new("key".into(), records.iter().map(|r| r.key.as_deref()).collect::<Vec<_>>()),
+        Column::new("value".into(), records.iter().map(|r| r.value.as_deref()).collect::<Vec<_>>()),
+        Column::new("topic".into(), records.iter().map(|r| r.topic.as_str()).collect::<Vec<_>>()),
+        Column::new("partition".into(), records.iter().map(|r| r.partition).collect::<Vec<_>>()),
+        Column::new("offset".into(), records.iter().map(|r| r.offset).collect::<Vec<_>>()),
+        Column::new("timestamp".into(), records.iter().map(|r| r.timestamp_ms).collect::<Vec<_>>())
+            .cast(&timestamp_type())?,
+        Column::new("timestampType".into(), records.iter().map(|r| r.timestamp_type).collect::<Vec<_>>()),
+        headers.with_name("headers".into()).into_series().cast(&DataType::List(Box::new(header_type())))?.into_column(),
     ];
     DataFrame::new(columns)
 }
@@ -286,23 +221,15 @@ pub fn parse_range(bytes: &[u8], range: &KafkaRange) -> Result<DataFrame, CellEr
         return Ok(DataFrame::empty_with_schema(&expected));
     }
     let df = super::source::read_ipc_stream(bytes).map_err(|e| {
-        CellError::new(format!(
-            "the gateway's answer for kafka('{}') is not Arrow IPC: {e}",
-            range.topic
-        ))
+        CellError::new(format!("the gateway's answer for kafka('{}') is not Arrow IPC: {e}", range.topic))
     })?;
     let columns = expected
         .iter()
         .map(|(name, dtype)| {
             let column = df.column(name).map_err(|_| {
-                CellError::new(format!(
-                    "the gateway's answer for kafka('{}') has no column {name}",
-                    range.topic
-                ))
+                CellError::new(format!("the gateway's answer for kafka('{}') has no column {name}", range.topic))
             })?;
-            column
-                .cast(dtype)
-                .map_err(|e| CellError::new(format!("kafka column {name}: {e}")))
+            column.cast(dtype).map_err(|e| CellError::new(format!("kafka column {name}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     DataFrame::new(columns).map_err(|e| CellError::new(e.to_string()))
@@ -316,22 +243,10 @@ mod tests {
     fn bounds() {
         assert_eq!(KafkaBound::parse("EARLIEST").unwrap(), KafkaBound::Earliest);
         assert_eq!(KafkaBound::parse("17").unwrap(), KafkaBound::Offset(17));
-        assert_eq!(
-            KafkaBound::parse("1970-01-01T00:00:01Z").unwrap(),
-            KafkaBound::Timestamp(1000)
-        );
-        assert_eq!(
-            KafkaBound::parse("1970-01-02").unwrap(),
-            KafkaBound::Timestamp(86_400_000)
-        );
+        assert_eq!(KafkaBound::parse("1970-01-01T00:00:01Z").unwrap(), KafkaBound::Timestamp(1000));
+        assert_eq!(KafkaBound::parse("1970-01-02").unwrap(), KafkaBound::Timestamp(86_400_000));
         assert!(KafkaBound::parse("-3").is_err());
-        assert!(
-            KafkaBound::parse("yesterday")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("earliest")
-        );
+        assert!(KafkaBound::parse("yesterday").unwrap_err().hint.unwrap().contains("earliest"));
     }
 
     #[test]

@@ -66,11 +66,7 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 enum Action {
     Describe(String),
-    Query {
-        steps: Vec<sql::Step>,
-        json: Vec<sql::JsonCall>,
-        then: Then,
-    },
+    Query { steps: Vec<sql::Step>, json: Vec<sql::JsonCall>, then: Then },
 }
 
 #[derive(Debug, Clone)]
@@ -107,10 +103,7 @@ impl WritePlan {
             (ExportFormat::Parquet, Some(c)) => format!(".{c}"),
             _ => String::new(),
         };
-        format!(
-            "part-{index:05}-{write_id}-c000{compression}.{}",
-            self.format.extension()
-        )
+        format!("part-{index:05}-{write_id}-c000{compression}.{}", self.format.extension())
     }
 }
 
@@ -139,11 +132,7 @@ struct Registry(Arc<Udfs>);
 
 impl FunctionRegistry for Registry {
     fn register(&mut self, name: &str, fun: UserDefinedFunction) -> PolarsResult<()> {
-        self.0
-            .0
-            .write()
-            .map_err(|_| polars_err!(ComputeError: "udf registry poisoned"))?
-            .insert(name.into(), fun);
+        self.0.0.write().map_err(|_| polars_err!(ComputeError: "udf registry poisoned"))?.insert(name.into(), fun);
         Ok(())
     }
     fn get_udf(&self, name: &str) -> PolarsResult<Option<UserDefinedFunction>> {
@@ -174,12 +163,7 @@ impl Session {
     pub fn new() -> Self {
         let udfs = Arc::new(Udfs::default());
         let ctx = SQLContext::new().with_function_registry(Arc::new(Registry(udfs.clone())));
-        Session {
-            ctx,
-            udfs,
-            catalog: BTreeMap::new(),
-            dependencies: BTreeMap::new(),
-        }
+        Session { ctx, udfs, catalog: BTreeMap::new(), dependencies: BTreeMap::new() }
     }
 
     /// The names of the tables in the catalog, sorted.
@@ -194,10 +178,7 @@ impl Session {
 
     /// The tables that the cell which made `table` read.
     pub fn dependencies(&self, table: &str) -> &[String] {
-        self.dependencies
-            .get(table)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.dependencies.get(table).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The tables whose cells read `table`, directly or through others.
@@ -218,9 +199,7 @@ impl Session {
 
     /// Parses a cell and names the sources it needs.
     pub fn prepare(&self, source: &str, default_name: &str) -> Result<Prepared, CellError> {
-        let table = Directives::parse(source)
-            .name
-            .unwrap_or_else(|| default_name.to_string());
+        let table = Directives::parse(source).name.unwrap_or_else(|| default_name.to_string());
         let (query, then) = match statement::classify(source)? {
             CellStatement::Describe(name) => {
                 if !self.catalog.contains_key(&name) {
@@ -238,31 +217,19 @@ impl Session {
             CellStatement::InsertKafka { topic, query } => (query, Then::Produce(topic)),
         };
         let rewritten = sql::rewrite(&query)?;
-        let reads = rewritten
-            .relations
-            .into_iter()
-            .filter(|r| self.catalog.contains_key(r))
-            .collect();
+        let reads = rewritten.relations.into_iter().filter(|r| self.catalog.contains_key(r)).collect();
         Ok(Prepared {
             table,
             sources: rewritten.sources,
             reads,
-            action: Action::Query {
-                steps: rewritten.steps,
-                json: rewritten.json,
-                then,
-            },
+            action: Action::Query { steps: rewritten.steps, json: rewritten.json, then },
         })
     }
 
     /// Runs a prepared cell with its sources' data (in the order of
     /// `prepared.sources`), registers a query's result under the cell's name,
     /// and returns what the cell shows and asks for.
-    pub fn execute(
-        &mut self,
-        prepared: Prepared,
-        inputs: Vec<SourceData>,
-    ) -> Result<Outcome, CellError> {
+    pub fn execute(&mut self, prepared: Prepared, inputs: Vec<SourceData>) -> Result<Outcome, CellError> {
         if inputs.len() != prepared.sources.len() {
             return Err(CellError::new(format!(
                 "internal: the cell needs {} source(s) but {} were supplied",
@@ -285,8 +252,7 @@ impl Session {
         }
         for step in &steps {
             if let Some(df) = step.name.as_ref().and_then(|n| self.catalog.get(n)) {
-                self.ctx
-                    .register(step.name.as_deref().unwrap_or_default(), df.clone().lazy());
+                self.ctx.register(step.name.as_deref().unwrap_or_default(), df.clone().lazy());
             }
         }
         if let Ok(mut udfs) = self.udfs.0.write() {
@@ -296,15 +262,8 @@ impl Session {
         match then {
             Then::Register => {
                 self.register(&prepared.table, df.clone());
-                self.dependencies
-                    .insert(prepared.table.clone(), prepared.reads);
-                Ok(Outcome {
-                    table: ResultTable {
-                        notes,
-                        ..ResultTable::new(prepared.table, df)
-                    },
-                    effect: None,
-                })
+                self.dependencies.insert(prepared.table.clone(), prepared.reads);
+                Ok(Outcome { table: ResultTable { notes, ..ResultTable::new(prepared.table, df) }, effect: None })
             }
             Then::Write(spec) => write_plan(spec, &df, notes),
             Then::Produce(topic) => produce_plan(topic, &df, notes),
@@ -345,22 +304,13 @@ impl Session {
 
     /// Runs a `json_parse` probe, infers the union schema, and registers the
     /// function that decodes with it.
-    fn register_json(
-        &mut self,
-        call: &sql::JsonCall,
-        notes: &mut Vec<String>,
-    ) -> Result<(), CellError> {
-        let probe = self
-            .ctx
-            .execute(&call.probe)
-            .and_then(LazyFrame::collect)
-            .map_err(|e| self.explain(&e))?;
+    fn register_json(&mut self, call: &sql::JsonCall, notes: &mut Vec<String>) -> Result<(), CellError> {
+        let probe = self.ctx.execute(&call.probe).and_then(LazyFrame::collect).map_err(|e| self.explain(&e))?;
         let texts = probe
             .column(sql::PROBE_COLUMN)
             .and_then(|c| c.as_materialized_series().str().cloned())
             .map_err(|e| sql::polars_error(&e))?;
-        let (schema, stats) =
-            json::infer(&texts).map_err(|e| CellError::new(format!("json_parse: {e}")))?;
+        let (schema, stats) = json::infer(&texts).map_err(|e| CellError::new(format!("json_parse: {e}")))?;
         if let Some(note) = stats.note(|row| format!("row {row}")) {
             notes.push(note);
         }
@@ -370,37 +320,21 @@ impl Session {
                 stats.rows
             ));
         }
-        let dtype = if schema.is_empty() {
-            DataType::Null
-        } else {
-            json::struct_type(&schema)
-        };
+        let dtype = if schema.is_empty() { DataType::Null } else { json::struct_type(&schema) };
         let out = dtype.clone();
         let decode = move |columns: &mut [Column]| -> PolarsResult<Column> {
-            let input = columns
-                .first()
-                .ok_or_else(|| polars_err!(ComputeError: "json_parse needs an argument"))?;
+            let input = columns.first().ok_or_else(|| polars_err!(ComputeError: "json_parse needs an argument"))?;
             if schema.is_empty() {
-                return Ok(Column::full_null(
-                    input.name().clone(),
-                    input.len(),
-                    &DataType::Null,
-                ));
+                return Ok(Column::full_null(input.name().clone(), input.len(), &DataType::Null));
             }
             let text = input.cast(&DataType::String)?;
             let (series, _) = json::decode(text.str()?, &schema, input.name().clone())?;
             Ok(series.into_column())
         };
         let field = move |_: &Schema, fields: &[Field]| {
-            Ok(Field::new(
-                fields.first().map(|f| f.name().clone()).unwrap_or_default(),
-                out.clone(),
-            ))
+            Ok(Field::new(fields.first().map(|f| f.name().clone()).unwrap_or_default(), out.clone()))
         };
-        let udf = UserDefinedFunction::new(
-            call.function.as_str().into(),
-            BaseColumnUdf::new(decode, field),
-        );
+        let udf = UserDefinedFunction::new(call.function.as_str().into(), BaseColumnUdf::new(decode, field));
         self.udfs
             .0
             .write()
@@ -422,26 +356,15 @@ impl Session {
     }
 
     fn describe(&self, name: &str) -> Result<Outcome, CellError> {
-        let df = self
-            .catalog
-            .get(name)
-            .ok_or_else(|| self.unknown_table(name))?;
+        let df = self.catalog.get(name).ok_or_else(|| self.unknown_table(name))?;
         let schema = df.schema();
         let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
         let types: Vec<String> = schema.iter_values().map(spark_type_name).collect();
-        let table =
-            df! { "col_name" => names, "data_type" => types }.map_err(|e| sql::polars_error(&e))?;
+        let table = df! { "col_name" => names, "data_type" => types }.map_err(|e| sql::polars_error(&e))?;
         let mut result = ResultTable::new(format!("describe_{name}"), table);
         result.text = Some(print_schema(schema));
-        result.notes.push(format!(
-            "{name}: {} rows × {} columns",
-            df.height(),
-            df.width()
-        ));
-        Ok(Outcome {
-            table: result,
-            effect: None,
-        })
+        result.notes.push(format!("{name}: {} rows × {} columns", df.height(), df.width()));
+        Ok(Outcome { table: result, effect: None })
     }
 
     fn unknown_table(&self, name: &str) -> CellError {
@@ -453,10 +376,7 @@ impl Session {
             );
         }
         match suggest::nearest(name, &tables) {
-            Some(near) => error.hint(format!(
-                "did you mean {near}? Tables: {}",
-                tables.join(", ")
-            )),
+            Some(near) => error.hint(format!("did you mean {near}? Tables: {}", tables.join(", "))),
             None => error.hint(format!("tables in this notebook: {}", tables.join(", "))),
         }
     }
@@ -471,11 +391,7 @@ impl Session {
             }
         }
         if let Some(column) = quoted_after(&e.message, "unable to find column \"") {
-            let known: Vec<String> = self
-                .known_columns()
-                .into_iter()
-                .filter(|c| *c != column)
-                .collect();
+            let known: Vec<String> = self.known_columns().into_iter().filter(|c| *c != column).collect();
             if let Some(near) = suggest::nearest(&column, &known) {
                 return e.hint(format!("did you mean {near}?"));
             }
@@ -484,11 +400,8 @@ impl Session {
     }
 
     fn known_columns(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .catalog
-            .values()
-            .flat_map(|df| df.get_column_names_str().into_iter().map(String::from))
-            .collect();
+        let mut out: Vec<String> =
+            self.catalog.values().flat_map(|df| df.get_column_names_str().into_iter().map(String::from)).collect();
         out.extend(kafka::schema().iter_names().map(|n| n.to_string()));
         out.sort();
         out.dedup();
@@ -505,10 +418,7 @@ fn quoted_after(message: &str, prefix: &str) -> Option<String> {
 }
 
 fn summary(df: DataFrame, name: &str, notes: Vec<String>) -> ResultTable {
-    ResultTable {
-        notes,
-        ..ResultTable::new(name.to_string(), df)
-    }
+    ResultTable { notes, ..ResultTable::new(name.to_string(), df) }
 }
 
 fn write_plan(spec: CopySpec, df: &DataFrame, notes: Vec<String>) -> Result<Outcome, CellError> {
@@ -516,23 +426,11 @@ fn write_plan(spec: CopySpec, df: &DataFrame, notes: Vec<String>) -> Result<Outc
     let n = spec.partitions.min(rows.max(1));
     let per = rows.div_ceil(n).max(1);
     let parts = (0..n)
-        .map(|i| {
-            export(
-                &df.slice((i * per) as i64, per),
-                spec.format,
-                spec.compression,
-            )
-        })
+        .map(|i| export(&df.slice((i * per) as i64, per), spec.format, spec.compression))
         .collect::<Result<Vec<_>, _>>()?;
     let bytes: usize = parts.iter().map(Vec::len).sum();
-    let plan = WritePlan {
-        path: spec.path,
-        mode: spec.mode,
-        format: spec.format,
-        compression: spec.compression,
-        parts,
-        rows,
-    };
+    let plan =
+        WritePlan { path: spec.path, mode: spec.mode, format: spec.format, compression: spec.compression, parts, rows };
     let table = df! {
         "path" => [plan.path.as_str()],
         "format" => [plan.format.extension()],
@@ -542,10 +440,7 @@ fn write_plan(spec: CopySpec, df: &DataFrame, notes: Vec<String>) -> Result<Outc
         "bytes" => [bytes as u64],
     }
     .map_err(|e| sql::polars_error(&e))?;
-    Ok(Outcome {
-        table: summary(table, "copy", notes),
-        effect: Some(Effect::Write(plan)),
-    })
+    Ok(Outcome { table: summary(table, "copy", notes), effect: Some(Effect::Write(plan)) })
 }
 
 fn produce_plan(topic: String, df: &DataFrame, notes: Vec<String>) -> Result<Outcome, CellError> {
@@ -571,9 +466,7 @@ fn produce_plan(topic: String, df: &DataFrame, notes: Vec<String>) -> Result<Out
                 ))
                 .hint("build the message as text, e.g. with CONCAT or a JSON string column"));
             }
-            _ => column
-                .cast(&DataType::String)
-                .and_then(|c| c.cast(&DataType::Binary)),
+            _ => column.cast(&DataType::String).and_then(|c| c.cast(&DataType::Binary)),
         }
         .map_err(|e| sql::polars_error(&e))?;
         Ok(Some(column))
@@ -581,28 +474,19 @@ fn produce_plan(topic: String, df: &DataFrame, notes: Vec<String>) -> Result<Out
     let mut columns = Vec::new();
     let value = bytes("value", true)?;
     let key = bytes("key", false)?;
-    let key =
-        key.unwrap_or_else(|| Column::full_null("key".into(), df.height(), &DataType::Binary));
+    let key = key.unwrap_or_else(|| Column::full_null("key".into(), df.height(), &DataType::Binary));
     columns.push(key.with_name("key".into()));
     columns.extend(value);
     if let Ok(partition) = df.column("partition") {
-        columns.push(
-            partition
-                .cast(&DataType::Int32)
-                .map_err(|e| sql::polars_error(&e))?,
-        );
+        columns.push(partition.cast(&DataType::Int32).map_err(|e| sql::polars_error(&e))?);
     }
     let records = df.height();
     let frame = DataFrame::new(columns).map_err(|e| sql::polars_error(&e))?;
     let ipc = output::ipc_stream(&frame, records)?;
-    let table = df! { "topic" => [topic.as_str()], "records" => [records as u64] }
-        .map_err(|e| sql::polars_error(&e))?;
+    let table =
+        df! { "topic" => [topic.as_str()], "records" => [records as u64] }.map_err(|e| sql::polars_error(&e))?;
     Ok(Outcome {
         table: summary(table, "produce", notes),
-        effect: Some(Effect::Produce(ProducePlan {
-            topic,
-            records,
-            ipc,
-        })),
+        effect: Some(Effect::Produce(ProducePlan { topic, records, ipc })),
     })
 }

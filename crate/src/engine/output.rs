@@ -21,12 +21,7 @@ pub struct ResultTable {
 
 impl ResultTable {
     pub fn new(name: String, df: DataFrame) -> Self {
-        ResultTable {
-            name,
-            df,
-            notes: Vec::new(),
-            text: None,
-        }
+        ResultTable { name, df, notes: Vec::new(), text: None }
     }
 
     pub fn rows(&self) -> usize {
@@ -37,10 +32,7 @@ impl ResultTable {
         self.df
             .get_columns()
             .iter()
-            .map(|c| ColumnInfo {
-                name: c.name().to_string(),
-                dtype: spark_type_name(c.dtype()),
-            })
+            .map(|c| ColumnInfo { name: c.name().to_string(), dtype: spark_type_name(c.dtype()) })
             .collect()
     }
 
@@ -53,11 +45,7 @@ impl ResultTable {
 /// The first `rows` rows of a frame as an Arrow IPC stream. Strings and
 /// binaries are written in Arrow's classic layouts, which every reader knows.
 pub(super) fn ipc_stream(df: &DataFrame, rows: usize) -> Result<Vec<u8>, CellError> {
-    let head = if rows < df.height() {
-        df.head(Some(rows))
-    } else {
-        df.clone()
-    };
+    let head = if rows < df.height() { df.head(Some(rows)) } else { df.clone() };
     let mut head = super::repair::repair_if_needed(head)
         .map_err(|e| CellError::new(format!("could not prepare the rows for display: {e}")))?;
     head.align_chunks_par();
@@ -96,10 +84,8 @@ pub fn spark_type_name(dtype: &DataType) -> String {
             format!("array<{}>", spark_type_name(inner))
         }
         DataType::Struct(fields) => {
-            let inner: Vec<String> = fields
-                .iter()
-                .map(|f| format!("{}:{}", f.name(), spark_type_name(f.dtype())))
-                .collect();
+            let inner: Vec<String> =
+                fields.iter().map(|f| format!("{}:{}", f.name(), spark_type_name(f.dtype()))).collect();
             format!("struct<{}>", inner.join(","))
         }
         DataType::Null => "void".into(),
@@ -144,9 +130,7 @@ fn print_field(out: &mut String, depth: usize, name: &str, dtype: &DataType) {
                 DataType::List(_) | DataType::Array(..) => "array".to_string(),
                 other => spark_type_name(other),
             };
-            out.push_str(&format!(
-                "{indent} |-- element: {short} (containsNull = true)\n"
-            ));
+            out.push_str(&format!("{indent} |-- element: {short} (containsNull = true)\n"));
             if let DataType::Struct(fields) = inner.as_ref() {
                 for f in fields {
                     print_field(out, depth + 2, f.name(), f.dtype());

@@ -15,9 +15,7 @@
 //! is not needed.
 
 use polars::prelude::*;
-use polars_arrow::array::{
-    Array, BinaryViewArray, FixedSizeListArray, ListArray, StructArray, Utf8ViewArray,
-};
+use polars_arrow::array::{Array, BinaryViewArray, FixedSizeListArray, ListArray, StructArray, Utf8ViewArray};
 use polars_arrow::datatypes::ArrowDataType;
 
 /// Whether frames need [`repair`] on this target.
@@ -31,13 +29,7 @@ pub fn repair(df: DataFrame) -> PolarsResult<DataFrame> {
     let columns = df
         .take_columns()
         .into_iter()
-        .map(|c| {
-            if holds_views(c.dtype()) {
-                repair_column(&c)
-            } else {
-                Ok(c)
-            }
-        })
+        .map(|c| if holds_views(c.dtype()) { repair_column(&c) } else { Ok(c) })
         .collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(columns)
 }
@@ -58,17 +50,9 @@ fn holds_views(dtype: &DataType) -> bool {
 
 fn repair_column(column: &Column) -> PolarsResult<Column> {
     let series = column.as_materialized_series();
-    let chunks: Vec<ArrayRef> = series
-        .chunks()
-        .iter()
-        .map(|a| repair_array(a.as_ref()))
-        .collect();
+    let chunks: Vec<ArrayRef> = series.chunks().iter().map(|a| repair_array(a.as_ref())).collect();
     let repaired = Series::try_from((series.name().clone(), chunks))?;
-    let repaired = if repaired.dtype() == series.dtype() {
-        repaired
-    } else {
-        repaired.cast(series.dtype())?
-    };
+    let repaired = if repaired.dtype() == series.dtype() { repaired } else { repaired.cast(series.dtype())? };
     Ok(repaired.into_column())
 }
 
@@ -109,10 +93,7 @@ fn repair_array(array: &dyn Array) -> Box<dyn Array> {
             Some(s) => StructArray::new(
                 s.dtype().clone(),
                 s.len(),
-                s.values()
-                    .iter()
-                    .map(|v| repair_array(v.as_ref()))
-                    .collect(),
+                s.values().iter().map(|v| repair_array(v.as_ref())).collect(),
                 s.validity().cloned(),
             )
             .boxed(),

@@ -13,16 +13,12 @@ pub fn parse(text: &str) -> Result<Schema, CellError> {
             continue;
         }
         let (name, rest) = if let Some(quoted) = field.strip_prefix('`') {
-            let end = quoted
-                .find('`')
-                .ok_or_else(|| CellError::new(format!("unclosed ` in '{field}'")))?;
+            let end = quoted.find('`').ok_or_else(|| CellError::new(format!("unclosed ` in '{field}'")))?;
             (quoted[..end].to_string(), quoted[end + 1..].trim())
         } else {
-            let (name, rest) = field.split_once(char::is_whitespace).ok_or_else(|| {
-                CellError::new(format!(
-                    "'{field}' needs a name and a type, like 'fare DOUBLE'"
-                ))
-            })?;
+            let (name, rest) = field
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| CellError::new(format!("'{field}' needs a name and a type, like 'fare DOUBLE'")))?;
             (name.to_string(), rest.trim())
         };
         let rest = rest.trim_end_matches(|c: char| c.is_whitespace());
@@ -32,9 +28,7 @@ pub fn parse(text: &str) -> Result<Schema, CellError> {
                 .hint("types are STRING, INT, BIGINT, DOUBLE, FLOAT, BOOLEAN, DATE, TIMESTAMP, BINARY, DECIMAL(p,s)")
         })?;
         if schema.insert(name.clone().into(), dtype).is_some() {
-            return Err(CellError::new(format!(
-                "column {name} appears twice in the schema"
-            )));
+            return Err(CellError::new(format!("column {name} appears twice in the schema")));
         }
     }
     if schema.is_empty() {
@@ -64,14 +58,9 @@ fn split_top_level(text: &str) -> Vec<&str> {
 /// A Spark SQL type name as a Polars type.
 pub fn parse_type(text: &str) -> Option<DataType> {
     let t = text.trim().to_ascii_uppercase();
-    if let Some(args) = t
-        .strip_prefix("DECIMAL")
-        .or_else(|| t.strip_prefix("NUMERIC"))
-    {
+    if let Some(args) = t.strip_prefix("DECIMAL").or_else(|| t.strip_prefix("NUMERIC")) {
         let args = args.trim().trim_start_matches('(').trim_end_matches(')');
-        let mut nums = args
-            .split(',')
-            .filter_map(|n| n.trim().parse::<usize>().ok());
+        let mut nums = args.split(',').filter_map(|n| n.trim().parse::<usize>().ok());
         let precision = nums.next().unwrap_or(10);
         let scale = nums.next().unwrap_or(0);
         return Some(DataType::Decimal(Some(precision), Some(scale)));
@@ -101,19 +90,11 @@ mod tests {
 
     #[test]
     fn spark_ddl() {
-        let s = parse(
-            "LCLid STRING, stdorToU string, DateTime TIMESTAMP, `KWH/hh` DOUBLE, n DECIMAL(10, 2)",
-        )
-        .unwrap();
+        let s = parse("LCLid STRING, stdorToU string, DateTime TIMESTAMP, `KWH/hh` DOUBLE, n DECIMAL(10, 2)").unwrap();
         assert_eq!(s.len(), 5);
         assert_eq!(s.get("KWH/hh"), Some(&DataType::Float64));
         assert_eq!(s.get("n"), Some(&DataType::Decimal(Some(10), Some(2))));
-        assert!(
-            parse("a WHATEVER")
-                .unwrap_err()
-                .message
-                .contains("WHATEVER")
-        );
+        assert!(parse("a WHATEVER").unwrap_err().message.contains("WHATEVER"));
         assert!(parse("a INT, a INT").is_err());
     }
 }

@@ -97,16 +97,8 @@ impl SourceRequest {
     /// Parses the fetched bytes into one frame; notes say what the user should know.
     pub fn parse(&self, data: SourceData, notes: &mut Vec<String>) -> Result<DataFrame, CellError> {
         match &self.kind {
-            SourceKind::File {
-                format,
-                path,
-                options,
-            } => {
-                let reader = FileReader {
-                    format: *format,
-                    path,
-                    options,
-                };
+            SourceKind::File { format, path, options } => {
+                let reader = FileReader { format: *format, path, options };
                 reader.check_options()?;
                 if data.parts.is_empty() {
                     return Err(CellError::new(format!("'{path}' holds no data files"))
@@ -154,15 +146,9 @@ impl FileReader<'_> {
         };
         for key in self.options.keys() {
             if !allowed.contains(&key.as_str()) {
-                let known = if allowed.is_empty() {
-                    "none".to_string()
-                } else {
-                    allowed.join(", ")
-                };
-                return Err(
-                    CellError::new(format!("{}(): unknown option {key}", self.function()))
-                        .hint(format!("{} takes these options: {known}", self.function())),
-                );
+                let known = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
+                return Err(CellError::new(format!("{}(): unknown option {key}", self.function()))
+                    .hint(format!("{} takes these options: {known}", self.function())));
             }
         }
         Ok(())
@@ -173,10 +159,9 @@ impl FileReader<'_> {
             None => Ok(default),
             Some(v) if v == "true" => Ok(true),
             Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(CellError::new(format!(
-                "{}(): option {key} must be true or false, not '{v}'",
-                self.function()
-            ))),
+            Some(v) => {
+                Err(CellError::new(format!("{}(): option {key} must be true or false, not '{v}'", self.function())))
+            }
         }
     }
 
@@ -185,8 +170,9 @@ impl FileReader<'_> {
             .get("schema")
             .map(|text| {
                 schema_text::parse(text).map_err(|e| {
-                    CellError::new(format!("{}(): schema => '{text}': {}", self.function(), e.message))
-                        .hint("write the schema as 'name TYPE, ...', e.g. 'LCLid STRING, KWH DOUBLE, DateTime TIMESTAMP'")
+                    CellError::new(format!("{}(): schema => '{text}': {}", self.function(), e.message)).hint(
+                        "write the schema as 'name TYPE, ...', e.g. 'LCLid STRING, KWH DOUBLE, DateTime TIMESTAMP'",
+                    )
                 })
             })
             .transpose()
@@ -194,22 +180,12 @@ impl FileReader<'_> {
 
     fn parse_one(&self, bytes: Vec<u8>, part: usize) -> Result<DataFrame, CellError> {
         let failed = |e: PolarsError| {
-            let which = if part == 0 {
-                String::new()
-            } else {
-                format!(" (part {})", part + 1)
-            };
-            CellError::new(format!(
-                "could not read '{}'{which} as {}: {e}",
-                self.path,
-                self.format_name()
-            ))
+            let which = if part == 0 { String::new() } else { format!(" (part {})", part + 1) };
+            CellError::new(format!("could not read '{}'{which} as {}: {e}", self.path, self.format_name()))
         };
         if bytes.is_empty() {
-            return Err(
-                CellError::new(format!("'{}' is empty (0 bytes)", self.path))
-                    .hint("check that the file was written completely"),
-            );
+            return Err(CellError::new(format!("'{}' is empty (0 bytes)", self.path))
+                .hint("check that the file was written completely"));
         }
         match self.format {
             FileFormat::Csv => self.parse_csv(bytes).map_err(|e| match e {
@@ -217,9 +193,7 @@ impl FileReader<'_> {
                 Err(polars) => failed(polars),
             }),
             FileFormat::Json => self.parse_json(bytes).map_err(failed),
-            FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
-                .finish()
-                .map_err(failed),
+            FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes)).finish().map_err(failed),
         }
     }
 
@@ -237,39 +211,25 @@ impl FileReader<'_> {
             None => b',',
             Some([d]) => *d,
             Some(_) => {
-                return Err(Ok(CellError::new(
-                    "read_csv(): delimiter must be a single character, such as ',' or ';'",
-                )));
+                return Err(Ok(CellError::new("read_csv(): delimiter must be a single character, such as ',' or ';'")));
             }
         };
         let schema = self.schema().map_err(Ok)?;
         let mut options = CsvReadOptions::default()
             .with_has_header(header)
-            .map_parse_options(|o| {
-                o.with_separator(delimiter)
-                    .with_try_parse_dates(schema.is_none())
-            });
+            .map_parse_options(|o| o.with_separator(delimiter).with_try_parse_dates(schema.is_none()));
         if let Some(schema) = schema {
             // Spark's rule: with an explicit schema, the names come from it.
             options = options.with_schema(Some(Arc::new(schema)));
         }
-        options
-            .into_reader_with_file_handle(Cursor::new(bytes))
-            .finish()
-            .map_err(Err)
+        options.into_reader_with_file_handle(Cursor::new(bytes)).finish().map_err(Err)
     }
 
     /// JSON lines, or one JSON array (exploded into rows).
     fn parse_json(&self, bytes: Vec<u8>) -> PolarsResult<DataFrame> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        let format = if first == Some(b'[') {
-            JsonFormat::Json
-        } else {
-            JsonFormat::JsonLines
-        };
-        let mut reader = JsonReader::new(Cursor::new(bytes))
-            .with_json_format(format)
-            .infer_schema_len(None);
+        let format = if first == Some(b'[') { JsonFormat::Json } else { JsonFormat::JsonLines };
+        let mut reader = JsonReader::new(Cursor::new(bytes)).with_json_format(format).infer_schema_len(None);
         if let Ok(Some(schema)) = self.schema() {
             reader = reader.with_schema(Arc::new(schema));
         }
@@ -285,11 +245,7 @@ fn concat_frames(frames: Vec<DataFrame>, path: &str) -> Result<DataFrame, CellEr
     let lazy: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
     concat_lf_diagonal(lazy, UnionArgs::default())
         .and_then(LazyFrame::collect)
-        .map_err(|e| {
-            CellError::new(format!(
-                "the part files of '{path}' do not fit together: {e}"
-            ))
-        })
+        .map_err(|e| CellError::new(format!("the part files of '{path}' do not fit together: {e}")))
 }
 
 /// Reads an Arrow IPC stream.

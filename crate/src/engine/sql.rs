@@ -11,9 +11,8 @@ use std::ops::ControlFlow;
 
 use polars::prelude::PolarsError;
 use sqlparser::ast::{
-    BinaryOperator, Cte, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
-    ObjectName, Query, Select, SetExpr, Statement, TableFactor, UnaryOperator, Value, VisitMut,
-    VisitorMut,
+    BinaryOperator, Cte, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, Query,
+    Select, SetExpr, Statement, TableFactor, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::{Parser, ParserOptions};
@@ -56,10 +55,7 @@ pub(super) const PROBE_COLUMN: &str = "__riffle_json_text";
 
 pub(super) fn parse(source: &str) -> Result<Vec<Statement>, CellError> {
     Parser::new(&GenericDialect)
-        .with_options(ParserOptions {
-            trailing_commas: true,
-            ..Default::default()
-        })
+        .with_options(ParserOptions { trailing_commas: true, ..Default::default() })
         .try_with_sql(source)
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| {
@@ -74,15 +70,12 @@ pub(super) fn rewrite(source: &str) -> Result<Rewritten, CellError> {
     let mut statements = parse(source)?;
     let mut statement = match statements.len() {
         0 => {
-            return Err(CellError::new("the cell is empty")
-                .hint("write a query, such as SELECT 1 + 1 AS two"));
+            return Err(CellError::new("the cell is empty").hint("write a query, such as SELECT 1 + 1 AS two"));
         }
         1 => statements.remove(0),
         n => {
-            return Err(CellError::new(format!(
-                "the cell holds {n} statements; a SQL cell runs one"
-            ))
-            .hint("split it into several cells; each cell's result is a table the next can read"));
+            return Err(CellError::new(format!("the cell holds {n} statements; a SQL cell runs one"))
+                .hint("split it into several cells; each cell's result is a table the next can read"));
         }
     };
     let Statement::Query(query) = &mut statement else {
@@ -106,32 +99,15 @@ pub(super) fn rewrite(source: &str) -> Result<Rewritten, CellError> {
         for mut cte in with.cte_tables {
             let mut calls = Vec::new();
             walk_query(&mut cte.query, &[], &mut calls, json.len())?;
-            json.extend(calls.into_iter().map(|c| JsonCall {
-                step: steps.len(),
-                ..c
-            }));
-            steps.push(Step {
-                name: Some(cte.alias.name.value.clone()),
-                sql: cte.query.to_string(),
-            });
+            json.extend(calls.into_iter().map(|c| JsonCall { step: steps.len(), ..c }));
+            steps.push(Step { name: Some(cte.alias.name.value.clone()), sql: cte.query.to_string() });
         }
     }
     let mut calls = Vec::new();
     walk_query(query, &[], &mut calls, json.len())?;
-    json.extend(calls.into_iter().map(|c| JsonCall {
-        step: steps.len(),
-        ..c
-    }));
-    steps.push(Step {
-        name: None,
-        sql: statement.to_string(),
-    });
-    Ok(Rewritten {
-        steps,
-        sources: visitor.sources,
-        relations: visitor.relations,
-        json,
-    })
+    json.extend(calls.into_iter().map(|c| JsonCall { step: steps.len(), ..c }));
+    steps.push(Step { name: None, sql: statement.to_string() });
+    Ok(Rewritten { steps, sources: visitor.sources, relations: visitor.relations, json })
 }
 
 #[derive(Default)]
@@ -165,14 +141,9 @@ impl VisitorMut for SourceVisitor {
     }
 }
 
-const TABLE_FUNCTIONS: &str =
-    "read_csv('path'), read_json('path'), read_parquet('path') and kafka('topic')";
+const TABLE_FUNCTIONS: &str = "read_csv('path'), read_json('path'), read_parquet('path') and kafka('topic')";
 
-fn source_request(
-    function: &str,
-    args: &[FunctionArg],
-    index: usize,
-) -> Result<SourceRequest, CellError> {
+fn source_request(function: &str, args: &[FunctionArg], index: usize) -> Result<SourceRequest, CellError> {
     let lower = function.to_ascii_lowercase();
     let format = match lower.as_str() {
         "read_csv" => Some(FileFormat::Csv),
@@ -180,10 +151,8 @@ fn source_request(
         "read_parquet" => Some(FileFormat::Parquet),
         "kafka" => None,
         _ => {
-            return Err(
-                CellError::new(format!("unknown table function {function}()"))
-                    .hint(format!("the table functions are {TABLE_FUNCTIONS}")),
-            );
+            return Err(CellError::new(format!("unknown table function {function}()"))
+                .hint(format!("the table functions are {TABLE_FUNCTIONS}")));
         }
     };
     let mut first = None;
@@ -194,62 +163,36 @@ fn source_request(
                 first = Some(literal(e).ok_or_else(|| {
                     CellError::new(format!(
                         "{lower}(): the first argument must be a string in quotes, such as '{}'",
-                        if format.is_some() {
-                            "trips.csv"
-                        } else {
-                            "events"
-                        }
+                        if format.is_some() { "trips.csv" } else { "events" }
                     ))
                 })?);
             }
-            FunctionArg::Named {
-                name,
-                arg: FunctionArgExpr::Expr(e),
-                ..
-            } => {
+            FunctionArg::Named { name, arg: FunctionArgExpr::Expr(e), .. } => {
                 let value = literal(e).ok_or_else(|| {
-                    CellError::new(format!(
-                        "{lower}(): option {name} must be a literal (a string, number or boolean)"
-                    ))
+                    CellError::new(format!("{lower}(): option {name} must be a literal (a string, number or boolean)"))
                 })?;
                 options.insert(name.value.to_ascii_lowercase(), value);
             }
             other => {
-                return Err(
-                    CellError::new(format!("{lower}(): unexpected argument {other}")).hint(
-                        format!(
-                            "write {lower}('{}', option => value)",
-                            if format.is_some() { "path" } else { "topic" }
-                        ),
-                    ),
-                );
+                return Err(CellError::new(format!("{lower}(): unexpected argument {other}")).hint(format!(
+                    "write {lower}('{}', option => value)",
+                    if format.is_some() { "path" } else { "topic" }
+                )));
             }
         }
     }
     let kind = match format {
         Some(format) => {
-            let path = first.ok_or_else(|| {
-                CellError::new(format!(
-                    "{lower}() needs a path, such as {lower}('trips.csv')"
-                ))
-            })?;
-            SourceKind::File {
-                format,
-                path,
-                options,
-            }
+            let path =
+                first.ok_or_else(|| CellError::new(format!("{lower}() needs a path, such as {lower}('trips.csv')")))?;
+            SourceKind::File { format, path, options }
         }
         None => {
-            let topic = first.ok_or_else(|| {
-                CellError::new("kafka() needs a topic name, such as kafka('events')")
-            })?;
+            let topic = first.ok_or_else(|| CellError::new("kafka() needs a topic name, such as kafka('events')"))?;
             SourceKind::Kafka(KafkaRange::from_args(topic, &options)?)
         }
     };
-    Ok(SourceRequest {
-        id: format!("__riffle_source_{index}"),
-        kind,
-    })
+    Ok(SourceRequest { id: format!("__riffle_source_{index}"), kind })
 }
 
 fn literal(expr: &Expr) -> Option<String> {
@@ -257,10 +200,7 @@ fn literal(expr: &Expr) -> Option<String> {
         Expr::Value(Value::SingleQuotedString(s) | Value::DoubleQuotedString(s)) => Some(s.clone()),
         Expr::Value(Value::Number(n, _)) => Some(n.clone()),
         Expr::Value(Value::Boolean(b)) => Some(b.to_string()),
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => literal(expr).map(|v| format!("-{v}")),
+        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => literal(expr).map(|v| format!("-{v}")),
         Expr::Identifier(ident) => Some(ident.value.clone()),
         _ => None,
     }
@@ -269,12 +209,7 @@ fn literal(expr: &Expr) -> Option<String> {
 // ---- json_parse -------------------------------------------------------------
 
 /// Finds `json_parse` calls in a query, innermost first; `base` numbers them.
-fn walk_query(
-    query: &mut Query,
-    outer: &[Cte],
-    calls: &mut Vec<JsonCall>,
-    base: usize,
-) -> Result<(), CellError> {
+fn walk_query(query: &mut Query, outer: &[Cte], calls: &mut Vec<JsonCall>, base: usize) -> Result<(), CellError> {
     let mut visible: Vec<Cte> = outer.to_vec();
     if let Some(with) = &mut query.with {
         for cte in &mut with.cte_tables {
@@ -285,12 +220,7 @@ fn walk_query(
     walk_set_expr(&mut query.body, &visible, calls, base)
 }
 
-fn walk_set_expr(
-    body: &mut SetExpr,
-    ctes: &[Cte],
-    calls: &mut Vec<JsonCall>,
-    base: usize,
-) -> Result<(), CellError> {
+fn walk_set_expr(body: &mut SetExpr, ctes: &[Cte], calls: &mut Vec<JsonCall>, base: usize) -> Result<(), CellError> {
     match body {
         SetExpr::Select(select) => walk_select(select, ctes, calls, base),
         SetExpr::Query(query) => walk_query(query, ctes, calls, base),
@@ -310,9 +240,7 @@ fn walk_factor(
 ) -> Result<(), CellError> {
     match factor {
         TableFactor::Derived { subquery, .. } => walk_query(subquery, ctes, calls, base),
-        TableFactor::NestedJoin {
-            table_with_joins, ..
-        } => {
+        TableFactor::NestedJoin { table_with_joins, .. } => {
             walk_factor(&mut table_with_joins.relation, ctes, calls, base)?;
             for join in &mut table_with_joins.joins {
                 walk_factor(&mut join.relation, ctes, calls, base)?;
@@ -323,22 +251,14 @@ fn walk_factor(
     }
 }
 
-fn walk_select(
-    select: &mut Select,
-    ctes: &[Cte],
-    calls: &mut Vec<JsonCall>,
-    base: usize,
-) -> Result<(), CellError> {
+fn walk_select(select: &mut Select, ctes: &[Cte], calls: &mut Vec<JsonCall>, base: usize) -> Result<(), CellError> {
     for table in &mut select.from {
         walk_factor(&mut table.relation, ctes, calls, base)?;
         for join in &mut table.joins {
             walk_factor(&mut join.relation, ctes, calls, base)?;
         }
     }
-    let mut finder = JsonFinder {
-        found: Vec::new(),
-        next: base + calls.len(),
-    };
+    let mut finder = JsonFinder { found: Vec::new(), next: base + calls.len() };
     let visit = |r: ControlFlow<CellError>| match r {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
@@ -353,34 +273,16 @@ fn walk_select(
     let with = if ctes.is_empty() {
         String::new()
     } else {
-        format!(
-            "WITH {} ",
-            ctes.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        format!("WITH {} ", ctes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
     };
     let from = if select.from.is_empty() {
         String::new()
     } else {
-        format!(
-            " FROM {}",
-            select
-                .from
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        format!(" FROM {}", select.from.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
     };
     for (function, arg) in finder.found {
         let probe = format!("{with}SELECT CAST({arg} AS STRING) AS {PROBE_COLUMN}{from}");
-        calls.push(JsonCall {
-            step: 0,
-            function,
-            probe,
-        });
+        calls.push(JsonCall { step: 0, function, probe });
     }
     Ok(())
 }
@@ -431,14 +333,8 @@ impl VisitorMut for JsonFinder {
                 self.found.push((function.clone(), arg.to_string()));
                 r
             }
-            ("json_get", [arg, Expr::Value(Value::SingleQuotedString(path))])
-                if list.len() == 2 =>
-            {
-                let fields: Vec<&str> = path
-                    .trim_start_matches("$.")
-                    .split('.')
-                    .filter(|p| !p.is_empty())
-                    .collect();
+            ("json_get", [arg, Expr::Value(Value::SingleQuotedString(path))]) if list.len() == 2 => {
+                let fields: Vec<&str> = path.trim_start_matches("$.").split('.').filter(|p| !p.is_empty()).collect();
                 if fields.is_empty() {
                     return ControlFlow::Break(CellError::new(
                         "json_get needs a path, such as json_get(value, 'commit.author.name')",
@@ -447,18 +343,13 @@ impl VisitorMut for JsonFinder {
                 let r = Expr::BinaryOp {
                     left: Box::new(Expr::Nested(Box::new(call(arg)))),
                     op: BinaryOperator::Arrow,
-                    right: Box::new(Expr::Value(Value::SingleQuotedString(format!(
-                        "{{{}}}",
-                        fields.join(",")
-                    )))),
+                    right: Box::new(Expr::Value(Value::SingleQuotedString(format!("{{{}}}", fields.join(","))))),
                 };
                 self.found.push((function.clone(), arg.to_string()));
                 r
             }
             ("json_parse", _) => {
-                return ControlFlow::Break(CellError::new(
-                    "json_parse takes one argument: json_parse(value)",
-                ));
+                return ControlFlow::Break(CellError::new("json_parse takes one argument: json_parse(value)"));
             }
             _ => {
                 return ControlFlow::Break(CellError::new(
@@ -490,20 +381,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.sources.len(), 2);
-        let SourceKind::File { path, options, .. } = &r.sources[0].kind else {
-            panic!()
-        };
+        let SourceKind::File { path, options, .. } = &r.sources[0].kind else { panic!() };
         assert_eq!(path, "a/b.csv");
         assert_eq!(options.get("delimiter").map(String::as_str), Some(";"));
-        let SourceKind::Kafka(range) = &r.sources[1].kind else {
-            panic!()
-        };
+        let SourceKind::Kafka(range) = &r.sources[1].kind else { panic!() };
         assert_eq!(range.partitions, Some(vec![0, 1]));
-        assert!(
-            r.steps[0].sql.contains("__riffle_source_0 AS t"),
-            "{}",
-            r.steps[0].sql
-        );
+        assert!(r.steps[0].sql.contains("__riffle_source_0 AS t"), "{}", r.steps[0].sql);
         assert_eq!(r.relations, vec!["x".to_string()]);
     }
 
@@ -515,30 +398,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.json.len(), 2);
-        assert_eq!(
-            (r.json[0].step, r.json[0].function.as_str()),
-            (0, "__riffle_json_0")
-        );
-        assert!(
-            r.json[0].probe.ends_with("FROM __riffle_source_0"),
-            "{}",
-            r.json[0].probe
-        );
+        assert_eq!((r.json[0].step, r.json[0].function.as_str()), (0, "__riffle_json_0"));
+        assert!(r.json[0].probe.ends_with("FROM __riffle_source_0"), "{}", r.json[0].probe);
         assert_eq!(r.steps[0].name.as_deref(), Some("e"));
-        assert_eq!(
-            (r.json[1].step, r.json[1].function.as_str()),
-            (1, "__riffle_json_1")
-        );
-        assert!(
-            r.json[1].probe.ends_with("FROM e, other"),
-            "{}",
-            r.json[1].probe
-        );
-        assert!(
-            r.steps[1].sql.contains("(__riffle_json_1(raw)) -> '{a,b}'"),
-            "{}",
-            r.steps[1].sql
-        );
+        assert_eq!((r.json[1].step, r.json[1].function.as_str()), (1, "__riffle_json_1"));
+        assert!(r.json[1].probe.ends_with("FROM e, other"), "{}", r.json[1].probe);
+        assert!(r.steps[1].sql.contains("(__riffle_json_1(raw)) -> '{a,b}'"), "{}", r.steps[1].sql);
     }
 
     #[test]

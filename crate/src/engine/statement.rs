@@ -52,18 +52,14 @@ pub(super) fn classify(source: &str) -> Result<CellStatement, CellError> {
         Some(text) => (text.as_str(), tokenize(text)?),
         None => (source, tokens),
     };
-    let tokens: Vec<&TokenWithSpan> = tokens
-        .iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-        .collect();
+    let tokens: Vec<&TokenWithSpan> =
+        tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
     let tokens: &[&TokenWithSpan] = match tokens.split_last() {
         Some((last, rest)) if last.token == Token::SemiColon => rest,
         _ => &tokens,
     };
     let Some(first) = tokens.first() else {
-        return Err(
-            CellError::new("the cell is empty").hint("write a query, such as SELECT 1 + 1 AS two")
-        );
+        return Err(CellError::new("the cell is empty").hint("write a query, such as SELECT 1 + 1 AS two"));
     };
     let keyword = |t: &TokenWithSpan| match &t.token {
         Token::Word(w) => Some(w.keyword),
@@ -78,14 +74,10 @@ pub(super) fn classify(source: &str) -> Result<CellStatement, CellError> {
 }
 
 fn tokenize(source: &str) -> Result<Vec<TokenWithSpan>, CellError> {
-    Tokenizer::new(&GenericDialect, source)
-        .tokenize_with_location()
-        .map_err(|e| {
-            CellError::new(e.message.clone()).at(Some(Location {
-                line: e.location.line as u32,
-                column: e.location.column as u32,
-            }))
-        })
+    Tokenizer::new(&GenericDialect, source).tokenize_with_location().map_err(|e| {
+        CellError::new(e.message.clone())
+            .at(Some(Location { line: e.location.line as u32, column: e.location.column as u32 }))
+    })
 }
 
 /// Spark's Kafka columns and options use words that are SQL keywords:
@@ -93,10 +85,7 @@ fn tokenize(source: &str) -> Result<Vec<TokenWithSpan>, CellError> {
 /// where they are names: before `=>`, and `offset`/`partition`/`timestamp`
 /// where no clause follows (`OFFSET 10`, `PARTITION BY`, `TIMESTAMP '…'`).
 fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> Option<String> {
-    let significant: Vec<&TokenWithSpan> = tokens
-        .iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
-        .collect();
+    let significant: Vec<&TokenWithSpan> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
     let mut spans = Vec::new();
     for (i, t) in significant.iter().enumerate() {
         let Token::Word(w) = &t.token else { continue };
@@ -104,19 +93,11 @@ fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> Option<Strin
             continue;
         }
         let next = significant.get(i + 1).map(|n| &n.token);
-        let previous = i
-            .checked_sub(1)
-            .and_then(|p| significant.get(p))
-            .map(|p| &p.token);
+        let previous = i.checked_sub(1).and_then(|p| significant.get(p)).map(|p| &p.token);
         let is_name = match (w.keyword, next) {
             (_, Some(Token::RArrow)) => w.keyword != Keyword::NoKeyword,
-            (Keyword::OFFSET, next) => !matches!(
-                next,
-                Some(Token::Number(..) | Token::Placeholder(_) | Token::LParen)
-            ),
-            (Keyword::PARTITION, next) => {
-                !matches!(next, Some(Token::Word(n)) if n.keyword == Keyword::BY)
-            }
+            (Keyword::OFFSET, next) => !matches!(next, Some(Token::Number(..) | Token::Placeholder(_) | Token::LParen)),
+            (Keyword::PARTITION, next) => !matches!(next, Some(Token::Word(n)) if n.keyword == Keyword::BY),
             (Keyword::TIMESTAMP, next) => {
                 !matches!(next, Some(Token::SingleQuotedString(_)))
                     && !matches!(previous, Some(Token::Word(p)) if p.keyword == Keyword::AS)
@@ -124,10 +105,7 @@ fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> Option<Strin
             _ => false,
         };
         if is_name {
-            spans.push((
-                byte_offset(source, t.span.start.line, t.span.start.column),
-                w.value.len(),
-            ));
+            spans.push((byte_offset(source, t.span.start.line, t.span.start.column), w.value.len()));
         }
     }
     if spans.is_empty() {
@@ -147,10 +125,7 @@ fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> Option<Strin
 }
 
 fn location(t: &TokenWithSpan) -> Option<Location> {
-    Some(Location {
-        line: t.span.start.line as u32,
-        column: t.span.start.column as u32,
-    })
+    Some(Location { line: t.span.start.line as u32, column: t.span.start.column as u32 })
 }
 
 fn error_at(t: Option<&&TokenWithSpan>, message: impl Into<String>) -> CellError {
@@ -164,17 +139,12 @@ fn describe(tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellError> {
             Token::Word(w) => name.push_str(&w.value),
             Token::Period => name.push('.'),
             _ => {
-                return Err(error_at(
-                    Some(t),
-                    format!("DESCRIBE takes a table name, not {}", t.token),
-                ));
+                return Err(error_at(Some(t), format!("DESCRIBE takes a table name, not {}", t.token)));
             }
         }
     }
     if name.is_empty() {
-        return Err(CellError::new(
-            "DESCRIBE needs a table name, such as DESCRIBE purchases",
-        ));
+        return Err(CellError::new("DESCRIBE needs a table name, such as DESCRIBE purchases"));
     }
     Ok(CellStatement::Describe(name))
 }
@@ -185,33 +155,26 @@ fn copy(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellEr
     if tokens.get(1).map(|t| &t.token) != Some(&Token::LParen) {
         return Err(error_at(tokens.get(1), "COPY needs a query in parentheses").hint(SHAPE));
     }
-    let close = matching_paren(tokens, 1)
-        .ok_or_else(|| error_at(tokens.get(1), "this parenthesis is never closed"))?;
+    let close = matching_paren(tokens, 1).ok_or_else(|| error_at(tokens.get(1), "this parenthesis is never closed"))?;
     if close == 2 {
-        return Err(
-            error_at(tokens.get(2), "COPY needs a query inside the parentheses").hint(SHAPE),
-        );
+        return Err(error_at(tokens.get(2), "COPY needs a query inside the parentheses").hint(SHAPE));
     }
     let query = keep_only(source, tokens[2], Some(tokens[close]));
     let mut i = close + 1;
     match tokens.get(i).map(|t| &t.token) {
         Some(Token::Word(w)) if w.keyword == Keyword::TO => i += 1,
         _ => {
-            return Err(error_at(
-                tokens.get(i).or(tokens.last()),
-                "COPY (query) must be followed by TO 'path'",
-            )
-            .hint(SHAPE));
+            return Err(
+                error_at(tokens.get(i).or(tokens.last()), "COPY (query) must be followed by TO 'path'").hint(SHAPE)
+            );
         }
     }
     let path = match tokens.get(i).map(|t| &t.token) {
         Some(Token::SingleQuotedString(p)) if !p.is_empty() => p.clone(),
         _ => {
-            return Err(error_at(
-                tokens.get(i).or(tokens.last()),
-                "TO needs a path in quotes, such as 'out/trips'",
-            )
-            .hint(SHAPE));
+            return Err(
+                error_at(tokens.get(i).or(tokens.last()), "TO needs a path in quotes, such as 'out/trips'").hint(SHAPE)
+            );
         }
     };
     i += 1;
@@ -232,27 +195,16 @@ fn copy(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellEr
         return Ok(CellStatement::Copy(spec));
     }
     if tokens[i].token != Token::LParen {
-        return Err(error_at(
-            tokens.get(i),
-            format!("unexpected {} after the path", tokens[i].token),
-        )
-        .hint(SHAPE));
+        return Err(error_at(tokens.get(i), format!("unexpected {} after the path", tokens[i].token)).hint(SHAPE));
     }
-    let end = matching_paren(tokens, i)
-        .ok_or_else(|| error_at(tokens.get(i), "this parenthesis is never closed"))?;
+    let end = matching_paren(tokens, i).ok_or_else(|| error_at(tokens.get(i), "this parenthesis is never closed"))?;
     if end + 1 != tokens.len() {
-        return Err(error_at(
-            tokens.get(end + 1),
-            format!("unexpected {} after the options", tokens[end + 1].token),
-        ));
+        return Err(error_at(tokens.get(end + 1), format!("unexpected {} after the options", tokens[end + 1].token)));
     }
     for option in tokens[i + 1..end].split(|t| t.token == Token::Comma) {
         let option: Vec<&&TokenWithSpan> = option.iter().filter(|t| t.token != Token::Eq).collect();
         let [key, value] = option.as_slice() else {
-            return Err(error_at(
-                option.first().copied(),
-                "each option is a name and a value, like FORMAT parquet",
-            ));
+            return Err(error_at(option.first().copied(), "each option is a name and a value, like FORMAT parquet"));
         };
         let text = |t: &TokenWithSpan| match &t.token {
             Token::Word(w) => Some(w.value.clone()),
@@ -261,10 +213,7 @@ fn copy(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellEr
             _ => None,
         };
         let (Some(name), Some(value_text)) = (text(key), text(value)) else {
-            return Err(error_at(
-                Some(key),
-                "each option is a name and a value, like FORMAT parquet",
-            ));
+            return Err(error_at(Some(key), "each option is a name and a value, like FORMAT parquet"));
         };
         let at = |e: CellError| e.at(location(value));
         match name.to_ascii_lowercase().as_str() {
@@ -286,11 +235,7 @@ fn copy(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellEr
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=10_000).contains(n))
-                    .ok_or_else(|| {
-                        at(CellError::new(
-                            "PARTITIONS must be a whole number from 1 to 10000",
-                        ))
-                    })?;
+                    .ok_or_else(|| at(CellError::new("PARTITIONS must be a whole number from 1 to 10000")))?;
             }
             other => {
                 return Err(CellError::new(format!("unknown COPY option {other}"))
@@ -304,47 +249,29 @@ fn copy(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellEr
 
 /// `INSERT INTO kafka('topic') SELECT key, value FROM ...`
 fn insert(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellError> {
-    const SHAPE: &str = "write INSERT INTO kafka('topic') SELECT key, value FROM ...; to save a table, use COPY (query) TO 'path'";
+    const SHAPE: &str =
+        "write INSERT INTO kafka('topic') SELECT key, value FROM ...; to save a table, use COPY (query) TO 'path'";
     let word = |i: usize| match tokens.get(i).map(|t| &t.token) {
         Some(Token::Word(w)) => Some(w.value.to_ascii_lowercase()),
         _ => None,
     };
     if word(1).as_deref() != Some("into") || word(2).as_deref() != Some("kafka") {
-        return Err(error_at(
-            tokens.get(2).or(tokens.get(1)),
-            "INSERT INTO works with kafka('topic') only",
-        )
-        .hint(SHAPE));
+        return Err(error_at(tokens.get(2).or(tokens.get(1)), "INSERT INTO works with kafka('topic') only").hint(SHAPE));
     }
-    let topic = match (
-        tokens.get(3).map(|t| &t.token),
-        tokens.get(4).map(|t| &t.token),
-        tokens.get(5).map(|t| &t.token),
-    ) {
-        (Some(Token::LParen), Some(Token::SingleQuotedString(topic)), Some(Token::RParen))
-            if !topic.is_empty() =>
-        {
-            topic.clone()
-        }
-        _ => {
-            return Err(error_at(
-                tokens.get(3),
-                "kafka( ) needs a topic name in quotes, such as kafka('events')",
-            )
-            .hint(SHAPE));
-        }
-    };
+    let topic =
+        match (tokens.get(3).map(|t| &t.token), tokens.get(4).map(|t| &t.token), tokens.get(5).map(|t| &t.token)) {
+            (Some(Token::LParen), Some(Token::SingleQuotedString(topic)), Some(Token::RParen)) if !topic.is_empty() => {
+                topic.clone()
+            }
+            _ => {
+                return Err(error_at(tokens.get(3), "kafka( ) needs a topic name in quotes, such as kafka('events')")
+                    .hint(SHAPE));
+            }
+        };
     let Some(start) = tokens.get(6) else {
-        return Err(error_at(
-            tokens.get(5),
-            "INSERT INTO kafka(...) needs a query after it",
-        )
-        .hint(SHAPE));
+        return Err(error_at(tokens.get(5), "INSERT INTO kafka(...) needs a query after it").hint(SHAPE));
     };
-    Ok(CellStatement::InsertKafka {
-        topic,
-        query: keep_only(source, start, None),
-    })
+    Ok(CellStatement::InsertKafka { topic, query: keep_only(source, start, None) })
 }
 
 fn matching_paren(tokens: &[&TokenWithSpan], open: usize) -> Option<usize> {
@@ -368,19 +295,8 @@ fn matching_paren(tokens: &[&TokenWithSpan], open: usize) -> Option<usize> {
 /// keeping line breaks, so positions in what is left are unchanged.
 fn keep_only(source: &str, from: &TokenWithSpan, until: Option<&TokenWithSpan>) -> String {
     let start = byte_offset(source, from.span.start.line, from.span.start.column);
-    let end = until
-        .map(|t| byte_offset(source, t.span.start.line, t.span.start.column))
-        .unwrap_or(source.len());
-    source
-        .char_indices()
-        .map(|(i, c)| {
-            if (start..end).contains(&i) || c == '\n' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect()
+    let end = until.map(|t| byte_offset(source, t.span.start.line, t.span.start.column)).unwrap_or(source.len());
+    source.char_indices().map(|(i, c)| if (start..end).contains(&i) || c == '\n' { c } else { ' ' }).collect()
 }
 
 /// The byte offset of a 1-based line and column (in characters).
@@ -389,11 +305,7 @@ fn byte_offset(source: &str, line: u64, column: u64) -> usize {
     for (n, text) in source.split_inclusive('\n').enumerate() {
         if n as u64 + 1 == line {
             return offset
-                + text
-                    .char_indices()
-                    .nth(column.saturating_sub(1) as usize)
-                    .map(|(i, _)| i)
-                    .unwrap_or(text.len());
+                + text.char_indices().nth(column.saturating_sub(1) as usize).map(|(i, _)| i).unwrap_or(text.len());
         }
         offset += text.len();
     }
@@ -407,14 +319,9 @@ mod tests {
     #[test]
     fn copy_with_options() {
         let src = "-- name: w\nCOPY (SELECT *\n  FROM t) TO 'out/trips' (FORMAT parquet, MODE overwrite, PARTITIONS 4, COMPRESSION zstd);";
-        let CellStatement::Copy(spec) = classify(src).unwrap() else {
-            panic!()
-        };
+        let CellStatement::Copy(spec) = classify(src).unwrap() else { panic!() };
         assert_eq!(spec.path, "out/trips");
-        assert_eq!(
-            (spec.mode, spec.partitions, spec.compression),
-            (WriteMode::Overwrite, 4, Compression::Zstd)
-        );
+        assert_eq!((spec.mode, spec.partitions, spec.compression), (WriteMode::Overwrite, 4, Compression::Zstd));
         assert_eq!(spec.query.lines().count(), src.lines().count());
         assert!(spec.query.trim().starts_with("SELECT *"));
         assert!(!spec.query.contains("COPY") && !spec.query.contains("TO"));
@@ -439,21 +346,9 @@ mod tests {
         };
         assert_eq!(topic, "foo");
         assert_eq!(query.trim(), "SELECT 1 AS value");
-        assert!(
-            classify("INSERT INTO t VALUES (1)")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("COPY")
-        );
-        assert_eq!(
-            classify("-- x\nDESCRIBE purchases;").unwrap(),
-            CellStatement::Describe("purchases".into())
-        );
-        assert_eq!(
-            classify("SELECT 1").unwrap(),
-            CellStatement::Query("SELECT 1".into())
-        );
+        assert!(classify("INSERT INTO t VALUES (1)").unwrap_err().hint.unwrap().contains("COPY"));
+        assert_eq!(classify("-- x\nDESCRIBE purchases;").unwrap(), CellStatement::Describe("purchases".into()));
+        assert_eq!(classify("SELECT 1").unwrap(), CellStatement::Query("SELECT 1".into()));
         assert!(classify("  -- only a comment\n").is_err());
     }
 

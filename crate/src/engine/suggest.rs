@@ -21,9 +21,7 @@ fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(current + 1);
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
             previous = current;
         }
     }
@@ -36,11 +34,7 @@ mod tests {
 
     #[test]
     fn typos() {
-        let names = vec![
-            "purchases".to_string(),
-            "events".to_string(),
-            "zones".to_string(),
-        ];
+        let names = vec!["purchases".to_string(), "events".to_string(), "zones".to_string()];
         assert_eq!(nearest("purchse", &names).as_deref(), Some("purchases"));
         assert_eq!(nearest("Events", &names).as_deref(), Some("events"));
         assert_eq!(nearest("taxi", &names), None);

@@ -27,19 +27,12 @@ fn expected() -> Result<BTreeMap<String, (u64, u64)>> {
 }
 
 fn shift_enter() -> String {
-    [char::from(Key::Shift), char::from(Key::Enter)]
-        .iter()
-        .collect()
+    [char::from(Key::Shift), char::from(Key::Enter)].iter().collect()
 }
 
 /// Types `sql` into the cell `id` and runs it with Shift+Enter.
 async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
-    let input = browser
-        .client
-        .find(Locator::Css(&format!(
-            r#"section[data-cell-id="{id}"] textarea"#
-        )))
-        .await?;
+    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
     input.click().await?;
     input.send_keys(sql).await?;
     input.send_keys(&shift_enter()).await?;
@@ -47,14 +40,9 @@ async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
 }
 
 async fn last_cell_id(browser: &Browser) -> Result<String> {
-    let cells = browser
-        .client
-        .find_all(Locator::Css("section.cell"))
-        .await?;
+    let cells = browser.client.find_all(Locator::Css("section.cell")).await?;
     let last = cells.last().context("the notebook has no cells")?;
-    last.attr("data-cell-id")
-        .await?
-        .context("a cell without data-cell-id")
+    last.attr("data-cell-id").await?.context("a cell without data-cell-id")
 }
 
 #[tokio::test]
@@ -67,46 +55,24 @@ async fn group_by_cell_renders_the_right_numbers() -> Result<()> {
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, GROUP_BY).await?;
     let cell = format!(r#"section[data-cell-id="{id}"]"#);
-    browser
-        .wait_for(
-            &format!("{cell} table.result tbody tr"),
-            Duration::from_secs(60),
-        )
-        .await?;
+    browser.wait_for(&format!("{cell} table.result tbody tr"), Duration::from_secs(60)).await?;
 
     // Shift+Enter moved on: a new cell follows the one that ran.
-    assert_ne!(
-        last_cell_id(&browser).await?,
-        id,
-        "Shift+Enter should add a cell below the last one"
-    );
+    assert_ne!(last_cell_id(&browser).await?, id, "Shift+Enter should add a cell below the last one");
 
     let headers: Vec<String> = {
         let mut out = Vec::new();
-        for th in browser
-            .client
-            .find_all(Locator::Css(&format!("{cell} table.result th")))
-            .await?
-        {
+        for th in browser.client.find_all(Locator::Css(&format!("{cell} table.result th"))).await? {
             out.push(th.text().await?);
         }
         out
     };
     assert_eq!(headers.len(), 3, "{headers:?}");
-    assert!(
-        headers[0].starts_with("zone") && headers[0].contains("string"),
-        "{headers:?}"
-    );
-    assert!(
-        headers[2].starts_with("revenue") && headers[2].contains("double"),
-        "{headers:?}"
-    );
+    assert!(headers[0].starts_with("zone") && headers[0].contains("string"), "{headers:?}");
+    assert!(headers[2].starts_with("revenue") && headers[2].contains("double"), "{headers:?}");
 
     let expected = expected()?;
-    let rows = browser
-        .client
-        .find_all(Locator::Css(&format!("{cell} table.result tbody tr")))
-        .await?;
+    let rows = browser.client.find_all(Locator::Css(&format!("{cell} table.result tbody tr"))).await?;
     assert_eq!(rows.len(), expected.len());
     for (row, (zone, (trips, cents))) in rows.iter().zip(&expected) {
         let mut texts = Vec::new();
@@ -116,21 +82,10 @@ async fn group_by_cell_renders_the_right_numbers() -> Result<()> {
         assert_eq!(&texts[0], zone);
         assert_eq!(texts[1].parse::<u64>()?, *trips, "trips in {zone}");
         let revenue: f64 = texts[2].parse()?;
-        assert!(
-            (revenue - *cents as f64 / 100.0).abs() < 0.005,
-            "revenue in {zone}: {revenue} vs {cents} cents"
-        );
+        assert!((revenue - *cents as f64 / 100.0).abs() < 0.005, "revenue in {zone}: {revenue} vs {cents} cents");
     }
-    let count = browser
-        .client
-        .find(Locator::Css(&format!("{cell} .row-count")))
-        .await?
-        .text()
-        .await?;
-    assert!(
-        count.starts_with(&format!("{} rows", expected.len())),
-        "{count}"
-    );
+    let count = browser.client.find(Locator::Css(&format!("{cell} .row-count"))).await?.text().await?;
+    assert!(count.starts_with(&format!("{} rows", expected.len())), "{count}");
 
     browser.screenshot("notebook-group-by").await?;
     browser.close().await
@@ -145,43 +100,139 @@ async fn errors_show_in_the_cell() -> Result<()> {
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT * FROM nowhere").await?;
-    let error = browser
-        .wait_for(
-            &format!(r#"section[data-cell-id="{id}"] .cell-error"#),
-            Duration::from_secs(60),
-        )
-        .await?;
+    let error =
+        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
     let text = error.text().await?;
     assert!(text.contains("nowhere"), "{text}");
 
     let id = last_cell_id(&browser).await?;
-    run_cell(
-        &browser,
-        &id,
-        "SELECT * FROM read_csv('samples/missing.csv')",
-    )
-    .await?;
-    let error = browser
-        .wait_for(
-            &format!(r#"section[data-cell-id="{id}"] .cell-error"#),
-            Duration::from_secs(60),
-        )
-        .await?;
+    run_cell(&browser, &id, "SELECT * FROM read_csv('samples/missing.csv')").await?;
+    let error =
+        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
     let text = error.text().await?;
-    assert!(
-        text.contains("samples/missing.csv") && text.contains("does not exist"),
-        "{text}"
-    );
+    assert!(text.contains("samples/missing.csv") && text.contains("does not exist"), "{text}");
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT 1 + 1 AS two").await?;
-    let td = browser
-        .wait_for(
-            &format!(r#"section[data-cell-id="{id}"] table.result td"#),
-            Duration::from_secs(60),
-        )
-        .await?;
+    let td =
+        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] table.result td"#), Duration::from_secs(60)).await?;
     assert_eq!(td.text().await?, "2");
 
+    browser.close().await
+}
+
+/// Calls the gateway from the page itself (same origin), as the UI would.
+async fn page_fetch(browser: &Browser, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
+    let script = r#"
+        const [method, path, body, done] = arguments;
+        fetch(path, { method, body: method === 'GET' ? undefined : body, headers: { 'content-type': 'application/json' } })
+            .then(async r => done([r.status, await r.text()]))
+            .catch(e => done([0, String(e)]));
+    "#;
+    let out = browser.client.execute_async(script, vec![method.into(), path.into(), body.into()]).await?;
+    let status = out[0].as_u64().context("no status")? as u16;
+    Ok((status, out[1].as_str().unwrap_or_default().to_string()))
+}
+
+async fn wait_for_result(browser: &Browser, id: &str) -> Result<()> {
+    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    browser.wait_for(&format!("{cell} .row-count, {cell} .cell-error"), Duration::from_secs(120)).await?;
+    if let Ok(e) = browser.client.find(Locator::Css(&format!("{cell} .cell-error"))).await {
+        anyhow::bail!("cell {id} failed: {}", e.text().await?);
+    }
+    Ok(())
+}
+
+async fn cell_texts(browser: &Browser, id: &str, css: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for el in browser.client.find_all(Locator::Css(&format!(r#"section[data-cell-id="{id}"] {css}"#))).await? {
+        out.push(el.text().await?);
+    }
+    Ok(out)
+}
+
+/// MISSION workflow 1 and INSERT INTO kafka, in the browser against the real
+/// broker: produce from a cell, see the topic in the list, click it to get a
+/// kafka('...') cell, run it, and count.
+#[tokio::test]
+async fn kafka_cells_produce_list_and_read() -> Result<()> {
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let topic = format!("nb-trips-{nanos}");
+    let (status, body) =
+        page_fetch(&browser, "POST", "/api/kafka/topics", &format!(r#"{{"name": "{topic}", "partitions": 3}}"#))
+            .await?;
+    assert_eq!(status, 201, "{body}");
+
+    // Produce every trip: key = trip id, value = "zone:fare".
+    let trips = std::fs::read_to_string(repo().join("data/samples/trips.csv"))?;
+    let expected: Vec<(String, String)> = trips
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[2].to_string())
+        })
+        .collect();
+    let id = last_cell_id(&browser).await?;
+    run_cell(
+        &browser,
+        &id,
+        &format!(
+            "INSERT INTO kafka('{topic}') SELECT CAST(trip_id AS STRING) AS key, zone AS value FROM read_csv('samples/trips.csv')"
+        ),
+    )
+    .await?;
+    wait_for_result(&browser, &id).await?;
+    let notes = cell_texts(&browser, &id, "ul.notes li").await?.join("\n");
+    assert!(notes.contains(&format!("produced {} record(s)", expected.len())), "{notes}");
+
+    // The topic list shows it after a refresh, with its message count.
+    browser.client.find(Locator::Css("#kafka-topics button.refresh")).await?.click().await?;
+    let row =
+        browser.wait_for(&format!(r#"#kafka-topics tr.topic[data-topic="{topic}"]"#), Duration::from_secs(30)).await?;
+    let cols: Vec<String> = {
+        let mut v = Vec::new();
+        for td in row.find_all(Locator::Css("td")).await? {
+            v.push(td.text().await?);
+        }
+        v
+    };
+    assert_eq!(cols[1], "3", "{cols:?}");
+    assert_eq!(cols[2].replace(',', ""), expected.len().to_string(), "{cols:?}");
+
+    // Clicking it adds a kafka('...') cell at the end; run it.
+    let before = last_cell_id(&browser).await?;
+    row.click().await?;
+    let added = last_cell_id(&browser).await?;
+    assert_ne!(added, before, "clicking a topic should add a cell");
+    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{added}"] textarea"#))).await?;
+    let source = input.prop("value").await?.unwrap_or_default();
+    assert!(source.contains(&format!("kafka('{topic}')")), "{source}");
+    input.click().await?;
+    input.send_keys(&shift_enter()).await?;
+    wait_for_result(&browser, &added).await?;
+    let count = cell_texts(&browser, &added, ".row-count").await?.join("");
+    assert!(count.starts_with(&format!("{} rows", expected.len())), "{count}");
+
+    // A query over the topic agrees with the CSV, key by key.
+    let id = last_cell_id(&browser).await?;
+    run_cell(
+        &browser,
+        &id,
+        &format!(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT CAST(key AS STRING)) AS keys, \
+             SUM(CASE WHEN CAST(value AS STRING) = 'Midtown' THEN 1 ELSE 0 END) AS midtown FROM kafka('{topic}')"
+        ),
+    )
+    .await?;
+    wait_for_result(&browser, &id).await?;
+    let cells = cell_texts(&browser, &id, "table.result td").await?;
+    let midtown = expected.iter().filter(|(_, zone)| zone == "Midtown").count();
+    assert_eq!(cells, vec![expected.len().to_string(), expected.len().to_string(), midtown.to_string()]);
+    browser.screenshot("notebook-kafka").await?;
     browser.close().await
 }

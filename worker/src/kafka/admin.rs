@@ -35,12 +35,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> Json<Value> {
         Ok(m) => {
             body["reachable"] = true.into();
             body["brokers"] = m.brokers.clone().into();
-            body["topics"] = m
-                .topics
-                .iter()
-                .filter(|t| !t.name.starts_with("__"))
-                .count()
-                .into();
+            body["topics"] = m.topics.iter().filter(|t| !t.name.starts_with("__")).count().into();
         }
         Err(e) => {
             body["reachable"] = false.into();
@@ -51,11 +46,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// One topic's partitions with their watermarks.
-async fn topic_json(
-    kafka: &Arc<Kafka>,
-    name: &str,
-    detail: Option<&super::TopicMeta>,
-) -> Result<Value, ApiError> {
+async fn topic_json(kafka: &Arc<Kafka>, name: &str, detail: Option<&super::TopicMeta>) -> Result<Value, ApiError> {
     let partitions = kafka.partitions(name).await?;
     let marks = kafka.watermarks(name, &partitions).await?;
     let mut total = 0i64;
@@ -72,23 +63,14 @@ async fn topic_json(
             v
         })
         .collect();
-    Ok(
-        json!({ "name": name, "partitions": parts.len(), "messages": total, "partition_offsets": parts }),
-    )
+    Ok(json!({ "name": name, "partitions": parts.len(), "messages": total, "partition_offsets": parts }))
 }
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     let kafka = &state.kafka;
     let metadata = kafka.metadata(None).await?;
-    let mut names: Vec<String> = metadata
-        .topics
-        .iter()
-        .map(|t| t.name.clone())
-        .filter(|n| q.internal || !n.starts_with("__"))
-        .collect();
+    let mut names: Vec<String> =
+        metadata.topics.iter().map(|t| t.name.clone()).filter(|n| q.internal || !n.starts_with("__")).collect();
     names.sort();
     let mut topics = Vec::with_capacity(names.len());
     for name in &names {
@@ -99,9 +81,7 @@ pub(crate) async fn list(
             Err(e) => return Err(e),
         }
     }
-    Ok(Json(
-        json!({ "bootstrap": kafka.config.bootstrap, "topics": topics }),
-    ))
+    Ok(Json(json!({ "bootstrap": kafka.config.bootstrap, "topics": topics })))
 }
 
 pub(crate) async fn describe(
@@ -115,20 +95,13 @@ pub(crate) async fn describe(
     // The settings that differ from the broker's defaults, plus the two everyone asks about.
     let admin = kafka.admin()?;
     let options = AdminOptions::new().request_timeout(Some(kafka.config.timeout));
-    if let Ok(results) = admin
-        .describe_configs(&[ResourceSpecifier::Topic(&topic)], &options)
-        .await
-    {
+    if let Ok(results) = admin.describe_configs(&[ResourceSpecifier::Topic(&topic)], &options).await {
         let mut config = serde_json::Map::new();
         for resource in results.into_iter().flatten() {
             for entry in resource.entries {
-                let wanted = !entry.is_default
-                    || matches!(entry.name.as_str(), "retention.ms" | "cleanup.policy");
+                let wanted = !entry.is_default || matches!(entry.name.as_str(), "retention.ms" | "cleanup.policy");
                 if wanted && !entry.is_sensitive {
-                    config.insert(
-                        entry.name,
-                        entry.value.map(Value::from).unwrap_or(Value::Null),
-                    );
+                    config.insert(entry.name, entry.value.map(Value::from).unwrap_or(Value::Null));
                 }
             }
         }
@@ -155,12 +128,7 @@ fn one() -> i32 {
 /// Kafka's rule for topic names.
 fn check_topic_name(name: &str) -> Result<(), ApiError> {
     let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if name.is_empty()
-        || name.len() > 249
-        || name == "."
-        || name == ".."
-        || !name.chars().all(legal)
-    {
+    if name.is_empty() || name.len() > 249 || name == "." || name == ".." || !name.chars().all(legal) {
         return Err(ApiError::bad_request(format!(
             "'{name}' is not a valid topic name: use 1 to 249 characters from a-z, A-Z, 0-9, '.', '_' and '-'"
         )));
@@ -168,10 +136,7 @@ fn check_topic_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub(crate) async fn create(
-    State(state): State<AppState>,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
+pub(crate) async fn create(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
     let request: CreateTopic = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "the topic to create must be JSON such as {{\"name\": \"events\", \"partitions\": 3, \"replication_factor\": 1}}: {e}"
@@ -179,9 +144,7 @@ pub(crate) async fn create(
     })?;
     check_topic_name(&request.name)?;
     if request.partitions < 1 || request.replication_factor < 1 {
-        return Err(ApiError::bad_request(
-            "partitions and replication_factor must be at least 1",
-        ));
+        return Err(ApiError::bad_request("partitions and replication_factor must be at least 1"));
     }
     let kafka = &state.kafka;
     // Fails fast when the broker is down, before the admin request's own timeout.
@@ -194,21 +157,13 @@ pub(crate) async fn create(
         )));
     }
     let admin = kafka.admin()?;
-    let mut new = NewTopic::new(
-        &request.name,
-        request.partitions,
-        TopicReplication::Fixed(request.replication_factor),
-    );
+    let mut new = NewTopic::new(&request.name, request.partitions, TopicReplication::Fixed(request.replication_factor));
     for (k, v) in &request.config {
         new = new.set(k, v);
     }
-    let options = AdminOptions::new()
-        .request_timeout(Some(kafka.config.timeout))
-        .operation_timeout(Some(kafka.config.timeout));
-    let results = admin
-        .create_topics(&[new], &options)
-        .await
-        .map_err(|e| kafka.error("creating the topic", &e))?;
+    let options =
+        AdminOptions::new().request_timeout(Some(kafka.config.timeout)).operation_timeout(Some(kafka.config.timeout));
+    let results = admin.create_topics(&[new], &options).await.map_err(|e| kafka.error("creating the topic", &e))?;
     let created = match results.into_iter().next() {
         Some(Ok(_)) => true,
         Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => false,
@@ -218,33 +173,22 @@ pub(crate) async fn create(
                 | RDKafkaErrorCode::InvalidPartitions
                 | RDKafkaErrorCode::InvalidReplicationFactor
                 | RDKafkaErrorCode::InvalidTopic => StatusCode::BAD_REQUEST,
-                RDKafkaErrorCode::TopicAuthorizationFailed
-                | RDKafkaErrorCode::ClusterAuthorizationFailed => StatusCode::FORBIDDEN,
+                RDKafkaErrorCode::TopicAuthorizationFailed | RDKafkaErrorCode::ClusterAuthorizationFailed => {
+                    StatusCode::FORBIDDEN
+                }
                 _ => StatusCode::BAD_GATEWAY,
             };
-            return Err(ApiError::new(
-                status,
-                format!("could not create topic '{}': {code}", request.name),
-            ));
+            return Err(ApiError::new(status, format!("could not create topic '{}': {code}", request.name)));
         }
         None => {
-            return Err(ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "the broker gave no answer for the topic",
-            ));
+            return Err(ApiError::new(StatusCode::BAD_GATEWAY, "the broker gave no answer for the topic"));
         }
     };
     if created {
         wait_for_leaders(kafka, &request.name, request.partitions).await;
     }
-    let body = topic_json(kafka, &request.name, None)
-        .await
-        .unwrap_or_else(|_| json!({ "name": request.name }));
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let body = topic_json(kafka, &request.name, None).await.unwrap_or_else(|_| json!({ "name": request.name }));
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!({ "created": created, "topic": body }))).into_response())
 }
 
@@ -257,9 +201,7 @@ async fn wait_for_leaders(kafka: &Arc<Kafka>, topic: &str, partitions: i32) {
             let ready = m.topics.iter().find(|t| t.name == topic).is_some_and(|t| {
                 t.error.is_none()
                     && t.partitions.len() == partitions as usize
-                    && t.partitions
-                        .iter()
-                        .all(|p| p.leader >= 0 && p.error.is_none())
+                    && t.partitions.iter().all(|p| p.leader >= 0 && p.error.is_none())
             });
             if ready {
                 return;
@@ -282,34 +224,21 @@ pub(crate) async fn delete(
     let kafka = &state.kafka;
     let partitions = kafka.partitions(&topic).await?;
     if q.confirm.as_deref() != Some(topic.as_str()) {
-        let messages: i64 = kafka
-            .watermarks(&topic, &partitions)
-            .await?
-            .iter()
-            .map(|(_, l, h)| h - l)
-            .sum();
+        let messages: i64 = kafka.watermarks(&topic, &partitions).await?.iter().map(|(_, l, h)| h - l).sum();
         return Err(ApiError::bad_request(format!(
             "deleting topic '{topic}' removes its {messages} message(s) for good; repeat the request with ?confirm={topic}"
         )));
     }
     let admin = kafka.admin()?;
-    let options = AdminOptions::new()
-        .request_timeout(Some(kafka.config.timeout))
-        .operation_timeout(Some(kafka.config.timeout));
-    let results = admin
-        .delete_topics(&[&topic], &options)
-        .await
-        .map_err(|e| kafka.error("deleting the topic", &e))?;
+    let options =
+        AdminOptions::new().request_timeout(Some(kafka.config.timeout)).operation_timeout(Some(kafka.config.timeout));
+    let results = admin.delete_topics(&[&topic], &options).await.map_err(|e| kafka.error("deleting the topic", &e))?;
     match results.into_iter().next() {
         Some(Ok(_)) => Ok(Json(json!({ "deleted": topic }))),
-        Some(Err((_, code))) => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            format!("could not delete topic '{topic}': {code}"),
-        )),
-        None => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "the broker gave no answer for the topic",
-        )),
+        Some(Err((_, code))) => {
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, format!("could not delete topic '{topic}': {code}")))
+        }
+        None => Err(ApiError::new(StatusCode::BAD_GATEWAY, "the broker gave no answer for the topic")),
     }
 }
 

@@ -17,11 +17,7 @@ pub const DEFAULT_BOOTSTRAP: &str = "127.0.0.1:9092";
 /// `RIFFLE_KAFKA_SECURITY_PROTOCOL=SASL_SSL` is `security.protocol=SASL_SSL`.
 const ENV_PREFIX: &str = "RIFFLE_KAFKA_";
 /// Ours, not librdkafka's.
-const OWN_ENV: &[&str] = &[
-    "RIFFLE_KAFKA_BOOTSTRAP",
-    "RIFFLE_KAFKA_PROPERTIES",
-    "RIFFLE_KAFKA_TIMEOUT_MS",
-];
+const OWN_ENV: &[&str] = &["RIFFLE_KAFKA_BOOTSTRAP", "RIFFLE_KAFKA_PROPERTIES", "RIFFLE_KAFKA_TIMEOUT_MS"];
 
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
@@ -34,11 +30,7 @@ pub struct KafkaConfig {
 
 impl KafkaConfig {
     pub fn new(bootstrap: impl Into<String>) -> KafkaConfig {
-        KafkaConfig {
-            bootstrap: bootstrap.into(),
-            properties: BTreeMap::new(),
-            timeout: Duration::from_secs(5),
-        }
+        KafkaConfig { bootstrap: bootstrap.into(), properties: BTreeMap::new(), timeout: Duration::from_secs(5) }
     }
 
     /// Builds the settings from, lowest first: a Java-style properties file,
@@ -50,23 +42,15 @@ impl KafkaConfig {
     ) -> Result<KafkaConfig> {
         let mut properties = BTreeMap::new();
         if let Some(file) = properties_file {
-            let text = std::fs::read_to_string(file).with_context(|| {
-                format!(
-                    "could not read the Kafka properties file {}",
-                    file.display()
-                )
-            })?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("could not read the Kafka properties file {}", file.display()))?;
             for (n, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
                     continue;
                 }
                 let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) else {
-                    bail!(
-                        "{}:{}: expected key=value, found {line:?}",
-                        file.display(),
-                        n + 1
-                    );
+                    bail!("{}:{}: expected key=value, found {line:?}", file.display(), n + 1);
                 };
                 properties.insert(k.trim().to_string(), v.trim().to_string());
             }
@@ -74,9 +58,8 @@ impl KafkaConfig {
         let mut timeout = Duration::from_secs(5);
         for (key, value) in env {
             if key == "RIFFLE_KAFKA_TIMEOUT_MS" {
-                let ms: u64 = value
-                    .parse()
-                    .with_context(|| format!("RIFFLE_KAFKA_TIMEOUT_MS={value} is not a number"))?;
+                let ms: u64 =
+                    value.parse().with_context(|| format!("RIFFLE_KAFKA_TIMEOUT_MS={value} is not a number"))?;
                 timeout = Duration::from_millis(ms);
             }
             if let Some(name) = key.strip_prefix(ENV_PREFIX) {
@@ -91,11 +74,7 @@ impl KafkaConfig {
             .or_else(|| properties.remove("bootstrap.servers"))
             .unwrap_or_else(|| DEFAULT_BOOTSTRAP.to_string());
         properties.remove("bootstrap.servers");
-        let config = KafkaConfig {
-            bootstrap,
-            properties,
-            timeout,
-        };
+        let config = KafkaConfig { bootstrap, properties, timeout };
         config.validate()?;
         Ok(config)
     }
@@ -165,10 +144,7 @@ impl KafkaConfig {
 
     /// The producer's limit on one record, as librdkafka checks it.
     pub fn max_message_bytes(&self) -> usize {
-        self.properties
-            .get("message.max.bytes")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1_000_000)
+        self.properties.get("message.max.bytes").and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
     }
 }
 
@@ -181,32 +157,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("riffle-kafka-props-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("client.properties");
-        std::fs::write(&file, "# a comment\nbootstrap.servers=broker:9093\nclient.rack = r1\nsocket.keepalive.enable=true\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "# a comment\nbootstrap.servers=broker:9093\nclient.rack = r1\nsocket.keepalive.enable=true\n",
+        )
+        .unwrap();
         let env = [
-            (
-                "RIFFLE_KAFKA_SOCKET_KEEPALIVE_ENABLE".to_string(),
-                "false".to_string(),
-            ),
-            (
-                "RIFFLE_KAFKA_PROPERTIES".to_string(),
-                file.display().to_string(),
-            ),
+            ("RIFFLE_KAFKA_SOCKET_KEEPALIVE_ENABLE".to_string(), "false".to_string()),
+            ("RIFFLE_KAFKA_PROPERTIES".to_string(), file.display().to_string()),
             ("RIFFLE_KAFKA_TIMEOUT_MS".to_string(), "1500".to_string()),
             ("HOME".to_string(), "/root".to_string()),
         ];
         let c = KafkaConfig::load(None, Some(&file), env).unwrap();
         assert_eq!(c.bootstrap, "broker:9093");
-        assert_eq!(
-            c.properties.get("client.rack").map(String::as_str),
-            Some("r1")
-        );
-        assert_eq!(
-            c.properties
-                .get("socket.keepalive.enable")
-                .map(String::as_str),
-            Some("false")
-        );
+        assert_eq!(c.properties.get("client.rack").map(String::as_str), Some("r1"));
+        assert_eq!(c.properties.get("socket.keepalive.enable").map(String::as_str), Some("false"));
         assert!(!c.properties.contains_key("properties"));
         assert_eq!(c.timeout, Duration::from_millis(1500));
         let flag = KafkaConfig::load(Some("other:1".into()), Some(&file), []).unwrap();

@@ -51,9 +51,7 @@ pub(crate) async fn ingest_post(
                 )));
             }
             Err(e) => {
-                return Err(ApiError::bad_request(format!(
-                    "the event is not valid JSON ({e})"
-                )));
+                return Err(ApiError::bad_request(format!("the event is not valid JSON ({e})")));
             }
         }
     };
@@ -81,17 +79,13 @@ async fn ingest(
     };
     let report = send(&state.kafka, &topic, vec![record]).await?;
     match report.results.first() {
-        Some(Ok((partition, offset))) => Ok(Json(
-            json!({ "topic": topic, "partition": partition, "offset": offset, "event": value }),
-        )),
-        Some(Err(e)) => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            format!("the event was not produced to '{topic}': {e}"),
-        )),
-        None => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "the event was not produced",
-        )),
+        Some(Ok((partition, offset))) => {
+            Ok(Json(json!({ "topic": topic, "partition": partition, "offset": offset, "event": value })))
+        }
+        Some(Err(e)) => {
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, format!("the event was not produced to '{topic}': {e}")))
+        }
+        None => Err(ApiError::new(StatusCode::BAD_GATEWAY, "the event was not produced")),
     }
 }
 
@@ -100,9 +94,7 @@ async fn ingest(
 fn merge_headers(event: &mut Map<String, Value>, headers: &HeaderMap, names: &[String]) {
     for name in names {
         if let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
-            event
-                .entry(name.clone())
-                .or_insert_with(|| Value::String(v.to_string()));
+            event.entry(name.clone()).or_insert_with(|| Value::String(v.to_string()));
         }
     }
 }
@@ -117,10 +109,7 @@ mod tests {
         headers.insert("host", "localhost:5000".parse().unwrap());
         headers.insert("user-agent", "curl/7.88".parse().unwrap());
         headers.insert("x-secret", "no".parse().unwrap());
-        let names: Vec<String> = DEFAULT_INGEST_HEADERS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let names: Vec<String> = DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect();
         let mut event = Map::new();
         event.insert("event_type".into(), "purchase_sword".into());
         event.insert("Host".into(), "mine".into());

@@ -38,24 +38,15 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/status", get(admin::status))
         .route("/topics", get(admin::list).post(admin::create))
-        .route(
-            "/topics/{topic}",
-            get(admin::describe).delete(admin::delete),
-        )
+        .route("/topics/{topic}", get(admin::describe).delete(admin::delete))
         .route("/topics/{topic}/read", get(read::read))
-        .route(
-            "/topics/{topic}/produce",
-            post(produce::produce).layer(DefaultBodyLimit::max(PRODUCE_BODY_LIMIT)),
-        )
+        .route("/topics/{topic}/produce", post(produce::produce).layer(DefaultBodyLimit::max(PRODUCE_BODY_LIMIT)))
         .route("/tail", get(tail::tail))
 }
 
 /// The event-ingest routes, mounted at the root: `/ingest/{topic}`.
 pub(crate) fn ingest_routes() -> Router<AppState> {
-    Router::new().route(
-        "/ingest/{topic}",
-        get(ingest::ingest_get).post(ingest::ingest_post),
-    )
+    Router::new().route("/ingest/{topic}", get(ingest::ingest_get).post(ingest::ingest_post))
 }
 
 /// The gateway's Kafka side: configuration, long-lived clients made on first
@@ -63,9 +54,7 @@ pub(crate) fn ingest_routes() -> Router<AppState> {
 pub struct Kafka {
     config: KafkaConfig,
     meta: OnceLock<Result<Arc<BaseConsumer>, String>>,
-    admin: OnceLock<
-        Result<rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>, String>,
-    >,
+    admin: OnceLock<Result<rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>, String>>,
     producer: OnceLock<Result<FutureProducer, String>>,
     active_reads: AtomicUsize,
     active_tails: AtomicUsize,
@@ -92,13 +81,7 @@ impl Kafka {
     /// The shared client for metadata and watermarks.
     fn meta(&self) -> Result<Arc<BaseConsumer>, ApiError> {
         self.meta
-            .get_or_init(|| {
-                self.config
-                    .consumer("riffle-meta")
-                    .create()
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
+            .get_or_init(|| self.config.consumer("riffle-meta").create().map(Arc::new).map_err(|e| e.to_string()))
             .clone()
             .map_err(|e| self.misconfigured(&e))
     }
@@ -146,29 +129,22 @@ impl Kafka {
             Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
                 ApiError::not_found(format!("{context}: {e}"))
             }
-            Some(
-                RDKafkaErrorCode::TopicAuthorizationFailed
-                | RDKafkaErrorCode::ClusterAuthorizationFailed,
-            ) => ApiError::forbidden(format!("{context}: the broker refused: {e}")),
+            Some(RDKafkaErrorCode::TopicAuthorizationFailed | RDKafkaErrorCode::ClusterAuthorizationFailed) => {
+                ApiError::forbidden(format!("{context}: the broker refused: {e}"))
+            }
             _ => ApiError::new(StatusCode::BAD_GATEWAY, format!("{context}: {e}")),
         }
     }
 
     /// Metadata for one topic (or all), within the configured deadline.
-    pub(crate) async fn metadata(
-        self: &Arc<Self>,
-        topic: Option<&str>,
-    ) -> Result<Cluster, ApiError> {
+    pub(crate) async fn metadata(self: &Arc<Self>, topic: Option<&str>) -> Result<Cluster, ApiError> {
         let meta = self.meta()?;
         let timeout = self.config.timeout;
         let topic = topic.map(str::to_string);
         let this = self.clone();
-        blocking(move || {
-            meta.fetch_metadata(topic.as_deref(), timeout)
-                .map(|m| Cluster::from(&m))
-        })
-        .await?
-        .map_err(|e| this.error("fetching metadata", &e))
+        blocking(move || meta.fetch_metadata(topic.as_deref(), timeout).map(|m| Cluster::from(&m)))
+            .await?
+            .map_err(|e| this.error("fetching metadata", &e))
     }
 
     /// The partitions of a topic, or a 404 that lists the topics there are.
@@ -189,21 +165,14 @@ impl Kafka {
     pub(crate) async fn unknown_topic(self: &Arc<Self>, topic: &str) -> ApiError {
         let names: Vec<String> = match self.metadata(None).await {
             Ok(m) => {
-                let mut n: Vec<String> = m
-                    .topics
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .filter(|n| !n.starts_with("__"))
-                    .collect();
+                let mut n: Vec<String> =
+                    m.topics.iter().map(|t| t.name.clone()).filter(|n| !n.starts_with("__")).collect();
                 n.sort();
                 n
             }
             Err(_) => Vec::new(),
         };
-        let mut message = format!(
-            "topic '{topic}' does not exist on {}",
-            self.config.bootstrap
-        );
+        let mut message = format!("topic '{topic}' does not exist on {}", self.config.bootstrap);
         if let Some(near) = nearest(topic, &names) {
             message.push_str(&format!(" (did you mean '{near}'?)"));
         }
@@ -212,9 +181,7 @@ impl Kafka {
         } else {
             message.push_str(&format!("; topics: {}", names.join(", ")));
         }
-        message.push_str(
-            ". Create it with POST /api/kafka/topics {\"name\": \"...\", \"partitions\": 1}",
-        );
+        message.push_str(". Create it with POST /api/kafka/topics {\"name\": \"...\", \"partitions\": 1}");
         ApiError::not_found(message)
     }
 
@@ -245,10 +212,7 @@ impl Kafka {
     /// Counts a read or a tail as in flight until the guard is dropped.
     pub(crate) fn track(self: &Arc<Self>, what: Activity) -> ActiveGuard {
         self.counter(what).fetch_add(1, Ordering::SeqCst);
-        ActiveGuard {
-            kafka: self.clone(),
-            what,
-        }
+        ActiveGuard { kafka: self.clone(), what }
     }
 
     fn counter(&self, what: Activity) -> &AtomicUsize {
@@ -303,11 +267,7 @@ pub(crate) struct PartitionMeta {
 impl From<&rdkafka::metadata::Metadata> for Cluster {
     fn from(m: &rdkafka::metadata::Metadata) -> Cluster {
         Cluster {
-            brokers: m
-                .brokers()
-                .iter()
-                .map(|b| format!("{}:{}", b.host(), b.port()))
-                .collect(),
+            brokers: m.brokers().iter().map(|b| format!("{}:{}", b.host(), b.port())).collect(),
             topics: m
                 .topics()
                 .iter()
@@ -332,15 +292,10 @@ impl From<&rdkafka::metadata::Metadata> for Cluster {
 }
 
 /// Runs a blocking librdkafka call off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("a Kafka task failed: {e}"),
-        )
-    })
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("a Kafka task failed: {e}")))
 }
 
 /// The closest name by edit distance, when it is close enough to be a typo.
@@ -361,11 +316,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
             prev = cur;
         }
     }
@@ -382,11 +333,7 @@ mod tests {
 
     #[test]
     fn nearest_topic() {
-        let names = vec![
-            "events".to_string(),
-            "foo".to_string(),
-            "commits".to_string(),
-        ];
+        let names = vec!["events".to_string(), "foo".to_string(), "commits".to_string()];
         assert_eq!(nearest("event", &names), Some("events"));
         assert_eq!(nearest("comits", &names), Some("commits"));
         assert_eq!(nearest("zzzzzzzz", &names), None);

@@ -37,11 +37,7 @@ impl Outgoing {
     fn size(&self) -> usize {
         self.key.as_ref().map_or(0, Vec::len)
             + self.value.as_ref().map_or(0, Vec::len)
-            + self
-                .headers
-                .iter()
-                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
-                .sum::<usize>()
+            + self.headers.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum::<usize>()
     }
 }
 
@@ -77,10 +73,7 @@ fn format_of(q: &ProduceQuery, headers: &HeaderMap) -> Result<Format, ApiError> 
             ))),
         };
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     Ok(if content_type.starts_with("text/plain") {
         Format::Lines
     } else if content_type.contains("arrow") {
@@ -128,19 +121,8 @@ impl Report {
         };
         let results: Vec<Value> = match detail {
             "none" => Vec::new(),
-            "errors" => self
-                .results
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.is_err())
-                .map(|(i, r)| item(i, r))
-                .collect(),
-            _ => self
-                .results
-                .iter()
-                .enumerate()
-                .map(|(i, r)| item(i, r))
-                .collect(),
+            "errors" => self.results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, r)| item(i, r)).collect(),
+            _ => self.results.iter().enumerate().map(|(i, r)| item(i, r)).collect(),
         };
         let status = if failed == 0 {
             StatusCode::OK
@@ -151,26 +133,17 @@ impl Report {
         };
         let mut body = json!({ "topic": self.topic, "produced": produced, "failed": failed, "results": results });
         if let Some(Err(first)) = self.results.iter().find(|r| r.is_err()) {
-            body["error"] = format!(
-                "{failed} of {} record(s) were not produced; the first: {first}",
-                self.results.len()
-            )
-            .into();
+            body["error"] =
+                format!("{failed} of {} record(s) were not produced; the first: {first}", self.results.len()).into();
         }
         (status, Json(body)).into_response()
     }
 }
 
 /// Checks a batch, sends it, and waits for every acknowledgement.
-pub(crate) async fn send(
-    kafka: &Arc<Kafka>,
-    topic: &str,
-    records: Vec<Outgoing>,
-) -> Result<Report, ApiError> {
+pub(crate) async fn send(kafka: &Arc<Kafka>, topic: &str, records: Vec<Outgoing>) -> Result<Report, ApiError> {
     if records.is_empty() {
-        return Err(ApiError::bad_request(
-            "there is nothing to produce: the body holds no records",
-        ));
+        return Err(ApiError::bad_request("there is nothing to produce: the body holds no records"));
     }
     // Before anything is sent: the topic exists, partitions are real, sizes fit.
     let partitions = kafka.partitions(topic).await?;
@@ -200,10 +173,7 @@ pub(crate) async fn send(
     for r in &records {
         let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
         for (k, v) in &r.headers {
-            headers = headers.insert(Header {
-                key: k.as_str(),
-                value: v.as_deref(),
-            });
+            headers = headers.insert(Header { key: k.as_str(), value: v.as_deref() });
         }
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
         if let Some(k) = &r.key {
@@ -244,17 +214,15 @@ pub(crate) async fn send(
             Err(e) => Err(e),
         });
     }
-    Ok(Report {
-        topic: topic.to_string(),
-        results,
-    })
+    Ok(Report { topic: topic.to_string(), results })
 }
 
 /// One record's error, for people.
 fn explain(e: &KafkaError) -> String {
     match e.rdkafka_error_code() {
         Some(RDKafkaErrorCode::MessageTimedOut) => {
-            "the broker did not acknowledge it within message.timeout.ms (60 s); it may be down. Retry when it is back".into()
+            "the broker did not acknowledge it within message.timeout.ms (60 s); it may be down. Retry when it is back"
+                .into()
         }
         Some(RDKafkaErrorCode::MessageSizeTooLarge) => {
             "the broker refused it as too large: raise the topic's max.message.bytes, or send smaller messages".into()
@@ -280,7 +248,8 @@ struct JsonRecord {
     partition: Option<i32>,
 }
 
-const RECORDS_EXAMPLE: &str = r#"{"records": [{"key": "k1", "value": "text or any JSON", "headers": {"source": "web"}, "partition": 0}]}"#;
+const RECORDS_EXAMPLE: &str =
+    r#"{"records": [{"key": "k1", "value": "text or any JSON", "headers": {"source": "web"}, "partition": 0}]}"#;
 
 /// `{"records": [...]}` or a bare array of records.
 pub(crate) fn parse_records(body: &[u8]) -> Result<Vec<Outgoing>, ApiError> {
@@ -290,9 +259,7 @@ pub(crate) fn parse_records(body: &[u8]) -> Result<Vec<Outgoing>, ApiError> {
         ))
     })?;
     let list = match value {
-        Value::Object(mut o) if o.contains_key("records") => {
-            o.remove("records").unwrap_or(Value::Null)
-        }
+        Value::Object(mut o) if o.contains_key("records") => o.remove("records").unwrap_or(Value::Null),
         v @ Value::Array(_) => v,
         other => {
             return Err(ApiError::bad_request(format!(
@@ -302,35 +269,24 @@ pub(crate) fn parse_records(body: &[u8]) -> Result<Vec<Outgoing>, ApiError> {
         }
     };
     let Value::Array(items) = list else {
-        return Err(ApiError::bad_request(format!(
-            "\"records\" must be a list, like {RECORDS_EXAMPLE}"
-        )));
+        return Err(ApiError::bad_request(format!("\"records\" must be a list, like {RECORDS_EXAMPLE}")));
     };
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
             let r: JsonRecord = serde_json::from_value(item).map_err(|e| {
-                ApiError::bad_request(format!(
-                    "record {i}: {e}; a record looks like {RECORDS_EXAMPLE}"
-                ))
+                ApiError::bad_request(format!("record {i}: {e}; a record looks like {RECORDS_EXAMPLE}"))
             })?;
-            let bytes = |text: Option<Value>,
-                         b64: Option<String>,
-                         what: &str|
-             -> Result<Option<Vec<u8>>, ApiError> {
+            let bytes = |text: Option<Value>, b64: Option<String>, what: &str| -> Result<Option<Vec<u8>>, ApiError> {
                 match (text, b64) {
-                    (Some(_), Some(_)) => Err(ApiError::bad_request(format!(
-                        "record {i}: give {what} or {what}_base64, not both"
-                    ))),
+                    (Some(_), Some(_)) => {
+                        Err(ApiError::bad_request(format!("record {i}: give {what} or {what}_base64, not both")))
+                    }
                     (_, Some(b)) => base64::engine::general_purpose::STANDARD
                         .decode(b.as_bytes())
                         .map(Some)
-                        .map_err(|e| {
-                            ApiError::bad_request(format!(
-                                "record {i}: {what}_base64 is not base64: {e}"
-                            ))
-                        }),
+                        .map_err(|e| ApiError::bad_request(format!("record {i}: {what}_base64 is not base64: {e}"))),
                     (Some(Value::Null) | None, None) => Ok(None),
                     (Some(Value::String(s)), None) => Ok(Some(s.into_bytes())),
                     (Some(v), None) => Ok(Some(v.to_string().into_bytes())),
@@ -339,8 +295,7 @@ pub(crate) fn parse_records(body: &[u8]) -> Result<Vec<Outgoing>, ApiError> {
             Ok(Outgoing {
                 key: bytes(r.key, r.key_base64, "key")?,
                 value: bytes(r.value, r.value_base64, "value")?,
-                headers: headers(r.headers)
-                    .map_err(|e| ApiError::bad_request(format!("record {i}: {e}")))?,
+                headers: headers(r.headers).map_err(|e| ApiError::bad_request(format!("record {i}: {e}")))?,
                 partition: r.partition,
             })
         })
@@ -367,15 +322,10 @@ fn headers(value: Option<Value>) -> Result<Vec<(String, Option<Vec<u8>>)>, Strin
                         _ => Err("a header name must be a string".to_string()),
                     }
                 }
-                _ => Err(
-                    "headers must be {\"name\": \"value\"} or [[\"name\", \"value\"]]".to_string(),
-                ),
+                _ => Err("headers must be {\"name\": \"value\"} or [[\"name\", \"value\"]]".to_string()),
             })
             .collect(),
-        Some(other) => Err(format!(
-            "headers must be an object or a list of pairs, not {}",
-            kind(&other)
-        )),
+        Some(other) => Err(format!("headers must be an object or a list of pairs, not {}", kind(&other))),
     }
 }
 
@@ -407,15 +357,9 @@ pub(crate) fn lines(body: &[u8], key: Option<&str>, partition: Option<i32>) -> V
 }
 
 /// One compact JSON message per element of a JSON array.
-pub(crate) fn json_array(
-    body: &[u8],
-    key: Option<&str>,
-    partition: Option<i32>,
-) -> Result<Vec<Outgoing>, ApiError> {
+pub(crate) fn json_array(body: &[u8], key: Option<&str>, partition: Option<i32>) -> Result<Vec<Outgoing>, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the body is not valid JSON ({e}); ?format=json-array needs a JSON array"
-        ))
+        ApiError::bad_request(format!("the body is not valid JSON ({e}); ?format=json-array needs a JSON array"))
     })?;
     let Value::Array(items) = value else {
         return Err(ApiError::bad_request(format!(
@@ -437,11 +381,9 @@ pub(crate) fn json_array(
 /// An Arrow IPC stream with a `value` column and optional `key` and
 /// `partition` columns (what `INSERT INTO kafka(...)` sends).
 pub(crate) fn arrow_records(body: &[u8]) -> Result<Vec<Outgoing>, ApiError> {
-    let bad = |why: String| {
-        ApiError::bad_request(format!("the body is not a usable Arrow IPC stream: {why}"))
-    };
-    let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(body), None)
-        .map_err(|e| bad(e.to_string()))?;
+    let bad = |why: String| ApiError::bad_request(format!("the body is not a usable Arrow IPC stream: {why}"));
+    let reader =
+        arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(body), None).map_err(|e| bad(e.to_string()))?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| bad(e.to_string()))?;
@@ -451,9 +393,7 @@ pub(crate) fn arrow_records(body: &[u8]) -> Result<Vec<Outgoing>, ApiError> {
 }
 
 fn append_batch(batch: &RecordBatch, out: &mut Vec<Outgoing>) -> Result<(), String> {
-    let value = batch
-        .column_by_name("value")
-        .ok_or("it has no column named value")?;
+    let value = batch.column_by_name("value").ok_or("it has no column named value")?;
     let key = batch.column_by_name("key");
     let partition = batch.column_by_name("partition");
     for i in 0..batch.num_rows() {
@@ -520,11 +460,7 @@ mod tests {
         assert!(e.message.contains("line 1"), "{}", e.message);
         assert!(e.message.contains("format=lines"));
         let e = parse_records(br#"{"records": [{"valeu": "x"}]}"#).unwrap_err();
-        assert!(
-            e.message.contains("record 0") && e.message.contains("valeu"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("record 0") && e.message.contains("valeu"), "{}", e.message);
         let e = json_array(br#"{"a": 1}"#, None, None).unwrap_err();
         assert!(e.message.contains("an object"), "{}", e.message);
     }

@@ -11,9 +11,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow_array::builder::{
-    BinaryBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
-};
+use arrow_array::builder::{BinaryBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::{ArrayRef, ListArray, RecordBatch, StructArray};
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
@@ -64,9 +62,7 @@ impl Bound {
         let number = |s: &str| -> Result<i64, ApiError> {
             let n: i64 = s.parse().map_err(|_| bad())?;
             if n < 0 {
-                return Err(ApiError::bad_request(format!(
-                    "{which}={t}: offsets and timestamps cannot be negative"
-                )));
+                return Err(ApiError::bad_request(format!("{which}={t}: offsets and timestamps cannot be negative")));
             }
             Ok(n)
         };
@@ -120,12 +116,10 @@ pub(crate) async fn read(
     let kafka = state.kafka.clone();
     let plan = plan(&kafka, &topic, &q).await?;
     let total = plan.total();
-    let consumer: BaseConsumer = kafka.config.consumer("riffle-read").create().map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("could not create a consumer: {e}"),
-        )
-    })?;
+    let consumer: BaseConsumer =
+        kafka.config.consumer("riffle-read").create().map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("could not create a consumer: {e}"))
+        })?;
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, io::Error>>(4);
     let guard = kafka.track(Activity::Read);
     let plan_header = serde_json::to_string(&plan.spans).unwrap_or_default();
@@ -161,25 +155,16 @@ pub(crate) async fn plan(kafka: &Arc<Kafka>, topic: &str, q: &ReadQuery) -> Resu
     let from = Bound::parse(q.from.as_deref().unwrap_or("earliest"), "from")?;
     let to = Bound::parse(q.to.as_deref().unwrap_or("latest"), "to")?;
     if to == Bound::Earliest {
-        return Err(ApiError::bad_request(
-            "to=earliest reads nothing: use to=latest, an offset or a timestamp",
-        ));
+        return Err(ApiError::bad_request("to=earliest reads nothing: use to=latest, an offset or a timestamp"));
     }
     let all = kafka.partitions(topic).await?;
-    let selected = match q
-        .partitions
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+    let selected = match q.partitions.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => all.clone(),
         Some(list) => {
             let mut chosen = Vec::new();
             for p in list.split(',') {
                 let p: i32 = p.trim().parse().map_err(|_| {
-                    ApiError::bad_request(format!(
-                        "partitions={list} must list partition numbers, such as 0,2"
-                    ))
+                    ApiError::bad_request(format!("partitions={list} must list partition numbers, such as 0,2"))
                 })?;
                 if !all.contains(&p) {
                     return Err(ApiError::bad_request(format!(
@@ -230,19 +215,12 @@ pub(crate) async fn plan(kafka: &Arc<Kafka>, topic: &str, q: &ReadQuery) -> Resu
             Bound::Offset(n) => n.min(high),
             Bound::Timestamp(_) => to_times[i].unwrap_or(high).max(start),
         };
-        spans.push(Span {
-            partition,
-            start,
-            end,
-        });
+        spans.push(Span { partition, start, end });
     }
     if let Some(max) = q.max_messages {
         limit(&mut spans, max);
     }
-    Ok(Plan {
-        topic: topic.to_string(),
-        spans,
-    })
+    Ok(Plan { topic: topic.to_string(), spans })
 }
 
 fn describe_partitions(all: &[i32]) -> String {
@@ -277,12 +255,10 @@ async fn times(
         .map_err(|e| k.error(&format!("looking up timestamp {ms} in {}", "the topic"), &e))?;
     Ok(partitions
         .iter()
-        .map(
-            |&p| match found.find_partition(topic, p).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => Some(o),
-                _ => None,
-            },
-        )
+        .map(|&p| match found.find_partition(topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => Some(o),
+            _ => None,
+        })
         .collect())
 }
 
@@ -292,9 +268,7 @@ fn limit(spans: &mut [Span], max: u64) {
     let mut grant = vec![0u64; spans.len()];
     let mut left = max;
     loop {
-        let open: Vec<usize> = (0..spans.len())
-            .filter(|&i| grant[i] < spans[i].len())
-            .collect();
+        let open: Vec<usize> = (0..spans.len()).filter(|&i| grant[i] < spans[i].len()).collect();
         if open.is_empty() || left == 0 {
             break;
         }
@@ -324,18 +298,14 @@ fn pump(
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> Result<Pumped, String> {
     let schema = schema();
-    let mut writer =
-        arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &schema).map_err(|e| e.to_string())?;
+    let mut writer = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &schema).map_err(|e| e.to_string())?;
     let mut pending: Vec<&Span> = plan.spans.iter().filter(|s| s.len() > 0).collect();
     let mut tpl = TopicPartitionList::new();
     for span in &pending {
-        tpl.add_partition_offset(&plan.topic, span.partition, Offset::Offset(span.start))
-            .map_err(|e| e.to_string())?;
+        tpl.add_partition_offset(&plan.topic, span.partition, Offset::Offset(span.start)).map_err(|e| e.to_string())?;
     }
     if !pending.is_empty() {
-        consumer
-            .assign(&tpl)
-            .map_err(|e| format!("could not assign partitions: {e}"))?;
+        consumer.assign(&tpl).map_err(|e| format!("could not assign partitions: {e}"))?;
     }
     let mut batch = Batch::default();
     let mut sent = 0u64;
@@ -377,9 +347,7 @@ fn pump(
                 }
                 if batch.rows >= BATCH_ROWS || batch.bytes >= BATCH_BYTES {
                     sent += batch.rows as u64;
-                    writer
-                        .write(&batch.finish(&schema)?)
-                        .map_err(|e| e.to_string())?;
+                    writer.write(&batch.finish(&schema)?).map_err(|e| e.to_string())?;
                     if !send(&mut writer) {
                         return Ok(Pumped::Cancelled(sent));
                     }
@@ -397,9 +365,7 @@ fn pump(
     }
     if batch.rows > 0 {
         sent += batch.rows as u64;
-        writer
-            .write(&batch.finish(&schema)?)
-            .map_err(|e| e.to_string())?;
+        writer.write(&batch.finish(&schema)?).map_err(|e| e.to_string())?;
     }
     writer.finish().map_err(|e| e.to_string())?;
     if !send(&mut writer) {
@@ -424,29 +390,18 @@ pub(crate) fn schema() -> SchemaRef {
         Field::new("topic", DataType::Utf8, false),
         Field::new("partition", DataType::Int32, false),
         Field::new("offset", DataType::Int64, false),
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-            true,
-        ),
+        Field::new("timestamp", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), true),
         Field::new("timestampType", DataType::Int32, false),
         Field::new(
             "headers",
-            DataType::List(Arc::new(Field::new(
-                "item",
-                DataType::Struct(header_fields()),
-                false,
-            ))),
+            DataType::List(Arc::new(Field::new("item", DataType::Struct(header_fields()), false))),
             false,
         ),
     ]))
 }
 
 fn header_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("value", DataType::Binary, true),
-    ])
+    Fields::from(vec![Field::new("key", DataType::Utf8, false), Field::new("value", DataType::Binary, true)])
 }
 
 /// Rows being gathered for the next record batch.
@@ -516,14 +471,10 @@ impl Batch {
     fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch, String> {
         let headers = StructArray::new(
             header_fields(),
-            vec![
-                Arc::new(self.header_keys.finish()) as ArrayRef,
-                Arc::new(self.header_values.finish()),
-            ],
+            vec![Arc::new(self.header_keys.finish()) as ArrayRef, Arc::new(self.header_values.finish())],
             None,
         );
-        let offsets =
-            OffsetBuffer::new(std::mem::replace(&mut self.header_offsets, vec![0]).into());
+        let offsets = OffsetBuffer::new(std::mem::replace(&mut self.header_offsets, vec![0]).into());
         let headers = ListArray::new(
             Arc::new(Field::new("item", DataType::Struct(header_fields()), false)),
             offsets,
@@ -555,49 +506,25 @@ mod tests {
         assert_eq!(Bound::parse("earliest", "from").unwrap(), Bound::Earliest);
         assert_eq!(Bound::parse("offset:7", "from").unwrap(), Bound::Offset(7));
         assert_eq!(Bound::parse("7", "from").unwrap(), Bound::Offset(7));
-        assert_eq!(
-            Bound::parse("timestamp:1000", "to").unwrap(),
-            Bound::Timestamp(1000)
-        );
+        assert_eq!(Bound::parse("timestamp:1000", "to").unwrap(), Bound::Timestamp(1000));
         let e = Bound::parse("offset:-1", "from").unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
-        assert!(
-            Bound::parse("yesterday", "from")
-                .unwrap_err()
-                .message
-                .contains("earliest")
-        );
+        assert!(Bound::parse("yesterday", "from").unwrap_err().message.contains("earliest"));
     }
 
     #[test]
     fn max_messages_shared_over_partitions() {
         let mut spans = vec![
-            Span {
-                partition: 0,
-                start: 0,
-                end: 100,
-            },
-            Span {
-                partition: 1,
-                start: 10,
-                end: 12,
-            },
-            Span {
-                partition: 2,
-                start: 0,
-                end: 100,
-            },
+            Span { partition: 0, start: 0, end: 100 },
+            Span { partition: 1, start: 10, end: 12 },
+            Span { partition: 2, start: 0, end: 100 },
         ];
         limit(&mut spans, 50);
         let lens: Vec<u64> = spans.iter().map(Span::len).collect();
         assert_eq!(lens.iter().sum::<u64>(), 50);
         assert_eq!(lens[1], 2);
         assert_eq!(spans[1].start, 10);
-        let mut small = vec![Span {
-            partition: 0,
-            start: 5,
-            end: 8,
-        }];
+        let mut small = vec![Span { partition: 0, start: 5, end: 8 }];
         limit(&mut small, 10);
         assert_eq!(small[0].len(), 3);
     }
@@ -612,12 +539,7 @@ mod tests {
             Timestamp::CreateTime(5),
             0,
             3,
-            Some(
-                rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header {
-                    key: "h",
-                    value: Some("x"),
-                }),
-            ),
+            Some(rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header { key: "h", value: Some("x") })),
         );
         b.push(&m);
         b.push(&m);

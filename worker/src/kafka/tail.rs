@@ -100,23 +100,12 @@ pub(crate) async fn tail(
     let topics: Vec<String> = params
         .get("topics")
         .or_else(|| params.get("topic"))
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect())
         .unwrap_or_default();
     if topics.is_empty() {
-        return Err(ApiError::bad_request(
-            "name the topics to tail: /api/kafka/tail?topics=events,logs",
-        ));
+        return Err(ApiError::bad_request("name the topics to tail: /api/kafka/tail?topics=events,logs"));
     }
-    let from = Bound::parse(
-        params.get("from").map(String::as_str).unwrap_or("latest"),
-        "from",
-    )?;
+    let from = Bound::parse(params.get("from").map(String::as_str).unwrap_or("latest"), "from")?;
     let filter = Filter::from_params(&params);
     // Resolved now, before the upgrade: errors are plain HTTP answers, and
     // "from now" means from this moment, not from when fetching starts.
@@ -149,41 +138,28 @@ pub(crate) async fn tail(
         .set("queued.max.messages.kbytes", "4096")
         .set("fetch.max.bytes", "4194304");
     let consumer: StreamConsumer = config.create().map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            format!("could not create a consumer: {e}"),
-        )
+        ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("could not create a consumer: {e}"))
     })?;
-    consumer
-        .assign(&start)
-        .map_err(|e| kafka.error("assigning partitions", &e))?;
+    consumer.assign(&start).map_err(|e| kafka.error("assigning partitions", &e))?;
     Ok(upgrade.on_upgrade(move |socket| run(kafka, socket, consumer, filter, topics, assigned)))
 }
 
-async fn times(
-    kafka: &Arc<Kafka>,
-    topic: &str,
-    partitions: &[i32],
-    ms: i64,
-) -> Result<Vec<Option<i64>>, ApiError> {
+async fn times(kafka: &Arc<Kafka>, topic: &str, partitions: &[i32], ms: i64) -> Result<Vec<Option<i64>>, ApiError> {
     let meta = kafka.meta()?;
     let timeout = kafka.config.timeout;
     let mut tpl = TopicPartitionList::new();
     for &p in partitions {
-        tpl.add_partition_offset(topic, p, Offset::Offset(ms))
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        tpl.add_partition_offset(topic, p, Offset::Offset(ms)).map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
     let found = blocking(move || meta.offsets_for_times(tpl, timeout))
         .await?
         .map_err(|e| kafka.error("looking up a time", &e))?;
     Ok(partitions
         .iter()
-        .map(
-            |&p| match found.find_partition(topic, p).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => Some(o),
-                _ => None,
-            },
-        )
+        .map(|&p| match found.find_partition(topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => Some(o),
+            _ => None,
+        })
         .collect())
 }
 
@@ -198,11 +174,7 @@ async fn run(
     let _guard = kafka.track(Activity::Tail);
     let (mut sink, mut incoming) = socket.split();
     let hello = json!({ "type": "subscribed", "topics": topics, "partitions": assigned });
-    if sink
-        .send(WsMessage::Text(Utf8Bytes::from(hello.to_string())))
-        .await
-        .is_err()
-    {
+    if sink.send(WsMessage::Text(Utf8Bytes::from(hello.to_string()))).await.is_err() {
         return;
     }
     let (mut seen, mut sent) = (0u64, 0u64);
@@ -246,10 +218,7 @@ fn text_or_base64(bytes: Option<&[u8]>) -> (Value, Option<String>) {
         None => (Value::Null, None),
         Some(b) => match std::str::from_utf8(b) {
             Ok(s) => (Value::String(s.to_string()), None),
-            Err(_) => (
-                Value::Null,
-                Some(base64::engine::general_purpose::STANDARD.encode(b)),
-            ),
+            Err(_) => (Value::Null, Some(base64::engine::general_purpose::STANDARD.encode(b))),
         },
     }
 }
@@ -286,10 +255,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -297,18 +263,9 @@ mod tests {
         let f = Filter::from_params(&params(&[("contains", "sword")]));
         assert!(f.matches(None, Some(br#"{"event_type":"purchase_sword"}"#)));
         assert!(!f.matches(None, Some(b"join_guild")));
-        let f = Filter::from_params(&params(&[
-            ("field.event_type", "purchase_sword"),
-            ("field.meta.level", "3"),
-        ]));
-        assert!(f.matches(
-            None,
-            Some(br#"{"event_type":"purchase_sword","meta":{"level":3}}"#)
-        ));
-        assert!(!f.matches(
-            None,
-            Some(br#"{"event_type":"purchase_sword","meta":{"level":4}}"#)
-        ));
+        let f = Filter::from_params(&params(&[("field.event_type", "purchase_sword"), ("field.meta.level", "3")]));
+        assert!(f.matches(None, Some(br#"{"event_type":"purchase_sword","meta":{"level":3}}"#)));
+        assert!(!f.matches(None, Some(br#"{"event_type":"purchase_sword","meta":{"level":4}}"#)));
         assert!(!f.matches(None, Some(b"not json")));
         let f = Filter::from_params(&params(&[("key", "u1")]));
         assert!(f.matches(Some(b"u1"), Some(b"x")));

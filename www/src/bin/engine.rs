@@ -7,19 +7,36 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use riffle::engine::{Effect, Session, SourceData, SourceKind, SourceRequest};
-use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunRequest, ToEngine};
+use riffle::engine::{Effect, ProducePlan, Session, SourceData, SourceKind, SourceRequest};
+use riffle::ipc_progress::IpcProgress;
+use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunProgress, RunRequest, ToEngine};
 use riffle::{CellError, bench};
 use riffle_www::{envelope, open};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
+use web_sys::{
+    AbortController, DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader, RequestInit, Response,
+};
 
 struct Worker {
     scope: DedicatedWorkerGlobalScope,
     session: RefCell<Session>,
     queue: RefCell<VecDeque<ToEngine>>,
     busy: RefCell<bool>,
+    /// The run in progress and the switch that aborts its downloads.
+    current: RefCell<Option<(u64, AbortController)>>,
+}
+
+/// How often a download reports progress.
+const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// Who a download reports progress to.
+struct Progress<'a> {
+    run: &'a RunRequest,
+    what: &'a str,
+    started: f64,
+    /// The body is an Arrow IPC stream whose rows can be counted.
+    counts_rows: bool,
 }
 
 fn main() {
@@ -27,10 +44,7 @@ fn main() {
     // A panic leaves the wasm instance unusable: tell the UI why, then log it.
     let crash_scope = scope.clone();
     std::panic::set_hook(Box::new(move |info| {
-        let json = serde_json::to_string(&FromEngine::Crashed {
-            message: info.to_string(),
-        })
-        .unwrap_or_default();
+        let json = serde_json::to_string(&FromEngine::Crashed { message: info.to_string() }).unwrap_or_default();
         let (message, transfer) = envelope(&json, None);
         let _ = crash_scope.post_message_with_transfer(&message, &transfer);
         console_error_panic_hook::hook(info);
@@ -40,31 +54,26 @@ fn main() {
         session: RefCell::new(Session::new()),
         queue: RefCell::new(VecDeque::new()),
         busy: RefCell::new(false),
+        current: RefCell::new(None),
     });
     let handler = {
         let worker = worker.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let request = open(&event.data())
-                .and_then(|(json, _)| serde_json::from_str::<ToEngine>(&json).ok());
+            let request = open(&event.data()).and_then(|(json, _)| serde_json::from_str::<ToEngine>(&json).ok());
             match request {
+                // Taken at once, not queued: the run it stops is what keeps the queue busy.
+                Some(ToEngine::Cancel { run_id }) => worker.cancel(run_id),
                 Some(request) => {
                     worker.queue.borrow_mut().push_back(request);
                     Worker::drain(worker.clone());
                 }
-                None => {
-                    web_sys::console::error_1(&"engine: ignored a message it could not read".into())
-                }
+                None => web_sys::console::error_1(&"engine: ignored a message it could not read".into()),
             }
         })
     };
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
-    worker.post(
-        &FromEngine::Ready {
-            engine: format!("polars {}", polars_version()),
-        },
-        None,
-    );
+    worker.post(&FromEngine::Ready { engine: format!("polars {}", polars_version()) }, None);
 }
 
 fn polars_version() -> &'static str {
@@ -83,7 +92,8 @@ impl Worker {
                 let Some(request) = next else { break };
                 match request {
                     ToEngine::Run(run) => this.run(run).await,
-                    ToEngine::Bench(b) => this.bench(b),
+                    ToEngine::Bench(b) => this.bench(b).await,
+                    ToEngine::Cancel { run_id } => this.cancel(run_id),
                 }
             }
             this.busy.replace(false);
@@ -91,10 +101,7 @@ impl Worker {
     }
 
     fn now(&self) -> f64 {
-        self.scope
-            .performance()
-            .map(|p| p.now())
-            .unwrap_or_default()
+        self.scope.performance().map(|p| p.now()).unwrap_or_default()
     }
 
     fn post(&self, message: &FromEngine, bytes: Option<&[u8]>) {
@@ -105,41 +112,61 @@ impl Worker {
         }
     }
 
+    /// Aborts a run's downloads, or drops it from the queue if it has not started.
+    fn cancel(&self, run_id: u64) {
+        if let Some((current, controller)) = self.current.borrow().as_ref() {
+            if *current == run_id {
+                controller.abort();
+                return;
+            }
+        }
+        let mut dropped = Vec::new();
+        self.queue.borrow_mut().retain(|r| match r {
+            ToEngine::Run(run) if run.run_id == run_id => {
+                dropped.push(run.cell_id.clone());
+                false
+            }
+            _ => true,
+        });
+        for cell_id in dropped {
+            self.post(&FromEngine::Failed { run_id, cell_id, error: cancelled() }, None);
+        }
+    }
+
+    fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.current.borrow().as_ref().map(|(_, c)| c.signal())
+    }
+
     async fn run(&self, run: RunRequest) {
         let started = self.now();
-        match self.execute(&run).await {
+        *self.current.borrow_mut() = AbortController::new().ok().map(|c| (run.run_id, c));
+        let result = self.execute(&run).await;
+        let aborted = self.signal().is_some_and(|s| s.aborted());
+        *self.current.borrow_mut() = None;
+        let result = if aborted { Err(cancelled()) } else { result };
+        match result {
             Ok((done, ipc)) => {
-                let done = RunDone {
-                    elapsed_ms: self.now() - started,
-                    ..done
-                };
+                let done = RunDone { elapsed_ms: self.now() - started, ..done };
                 self.post(&FromEngine::Done(done), Some(&ipc));
             }
-            Err(error) => self.post(
-                &FromEngine::Failed {
-                    run_id: run.run_id,
-                    cell_id: run.cell_id,
-                    error,
-                },
-                None,
-            ),
+            Err(error) => self.post(&FromEngine::Failed { run_id: run.run_id, cell_id: run.cell_id, error }, None),
         }
     }
 
     async fn execute(&self, run: &RunRequest) -> Result<(RunDone, Vec<u8>), CellError> {
-        let prepared = self
-            .session
-            .borrow()
-            .prepare(&run.source, &run.default_name)?;
+        let prepared = self.session.borrow().prepare(&run.source, &run.default_name)?;
         let mut inputs = Vec::with_capacity(prepared.sources.len());
+        let started = self.now();
         for source in &prepared.sources {
-            inputs.push(self.fetch_source(source).await?);
+            inputs.push(self.fetch_source(source, run, started).await?);
         }
         let outcome = self.session.borrow_mut().execute(prepared, inputs)?;
-        if let Some(effect) = &outcome.effect {
-            return Err(unavailable(effect));
+        let mut table = outcome.table;
+        match &outcome.effect {
+            None => {}
+            Some(Effect::Produce(plan)) => table.notes.push(self.produce(plan).await?),
+            Some(Effect::Write(plan)) => return Err(cannot_write(plan)),
         }
-        let table = outcome.table;
         let shown = table.rows().min(run.preview_rows);
         let ipc = table.preview_ipc(shown)?;
         let done = RunDone {
@@ -156,60 +183,88 @@ impl Worker {
         Ok((done, ipc))
     }
 
+    /// Sends `INSERT INTO kafka(...)`'s records to the gateway's produce
+    /// endpoint; every record must be acknowledged (acks=all).
+    async fn produce(&self, plan: &ProducePlan) -> Result<String, CellError> {
+        let what = format!("kafka('{}')", plan.topic);
+        let url = format!("/api/kafka/topics/{}/produce?format=arrow&results=errors", encode(&plan.topic));
+        let init = RequestInit::new();
+        init.set_method("POST");
+        let body = js_sys::Uint8Array::from(plan.ipc.as_slice());
+        init.set_body(&body);
+        if let Ok(headers) = web_sys::Headers::new() {
+            let _ = headers.set("content-type", "application/vnd.apache.arrow.stream");
+            init.set_headers(&headers);
+        }
+        if let Some(signal) = self.signal() {
+            init.set_signal(Some(&signal));
+        }
+        let failed = |why: String| CellError::new(format!("could not produce to {what}: {why}"));
+        let response = JsFuture::from(self.scope.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(|e| failed(format!("the gateway did not answer ({})", js_error(&e))))?;
+        let response: Response = response.unchecked_into();
+        let text = match response.text() {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if !response.ok() {
+            let detail = body["error"].as_str().map(str::to_string).unwrap_or(text);
+            return Err(failed(format!("{} {detail}", response.status())));
+        }
+        let produced = body["produced"].as_u64().unwrap_or_default();
+        Ok(format!("produced {produced} record(s) to '{}', each acknowledged by the broker (acks=all)", plan.topic))
+    }
+
     /// Fetches what a source reads: each part file of a path, or a Kafka range.
-    async fn fetch_source(&self, source: &SourceRequest) -> Result<SourceData, CellError> {
+    async fn fetch_source(
+        &self,
+        source: &SourceRequest,
+        run: &RunRequest,
+        started: f64,
+    ) -> Result<SourceData, CellError> {
         let what = source.describe();
+        let progress = |counts_rows| Progress { run, what: &what, started, counts_rows };
         match &source.kind {
             SourceKind::File { path, .. } => {
-                let listing = self
-                    .fetch(&format!("/api/fs/parts?path={}", encode(path)), &what)
-                    .await?;
-                let listing: serde_json::Value = serde_json::from_slice(&listing).map_err(|e| {
-                    CellError::new(format!("{what}: the gateway's file list is not JSON: {e}"))
-                })?;
+                let url = format!("/api/fs/parts?path={}", encode(path));
+                let listing = self.fetch(&url, &what, None).await?;
+                let listing: serde_json::Value = serde_json::from_slice(&listing)
+                    .map_err(|e| CellError::new(format!("{what}: the gateway's file list is not JSON: {e}")))?;
                 let files: Vec<String> = listing["files"]
                     .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|f| f["path"].as_str().map(String::from))
-                            .collect()
-                    })
+                    .map(|a| a.iter().filter_map(|f| f["path"].as_str().map(String::from)).collect())
                     .unwrap_or_default();
                 let mut parts = Vec::with_capacity(files.len());
                 for file in files {
-                    parts.push(
-                        self.fetch(&format!("/api/fs/read?path={}", encode(&file)), &what)
-                            .await?,
-                    );
+                    let url = format!("/api/fs/read?path={}", encode(&file));
+                    parts.push(self.fetch(&url, &what, Some(progress(false))).await?);
                 }
                 Ok(SourceData { parts })
             }
             SourceKind::Kafka(range) => {
-                let url = format!(
-                    "/api/kafka/topics/{}/read?{}",
-                    encode(&range.topic),
-                    range.to_query()
-                );
-                Ok(SourceData::single(self.fetch(&url, &what).await?))
+                let url = format!("/api/kafka/topics/{}/read?{}", encode(&range.topic), range.to_query());
+                Ok(SourceData::single(self.fetch(&url, &what, Some(progress(true))).await?))
             }
         }
     }
 
-    /// GETs a gateway URL; errors name `what` and carry the gateway's message.
-    async fn fetch(&self, url: &str, what: &str) -> Result<Vec<u8>, CellError> {
+    /// GETs a gateway URL, streaming the body and reporting progress;
+    /// errors name `what` and carry the gateway's message.
+    async fn fetch(&self, url: &str, what: &str, progress: Option<Progress<'_>>) -> Result<Vec<u8>, CellError> {
         let failed = |why: String| CellError::new(format!("could not read {what}: {why}"));
-        let response = JsFuture::from(self.scope.fetch_with_str(url))
+        let init = RequestInit::new();
+        if let Some(signal) = self.signal() {
+            init.set_signal(Some(&signal));
+        }
+        let response = JsFuture::from(self.scope.fetch_with_str_and_init(url, &init))
             .await
             .map_err(|e| failed(format!("the gateway did not answer ({})", js_error(&e))))?;
         let response: Response = response.unchecked_into();
-        let body = |r: &Response| r.array_buffer().map(JsFuture::from);
         if !response.ok() {
             let text = match response.text() {
-                Ok(p) => JsFuture::from(p)
-                    .await
-                    .ok()
-                    .and_then(|t| t.as_string())
-                    .unwrap_or_default(),
+                Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
                 Err(_) => String::new(),
             };
             let detail = serde_json::from_str::<serde_json::Value>(&text)
@@ -218,14 +273,115 @@ impl Worker {
                 .unwrap_or(text);
             return Err(failed(format!("{} {}", response.status(), detail)));
         }
-        let buffer = body(&response)
-            .map_err(|e| failed(js_error(&e)))?
-            .await
-            .map_err(|e| failed(format!("the download broke off ({})", js_error(&e))))?;
-        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+        let Some(progress) = progress else {
+            let buffer = response
+                .array_buffer()
+                .map(JsFuture::from)
+                .map_err(|e| failed(js_error(&e)))?
+                .await
+                .map_err(|e| failed(format!("the download broke off ({})", js_error(&e))))?;
+            return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
+        };
+        let total_rows: Option<u64> =
+            response.headers().get("x-riffle-messages").ok().flatten().and_then(|v| v.parse().ok());
+        let Some(stream) = response.body() else { return Ok(Vec::new()) };
+        let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let mut bytes = Vec::new();
+        let mut counter = IpcProgress::new();
+        let mut last_report = self.now();
+        loop {
+            let chunk = JsFuture::from(reader.read()).await.map_err(|e| {
+                failed(format!("the download broke off after {} bytes ({})", bytes.len(), js_error(&e)))
+            })?;
+            let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().is_some_and(|d| d.is_truthy());
+            if done {
+                break;
+            }
+            let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { continue };
+            let array: js_sys::Uint8Array = value.unchecked_into();
+            let start = bytes.len();
+            bytes.resize(start + array.length() as usize, 0);
+            array.copy_to(&mut bytes[start..]);
+            if progress.counts_rows {
+                counter.feed(&bytes[start..]);
+            } else {
+                counter.bytes = bytes.len() as u64;
+            }
+            let now = self.now();
+            if now - last_report >= PROGRESS_EVERY_MS {
+                last_report = now;
+                self.post_progress(&progress, &counter, total_rows, now);
+            }
+        }
+        if progress.counts_rows && !counter.finished() {
+            // A good stream ends with Arrow's end marker; without it the read
+            // stopped half way (the broker went away, or it stalled).
+            let total = total_rows.map_or("?".to_string(), |t| t.to_string());
+            return Err(failed(format!(
+                "the stream ended early, after {} of {total} rows; the gateway's log says why",
+                counter.rows
+            ))
+            .hint("run the cell again; if it keeps failing, check that Kafka is up"));
+        }
+        self.post_progress(&progress, &counter, total_rows, self.now());
+        Ok(bytes)
     }
 
-    fn bench(&self, request: BenchRequest) {
+    fn post_progress(&self, p: &Progress<'_>, counter: &IpcProgress, total_rows: Option<u64>, now: f64) {
+        let message = FromEngine::Progress(RunProgress {
+            run_id: p.run.run_id,
+            cell_id: p.run.cell_id.clone(),
+            what: p.what.to_string(),
+            rows: p.counts_rows.then_some(counter.rows),
+            total_rows: if p.counts_rows { total_rows } else { None },
+            bytes: counter.bytes,
+            elapsed_ms: now - p.started,
+        });
+        self.post(&message, None);
+    }
+
+    /// W2: a whole topic through the gateway into a DataFrame, the way a
+    /// `kafka('topic')` cell reads it (fetch, Arrow IPC decode, Kafka's
+    /// columns, then a query over them).
+    async fn bench_kafka(&self, request: &BenchRequest) -> BenchReport {
+        let topic = request.topic.clone().unwrap_or_default();
+        let source = format!(
+            "SELECT COUNT(*) AS n, SUM(\"offset\") AS offsets, SUM(LENGTH(CAST(value AS STRING))) AS chars FROM kafka('{topic}')"
+        );
+        let mut times_ms = Vec::with_capacity(request.iterations);
+        let mut checksum = String::new();
+        for i in 0..request.iterations {
+            let run = RunRequest {
+                run_id: 0,
+                cell_id: "bench".into(),
+                default_name: format!("bench_w2_{i}"),
+                source: source.clone(),
+                preview_rows: 1,
+            };
+            let t0 = self.now();
+            let result = self.execute(&run).await;
+            times_ms.push(self.now() - t0);
+            checksum = match result {
+                Ok((done, _)) => {
+                    // The one result row, as text: n, offsets, chars.
+                    let session = self.session.borrow();
+                    match session.table(&done.table) {
+                        Some(df) => riffle::bench::first_row_text(df),
+                        None => "error: no result".into(),
+                    }
+                }
+                Err(e) => format!("error: {}", e.message),
+            };
+        }
+        BenchReport { workload: request.workload.clone(), rows: request.rows, times_ms, checksum }
+    }
+
+    async fn bench(&self, request: BenchRequest) {
+        if request.workload.eq_ignore_ascii_case("w2") {
+            let report = self.bench_kafka(&request).await;
+            self.post(&FromEngine::BenchDone(report), None);
+            return;
+        }
         let report = match bench::Workload::parse(&request.workload) {
             Some(workload) => {
                 let mut session = workload.session(request.rows);
@@ -233,17 +389,10 @@ impl Worker {
                 let mut checksum = String::new();
                 for _ in 0..request.iterations {
                     let t0 = self.now();
-                    checksum = workload
-                        .run(&mut session)
-                        .unwrap_or_else(|e| format!("error: {e}"));
+                    checksum = workload.run(&mut session).unwrap_or_else(|e| format!("error: {e}"));
                     times_ms.push(self.now() - t0);
                 }
-                BenchReport {
-                    workload: request.workload,
-                    rows: request.rows,
-                    times_ms,
-                    checksum,
-                }
+                BenchReport { workload: request.workload, rows: request.rows, times_ms, checksum }
             }
             None => BenchReport {
                 workload: request.workload.clone(),
@@ -256,20 +405,19 @@ impl Worker {
     }
 }
 
-/// What a cell's write or produce needs, and this gateway does not offer yet.
-fn unavailable(effect: &Effect) -> CellError {
-    match effect {
-        Effect::Write(plan) => CellError::new(format!(
-            "COPY made {} part file(s) ({} rows) for '{}', but this gateway cannot write files yet, so nothing was written",
-            plan.parts.len(),
-            plan.rows,
-            plan.path
-        )),
-        Effect::Produce(plan) => CellError::new(format!(
-            "INSERT INTO kafka('{}') made {} record(s), but this gateway has no Kafka connection yet, so nothing was sent",
-            plan.topic, plan.records
-        )),
-    }
+fn cancelled() -> CellError {
+    CellError::new("cancelled: the run was stopped before it finished")
+        .hint("nothing was written; run the cell again when you want it")
+}
+
+/// COPY's files need the storage gateway's write API, which comes next.
+fn cannot_write(plan: &riffle::engine::WritePlan) -> CellError {
+    CellError::new(format!(
+        "COPY made {} part file(s) ({} rows) for '{}', but this gateway cannot write files yet, so nothing was written",
+        plan.parts.len(),
+        plan.rows,
+        plan.path
+    ))
 }
 
 fn encode(text: &str) -> String {

@@ -91,6 +91,13 @@ impl EngineClient {
         self.send(&ToEngine::Run(request));
     }
 
+    /// Stops a run: the engine aborts its downloads and reports it cancelled.
+    pub fn cancel(&self, run_id: u64) {
+        if let Ok(json) = serde_json::to_string(&ToEngine::Cancel { run_id }) {
+            self.post(&json);
+        }
+    }
+
     pub fn bench(&self, request: BenchRequest) {
         self.send(&ToEngine::Bench(request));
     }
@@ -131,12 +138,13 @@ impl EngineClient {
         match message {
             FromEngine::Ready { engine } => {
                 self.status.set(EngineStatus::Ready(engine));
-                for json in self
-                    .pending
-                    .try_update_value(std::mem::take)
-                    .unwrap_or_default()
-                {
+                for json in self.pending.try_update_value(std::mem::take).unwrap_or_default() {
                     self.post(&json);
+                }
+            }
+            FromEngine::Progress(progress) => {
+                if let Some(cell) = current_cell(notebook, &progress.cell_id, progress.run_id) {
+                    cell.progress.set(Some(progress));
                 }
             }
             FromEngine::Done(done) => {
@@ -145,29 +153,19 @@ impl EngineClient {
                 };
                 let state = match Preview::decode(done, bytes.as_deref().unwrap_or_default()) {
                     Ok(preview) => CellState::Done(preview),
-                    Err(e) => CellState::Failed(riffle::CellError::new(format!(
-                        "could not read the result: {e}"
-                    ))),
+                    Err(e) => CellState::Failed(riffle::CellError::new(format!("could not read the result: {e}"))),
                 };
                 cell.state.set(state);
             }
-            FromEngine::Failed {
-                run_id,
-                cell_id,
-                error,
-            } => {
+            FromEngine::Failed { run_id, cell_id, error } => {
                 if let Some(cell) = current_cell(notebook, &cell_id, run_id) {
                     cell.state.set(CellState::Failed(error));
                 }
             }
             FromEngine::Crashed { message } => {
-                self.status.set(EngineStatus::Failed(format!(
-                    "the engine crashed: {message}"
-                )));
-                let error = riffle::CellError::new(format!(
-                    "the engine crashed while running this cell: {message}"
-                ))
-                .hint("reload the page to restart the engine; please report this as a bug");
+                self.status.set(EngineStatus::Failed(format!("the engine crashed: {message}")));
+                let error = riffle::CellError::new(format!("the engine crashed while running this cell: {message}"))
+                    .hint("reload the page to restart the engine; please report this as a bug");
                 for cell in notebook.cells.get_untracked() {
                     if matches!(cell.state.get_untracked(), CellState::Running) {
                         cell.state.set(CellState::Failed(error.clone()));
@@ -192,15 +190,11 @@ pub fn bench_request_from_url() -> Option<BenchRequest> {
     let search = window().location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     let workload = params.get("bench")?;
-    let number = |key: &str, default: usize| {
-        params
-            .get(key)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let number = |key: &str, default: usize| params.get(key).and_then(|v| v.parse().ok()).unwrap_or(default);
     Some(BenchRequest {
         workload,
         rows: number("rows", 1_000_000),
         iterations: number("iterations", 5),
+        topic: params.get("topic"),
     })
 }

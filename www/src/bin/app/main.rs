@@ -3,10 +3,11 @@
 
 mod client;
 mod table;
+mod topics;
 
 use leptos::prelude::*;
 use riffle::CellError;
-use riffle::protocol::RunRequest;
+use riffle::protocol::{RunProgress, RunRequest};
 
 use client::EngineClient;
 use table::Preview;
@@ -42,6 +43,8 @@ pub struct CellModel {
     pub state: RwSignal<CellState>,
     /// The newest run's id; results of older runs are dropped.
     pub run_id: RwSignal<u64>,
+    /// What the running cell has downloaded so far.
+    pub progress: RwSignal<Option<RunProgress>>,
 }
 
 impl CellModel {
@@ -51,6 +54,7 @@ impl CellModel {
             source: RwSignal::new(source.to_string()),
             state: RwSignal::new(CellState::Idle),
             run_id: RwSignal::new(0),
+            progress: RwSignal::new(None),
         }
     }
 }
@@ -64,37 +68,33 @@ pub struct Notebook {
 
 impl Notebook {
     fn new(sources: &[&str]) -> Self {
-        let cells: Vec<CellModel> = sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| CellModel::new(i as u64 + 1, s))
-            .collect();
-        Notebook {
-            next_id: StoredValue::new(cells.len() as u64 + 1),
-            cells: RwSignal::new(cells),
-        }
+        let cells: Vec<CellModel> = sources.iter().enumerate().map(|(i, s)| CellModel::new(i as u64 + 1, s)).collect();
+        Notebook { next_id: StoredValue::new(cells.len() as u64 + 1), cells: RwSignal::new(cells) }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
-        self.cells
-            .with_untracked(|cells| cells.iter().position(|c| c.id == id))
+        self.cells.with_untracked(|cells| cells.iter().position(|c| c.id == id))
     }
 
     /// Inserts an empty cell at `index` and returns its position.
     fn insert(&self, index: usize) -> usize {
+        self.insert_with(index, "")
+    }
+
+    /// Inserts a cell holding `source` at `index` and returns its position.
+    pub fn insert_with(&self, index: usize, source: &str) -> usize {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         let mut at = index;
         self.cells.update(|cells| {
             at = index.min(cells.len());
-            cells.insert(at, CellModel::new(id, ""));
+            cells.insert(at, CellModel::new(id, source));
         });
         at
     }
 
     fn find(&self, id: u64) -> Option<CellModel> {
-        self.cells
-            .with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
+        self.cells.with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
     }
 }
 
@@ -121,6 +121,8 @@ fn App() -> impl IntoView {
             </span>
             <span class="hint-keys">"Shift+Enter runs a cell and moves on · Ctrl+Enter runs it in place"</span>
         </header>
+        <div class="layout">
+        <topics::TopicList />
         <main>
             <For
                 each=move || notebook.cells.get()
@@ -131,6 +133,7 @@ fn App() -> impl IntoView {
                 {move || client.bench_result.get().unwrap_or_default()}
             </pre>
         </main>
+        </div>
     }
 }
 
@@ -138,6 +141,7 @@ fn App() -> impl IntoView {
 fn run_cell(cell: CellModel, client: EngineClient) {
     let run_id = client.next_run_id();
     cell.run_id.set(run_id);
+    cell.progress.set(None);
     cell.state.set(CellState::Running);
     client.run(RunRequest {
         run_id,
@@ -149,7 +153,7 @@ fn run_cell(cell: CellModel, client: EngineClient) {
 }
 
 /// Puts the caret in the cell at `index`, once it is on the page.
-fn focus_cell(index: usize) {
+pub(crate) fn focus_cell(index: usize) {
     request_animation_frame(move || {
         let inputs = document().query_selector_all("textarea.cell-input");
         if let Ok(inputs) = inputs {
@@ -178,11 +182,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
             // Jupyter's habit: move to the next cell, making one at the end.
             let position = notebook.position(cell.id).unwrap_or_default();
             let len = notebook.cells.with_untracked(Vec::len);
-            let next = if position + 1 < len {
-                position + 1
-            } else {
-                notebook.insert(len)
-            };
+            let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
             focus_cell(next);
         } else if ev.ctrl_key() || ev.meta_key() {
             ev.prevent_default();
@@ -206,6 +206,15 @@ fn CellView(cell: CellModel) -> impl IntoView {
                 on:input=move |ev| cell.source.set(event_target_value(&ev))
                 on:keydown=on_keydown
             ></textarea>
+            {move || matches!(cell.state.get(), CellState::Running).then(|| view! {
+                <div class="cell-progress">
+                    <span class="progress-label">
+                        {move || cell.progress.get().map(|p| p.label()).unwrap_or_else(|| "running…".into())}
+                    </span>
+                    <button class="cell-cancel" title="Stop this run"
+                        on:click=move |_| client.cancel(cell.run_id.get_untracked())>"Stop"</button>
+                </div>
+            })}
             <div class="cell-output">{move || output_view(cell.state.get())}</div>
         </section>
     }
@@ -224,9 +233,7 @@ fn output_view(state: CellState) -> AnyView {
     match state {
         CellState::Idle | CellState::Running => ().into_any(),
         CellState::Failed(error) => {
-            let location = error
-                .location
-                .map(|l| format!("line {}, column {}: ", l.line, l.column));
+            let location = error.location.map(|l| format!("line {}, column {}: ", l.line, l.column));
             view! {
                 <div class="cell-error" role="alert">
                     {location}{error.message}

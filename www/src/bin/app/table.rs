@@ -23,7 +23,7 @@ impl Preview {
         let mut rows = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| e.to_string())?;
-            let columns = batch.columns();
+            let columns: Vec<_> = batch.columns().iter().map(displayable).collect();
             let formatters = columns
                 .iter()
                 .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
@@ -43,28 +43,43 @@ impl Preview {
     }
 }
 
+/// The UI carries no time-zone database (chrono-tz would add to the bundle):
+/// UTC timestamps are shown with a "+00:00" offset, which arrow can format.
+fn displayable(array: &arrow_array::ArrayRef) -> arrow_array::ArrayRef {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    };
+    use arrow_schema::{DataType, TimeUnit};
+    use std::sync::Arc;
+    let DataType::Timestamp(unit, Some(tz)) = array.data_type() else { return array.clone() };
+    let tz = match tz.as_ref() {
+        "UTC" | "Etc/UTC" | "Z" | "utc" => Some("+00:00"),
+        t if t.starts_with('+') || t.starts_with('-') => return array.clone(),
+        _ => None,
+    };
+    match unit {
+        TimeUnit::Second => Arc::new(array.as_primitive::<TimestampSecondType>().clone().with_timezone_opt(tz)),
+        TimeUnit::Millisecond => {
+            Arc::new(array.as_primitive::<TimestampMillisecondType>().clone().with_timezone_opt(tz))
+        }
+        TimeUnit::Microsecond => {
+            Arc::new(array.as_primitive::<TimestampMicrosecondType>().clone().with_timezone_opt(tz))
+        }
+        TimeUnit::Nanosecond => Arc::new(array.as_primitive::<TimestampNanosecondType>().clone().with_timezone_opt(tz)),
+    }
+}
+
 pub fn render(preview: Preview) -> impl IntoView {
     let Preview { done, rows } = preview;
     let count = if done.shown < done.rows {
-        format!(
-            "showing first {} of {} rows",
-            thousands(done.shown),
-            thousands(done.rows)
-        )
+        format!("showing first {} of {} rows", thousands(done.shown), thousands(done.rows))
     } else {
-        format!(
-            "{} {}",
-            thousands(done.rows),
-            if done.rows == 1 { "row" } else { "rows" }
-        )
+        format!("{} {}", thousands(done.rows), if done.rows == 1 { "row" } else { "rows" })
     };
     let columns = done.schema.len();
     let numeric: Vec<bool> = done.schema.iter().map(|c| is_numeric(&c.dtype)).collect();
-    let summary = format!(
-        "{count} × {columns} {} · {}",
-        if columns == 1 { "column" } else { "columns" },
-        done.table
-    );
+    let summary = format!("{count} × {columns} {} · {}", if columns == 1 { "column" } else { "columns" }, done.table);
     view! {
         <table class="result" data-table=done.table.clone()>
             <thead>
@@ -114,13 +129,9 @@ pub fn render(preview: Preview) -> impl IntoView {
 
 /// Numbers align right, everything else left.
 fn is_numeric(dtype: &str) -> bool {
-    [
-        "tinyint", "smallint", "int", "bigint", "hugeint", "float", "double", "decimal",
-    ]
-    .iter()
-    .any(|t| {
-        dtype == *t || dtype.starts_with(&format!("{t} ")) || dtype.starts_with(&format!("{t}("))
-    })
+    ["tinyint", "smallint", "int", "bigint", "hugeint", "float", "double", "decimal"]
+        .iter()
+        .any(|t| dtype == *t || dtype.starts_with(&format!("{t} ")) || dtype.starts_with(&format!("{t}(")))
 }
 
 /// 1234567 → "1,234,567".
