@@ -1,9 +1,11 @@
 //! The harness for Riffle's end-to-end tests and benchmarks: a real gateway
-//! process, a real chromedriver and a real headless Chromium.
+//! process, a real chromedriver, a real headless Chromium and real Kafka
+//! brokers.
 //!
 //! `cargo xtask test` builds everything first and passes the paths in:
-//! `RIFFLE_BIN` (the gateway binary), `RIFFLE_DIST` (the UI bundle) and
-//! `RIFFLE_REPO` (the checkout, for fixtures).
+//! `RIFFLE_BIN` (the gateway binary), `RIFFLE_DIST` (the UI bundle),
+//! `RIFFLE_REPO` (the checkout, for fixtures) and `RIFFLE_KAFKA_BOOTSTRAP`
+//! (the shared test broker).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -22,9 +24,9 @@ pub fn repo() -> PathBuf {
 }
 
 fn env_path(key: &str, what: &str) -> Result<PathBuf> {
-    let path = std::env::var_os(key).map(PathBuf::from).with_context(|| {
-        format!("{key} is not set: run the end-to-end tests with `cargo xtask test` ({what})")
-    })?;
+    let path = std::env::var_os(key)
+        .map(PathBuf::from)
+        .with_context(|| format!("{key} is not set: run the end-to-end tests with `cargo xtask test` ({what})"))?;
     if !path.exists() {
         bail!("{key}={} does not exist ({what})", path.display());
     }
@@ -36,11 +38,8 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(label: &str) -> Result<TempDir> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_nanos();
-        let path =
-            std::env::temp_dir().join(format!("riffle-{label}-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+        let path = std::env::temp_dir().join(format!("riffle-{label}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path)?;
         Ok(TempDir(path))
     }
@@ -72,8 +71,15 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts the gateway with `data` as its local data root.
+    /// Starts the gateway with `data` as its local data root, talking to the
+    /// test broker (`RIFFLE_KAFKA_BOOTSTRAP`, see [`kafka_bootstrap`]).
     pub fn start(data: &Path) -> Result<Gateway> {
+        Gateway::start_with_kafka(data, &kafka_bootstrap())
+    }
+
+    /// Starts the gateway with `data` as its local data root and `bootstrap`
+    /// as its Kafka cluster.
+    pub fn start_with_kafka(data: &Path, bootstrap: &str) -> Result<Gateway> {
         let bin = env_path("RIFFLE_BIN", "the riffle gateway binary")?;
         let dist = env_path("RIFFLE_DIST", "the UI bundle built by trunk")?;
         let mut child = Command::new(&bin)
@@ -81,6 +87,8 @@ impl Gateway {
             .arg(&dist)
             .arg("--data")
             .arg(data)
+            .arg("--kafka-bootstrap")
+            .arg(bootstrap)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -88,19 +96,118 @@ impl Gateway {
             .with_context(|| format!("could not start {}", bin.display()))?;
         let stdout = child.stdout.take().context("no stdout")?;
         let process = Reaped(child);
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .with_context(|| format!("the gateway did not print its URL; it printed {line:?}"))?
-            .trim_end_matches('/')
-            .to_string();
-        Ok(Gateway {
-            url,
-            _process: process,
-        })
+        // Its logs go to stdout too, and may come before the URL (librdkafka
+        // reports a broker it cannot reach at once): look for the URL's line.
+        let mut lines = BufReader::new(stdout).lines();
+        let mut before = Vec::new();
+        let url = loop {
+            let Some(line) = lines.next().transpose()? else {
+                bail!("the gateway exited without printing its URL; it printed {before:?}");
+            };
+            if line.contains("Riffle is serving at")
+                && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://"))
+            {
+                break url.trim_end_matches('/').to_string();
+            }
+            eprintln!("{line}");
+            before.push(line);
+        };
+        // Keep reading its logs, so they show with a failing test's output
+        // and the gateway never writes into a closed pipe.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("{line}");
+            }
+        });
+        Ok(Gateway { url, _process: process })
     }
+}
+
+/// The Kafka broker the tests share: `RIFFLE_KAFKA_BOOTSTRAP`, or the one
+/// `scripts/kafka.sh start` runs by default.
+pub fn kafka_bootstrap() -> String {
+    std::env::var("RIFFLE_KAFKA_BOOTSTRAP")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "127.0.0.1:9092".to_string())
+}
+
+/// A Kafka broker of a test's own, run by `scripts/kafka.sh` on a free port
+/// with its state in a temp dir, for tests that stop or restart it. Stopped
+/// when dropped, however the test ends.
+pub struct Broker {
+    port: u16,
+    state: TempDir,
+}
+
+impl Broker {
+    /// Starts a one-node KRaft broker and waits until it is ready. Blocks for
+    /// a few seconds: call it from `spawn_blocking` in async code.
+    pub fn start() -> Result<Broker> {
+        let broker = Broker { port: free_port_pair()?, state: TempDir::new("kafka")? };
+        // On failure `broker` is dropped, which stops a half-started process.
+        broker.script("start")?;
+        Ok(broker)
+    }
+
+    /// `127.0.0.1:<port>`, for `--kafka-bootstrap`.
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the broker and starts it again on the same data; blocks until it is ready.
+    pub fn restart(&self) -> Result<()> {
+        self.script("restart")
+    }
+
+    pub fn stop(&self) -> Result<()> {
+        self.script("stop")
+    }
+
+    fn script(&self, action: &str) -> Result<()> {
+        let script = repo().join("scripts/kafka.sh");
+        let out = Command::new(&script)
+            .arg(action)
+            .env("KAFKA_PORT", self.port.to_string())
+            .env("KAFKA_STATE", self.state.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .with_context(|| format!("could not run {}", script.display()))?;
+        if !out.status.success() {
+            bail!(
+                "`KAFKA_PORT={} scripts/kafka.sh {action}` failed ({}): {}",
+                self.port,
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Err(e) = self.script("stop") {
+            eprintln!("{e:#}");
+        }
+    }
+}
+
+/// A free loopback port whose successor is free too (a broker's controller
+/// listens on port + 1).
+fn free_port_pair() -> Result<u16> {
+    for _ in 0..100 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if port < u16::MAX
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port + 1)).is_ok()
+        {
+            return Ok(port);
+        }
+    }
+    bail!("found no two free adjacent loopback ports")
 }
 
 /// Copies the bundled sample data into a fresh data root.
@@ -145,9 +252,7 @@ impl Browser {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .with_context(|| {
-                    format!("could not start {driver_bin}; run scripts/bootstrap.sh")
-                })?,
+                .with_context(|| format!("could not start {driver_bin}; run scripts/bootstrap.sh"))?,
         );
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -167,46 +272,26 @@ impl Browser {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
-        caps.insert(
-            "goog:loggingPrefs".into(),
-            serde_json::json!({ "browser": "ALL" }),
-        );
+        caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("could not open a Chromium session through chromedriver")?;
-        Ok(Browser {
-            client,
-            _driver: driver,
-            _profile: profile,
-        })
+        Ok(Browser { client, _driver: driver, _profile: profile })
     }
 
     /// Opens a page and waits until its engine worker reports ready.
     pub async fn open_notebook(&self, url: &str) -> Result<()> {
         self.client.goto(url).await?;
-        self.wait_for(
-            r#"#engine-status[data-state="ready"]"#,
-            Duration::from_secs(120),
-        )
-        .await
-        .context("the engine worker did not become ready")?;
+        self.wait_for(r#"#engine-status[data-state="ready"]"#, Duration::from_secs(120))
+            .await
+            .context("the engine worker did not become ready")?;
         Ok(())
     }
 
-    pub async fn wait_for(
-        &self,
-        css: &str,
-        timeout: Duration,
-    ) -> Result<fantoccini::elements::Element> {
-        match self
-            .client
-            .wait()
-            .at_most(timeout)
-            .for_element(Locator::Css(css))
-            .await
-        {
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<fantoccini::elements::Element> {
+        match self.client.wait().at_most(timeout).for_element(Locator::Css(css)).await {
             Ok(el) => Ok(el),
             Err(e) => {
                 let status = match self.client.find(Locator::Css("#engine-status")).await {
@@ -214,17 +299,10 @@ impl Browser {
                     Err(_) => "no #engine-status on the page".into(),
                 };
                 let mut errors = Vec::new();
-                for el in self
-                    .client
-                    .find_all(Locator::Css(".cell-error"))
-                    .await
-                    .unwrap_or_default()
-                {
+                for el in self.client.find_all(Locator::Css(".cell-error")).await.unwrap_or_default() {
                     errors.push(el.text().await.unwrap_or_default());
                 }
-                bail!(
-                    "waited {timeout:?} for `{css}`: {e} (engine status: {status}; cell errors: {errors:?})"
-                )
+                bail!("waited {timeout:?} for `{css}`: {e} (engine status: {status}; cell errors: {errors:?})")
             }
         }
     }

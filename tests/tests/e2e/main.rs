@@ -1,4 +1,5 @@
 //! End-to-end tests: one binary, a module per area. Each test starts a real
-//! gateway and drives a real headless Chromium.
+//! gateway and drives a real headless Chromium or a real Kafka broker.
 
+mod kafka;
 mod notebook;
