@@ -191,7 +191,10 @@ impl Xtask {
     fn bench(&self, extra: &[String]) -> Result<()> {
         self.bootstrap()?;
         self.build_ui()?;
-        self.build_gateway()?;
+        // Release: W2's figure is the gateway's speed as users run it.
+        let mut c = self.cmd("cargo");
+        c.args(["build", "--release", "-p", "riffle-gateway"]);
+        self.run("build the gateway (release)", &mut c)?;
         let mut c = self.cmd("cargo");
         c.args(["build", "--release", "-p", "riffle-tests", "--bin", "riffle-bench"]);
         self.run("build the bench driver", &mut c)?;
@@ -201,7 +204,7 @@ impl Xtask {
             .args(extra)
             .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
             .env("POLARS_MAX_THREADS", "1")
-            .env("RIFFLE_BIN", self.gateway_bin())
+            .env("RIFFLE_BIN", self.target.join("release/riffle"))
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
         self.run("bench: W0, W1 native vs browser worker; W2 browser vs kcat", &mut c)

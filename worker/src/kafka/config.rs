@@ -121,7 +121,11 @@ impl KafkaConfig {
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "error")
             .set("allow.auto.create.topics", "false")
-            .set("fetch.wait.max.ms", "100");
+            .set("fetch.wait.max.ms", "100")
+            // librdkafka (2.4+) waits this long before fetching again once a
+            // partition's local queue is full; its default of 1 s made a
+            // 1,000,000-message read take 5.9 s instead of 1.2 s here.
+            .set("fetch.queue.backoff.ms", "10");
         self.apply_user(&mut c);
         c
     }

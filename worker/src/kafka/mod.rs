@@ -178,8 +178,10 @@ impl Kafka {
         }
         if names.is_empty() {
             message.push_str("; there are no topics yet");
-        } else {
+        } else if names.len() <= 20 {
             message.push_str(&format!("; topics: {}", names.join(", ")));
+        } else {
+            message.push_str(&format!("; topics: {}, and {} more", names[..20].join(", "), names.len() - 20));
         }
         message.push_str(". Create it with POST /api/kafka/topics {\"name\": \"...\", \"partitions\": 1}");
         ApiError::not_found(message)

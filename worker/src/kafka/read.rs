@@ -183,18 +183,21 @@ pub(crate) async fn plan(kafka: &Arc<Kafka>, topic: &str, q: &ReadQuery) -> Resu
     let marks = kafka.watermarks(topic, &selected).await?;
     let from_times = times(kafka, topic, &selected, from).await?;
     let to_times = times(kafka, topic, &selected, to).await?;
+    // An offset applies to every partition read; it is a mistake only when it
+    // is past the end of all of them (a partition it is past gives nothing).
+    if let Bound::Offset(n) = from {
+        if let Some(&(partition, low, high)) = marks.iter().filter(|m| n > m.2).max_by_key(|m| m.2) {
+            if marks.iter().all(|m| n > m.2) {
+                return Err(past_the_end(topic, partition, n, low, high));
+            }
+        }
+    }
     let mut spans = Vec::with_capacity(marks.len());
     for (i, &(partition, low, high)) in marks.iter().enumerate() {
         let start = match from {
             Bound::Earliest => low,
             Bound::Latest => high,
-            Bound::Offset(n) if n > high => {
-                return Err(ApiError::bad_request(format!(
-                    "from offset {n} is past the end of {topic}/{partition}: its offsets run {low}..{} (the next message gets {high}). \
-                     Use from=latest to start at the end",
-                    (high - 1).max(low)
-                )));
-            }
+            Bound::Offset(n) if n > high => high,
             Bound::Offset(n) if n < low => {
                 return Err(ApiError::bad_request(format!(
                     "from offset {n} of {topic}/{partition} is no longer in Kafka: retention removed everything before {low}. \
@@ -221,6 +224,14 @@ pub(crate) async fn plan(kafka: &Arc<Kafka>, topic: &str, q: &ReadQuery) -> Resu
         limit(&mut spans, max);
     }
     Ok(Plan { topic: topic.to_string(), spans })
+}
+
+fn past_the_end(topic: &str, partition: i32, n: i64, low: i64, high: i64) -> ApiError {
+    ApiError::bad_request(format!(
+        "from offset {n} is past the end of {topic}/{partition}: its offsets run {low}..{} (the next message gets {high}). \
+         Use from=latest to start at the end",
+        (high - 1).max(low)
+    ))
 }
 
 fn describe_partitions(all: &[i32]) -> String {
