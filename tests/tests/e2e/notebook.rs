@@ -234,5 +234,26 @@ async fn kafka_cells_produce_list_and_read() -> Result<()> {
     let midtown = expected.iter().filter(|(_, zone)| zone == "Midtown").count();
     assert_eq!(cells, vec![expected.len().to_string(), expected.len().to_string(), midtown.to_string()]);
     browser.screenshot("notebook-kafka").await?;
+
+    // An empty topic is an empty table with a note, not an error.
+    let empty = format!("nb-empty-{nanos}");
+    let (status, body) =
+        page_fetch(&browser, "POST", "/api/kafka/topics", &format!(r#"{{"name": "{empty}"}}"#)).await?;
+    assert_eq!(status, 201, "{body}");
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, &format!("SELECT COUNT(*) AS n FROM kafka('{empty}')")).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(cell_texts(&browser, &id, "table.result td").await?, vec!["0".to_string()]);
+    let notes = cell_texts(&browser, &id, "ul.notes li").await?.join("\n");
+    assert!(notes.contains("has no messages"), "{notes}");
+
+    // A misspelt topic fails in the cell, naming it and the near miss.
+    let id = last_cell_id(&browser).await?;
+    let typo = &empty[..empty.len() - 1];
+    run_cell(&browser, &id, &format!("SELECT * FROM kafka('{typo}')")).await?;
+    let error =
+        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let text = error.text().await?;
+    assert!(text.contains(&format!("'{typo}' does not exist")) && text.contains("did you mean"), "{text}");
     browser.close().await
 }
