@@ -76,7 +76,9 @@ async fn main() -> Result<()> {
     let data = TempDir::new("bench")?;
     let gateway = Gateway::start(data.path())?;
     let browser = Browser::start().await?;
-    println!("workload  rows       native_ms  browser_ms  ratio(browser/native)  what");
+    if !workloads.is_empty() {
+        println!("workload  rows       native_ms  browser_ms  ratio(browser/native)  what");
+    }
     for workload in workloads {
         let native = native(workload, rows, iterations)?;
         let wasm = in_browser(&browser, &gateway, workload, rows, iterations).await?;
