@@ -5,6 +5,7 @@ mod error;
 pub mod kafka;
 mod security;
 mod storage;
+mod writes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +75,7 @@ pub(crate) struct AppState {
     pub(crate) local: Arc<LocalStore>,
     pub(crate) kafka: Arc<Kafka>,
     pub(crate) ingest_headers: Arc<Vec<String>>,
+    pub(crate) writes: Arc<writes::Writes>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
@@ -82,11 +84,19 @@ pub fn app(config: Config) -> Router {
         local: Arc::new(config.local),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
         ingest_headers: Arc::new(config.ingest_headers),
+        writes: Arc::new(writes::Writes::default()),
     };
     let api = Router::new()
         .route("/health", get(health))
         .route("/fs/read", get(storage::read))
         .route("/fs/parts", get(storage::parts))
+        .route("/fs/writes", axum::routing::post(writes::open))
+        .route(
+            "/fs/writes/{id}/parts/{name}",
+            axum::routing::put(writes::put_part).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/fs/writes/{id}/commit", axum::routing::post(writes::commit))
+        .route("/fs/writes/{id}", axum::routing::delete(writes::abort))
         .nest("/kafka", kafka::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
         .with_state(state.clone());

@@ -131,3 +131,114 @@ async fn a_token_is_required_when_configured() {
     let wrong = Request::get("/api/health").header("authorization", "Bearer nope").body(Body::empty()).unwrap();
     assert_eq!(router.oneshot(wrong).await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+
+/// One request, its status and its JSON body.
+async fn call(router: &axum::Router, method: &str, uri: &str, body: &str) -> (StatusCode, serde_json::Value) {
+    let request = Request::builder().method(method).uri(uri).body(Body::from(body.to_string())).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let text = body_text(response).await;
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// Opens a write, stages `parts`, and commits unless told not to.
+async fn write(
+    router: &axum::Router,
+    path: &str,
+    mode: &str,
+    parts: &[(&str, &str)],
+    commit: bool,
+) -> (StatusCode, serde_json::Value) {
+    let (status, opened) =
+        call(router, "POST", "/api/fs/writes", &format!(r#"{{"path": "{path}", "mode": "{mode}"}}"#)).await;
+    if status != StatusCode::CREATED {
+        return (status, opened);
+    }
+    let id = opened["id"].as_str().unwrap().to_string();
+    for (name, text) in parts {
+        let (status, body) = call(router, "PUT", &format!("/api/fs/writes/{id}/parts/{name}"), text).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    if commit {
+        call(router, "POST", &format!("/api/fs/writes/{id}/commit"), "").await
+    } else {
+        call(router, "DELETE", &format!("/api/fs/writes/{id}"), "").await
+    }
+}
+
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn writes_are_staged_then_committed_with_success() {
+    let (dir, config) = fixture();
+    let router = app(config);
+    let out = dir.join("data/out/trips");
+
+    // error-if-exists on a new path: parts plus _SUCCESS, no _temporary left.
+    let (status, body) =
+        write(&router, "out/trips", "error", &[("part-00000-a.csv", "1\n"), ("part-00001-a.csv", "2\n")], true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(listing(&out), ["_SUCCESS", "part-00000-a.csv", "part-00001-a.csv"]);
+
+    // error-if-exists again: refused, nothing changes.
+    let (status, body) = write(&router, "out/trips", "error", &[], true).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].as_str().unwrap().contains("MODE overwrite"), "{body}");
+
+    // append adds beside what is there.
+    let (status, body) = write(&router, "out/trips", "append", &[("part-00000-b.csv", "3\n")], true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(listing(&out), ["_SUCCESS", "part-00000-a.csv", "part-00000-b.csv", "part-00001-a.csv"]);
+
+    // An aborted overwrite leaves the old data as it was.
+    let (status, body) = write(&router, "out/trips", "overwrite", &[("part-00000-c.csv", "4\n")], false).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(listing(&out), ["_SUCCESS", "part-00000-a.csv", "part-00000-b.csv", "part-00001-a.csv"]);
+
+    // Staged but not committed: invisible to readers (the gateway "died").
+    let (status, opened) =
+        call(&router, "POST", "/api/fs/writes", r#"{"path": "out/trips", "mode": "overwrite"}"#).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = opened["id"].as_str().unwrap();
+    call(&router, "PUT", &format!("/api/fs/writes/{id}/parts/part-00000-d.csv"), "5\n").await;
+    let (_, parts) = call(&router, "GET", "/api/fs/parts?path=out/trips", "").await;
+    assert_eq!(parts["files"].as_array().unwrap().len(), 3, "{parts}");
+
+    // A committed overwrite replaces everything, and clears old staging.
+    let (status, body) = write(&router, "out/trips", "overwrite", &[("part-00000-e.csv", "6\n")], true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["replaced"], 3);
+    assert_eq!(listing(&out), ["_SUCCESS", "part-00000-e.csv"]);
+    assert_eq!(std::fs::read_to_string(out.join("part-00000-e.csv")).unwrap(), "6\n");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn writes_refuse_bad_paths_and_names() {
+    let (dir, config) = fixture();
+    let router = app(config);
+    for path in ["../escape", "/../../etc", "file:///../x"] {
+        let (status, body) = write(&router, path, "overwrite", &[], true).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+    }
+    let (status, _) = write(&router, "samples/x.csv", "overwrite", &[], true).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a file is not an output directory");
+    let (status, opened) = call(&router, "POST", "/api/fs/writes", r#"{"path": "out/y", "mode": "append"}"#).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = opened["id"].as_str().unwrap();
+    for name in ["..%2Fevil", "_SUCCESS", ".hidden"] {
+        let (status, body) = call(&router, "PUT", &format!("/api/fs/writes/{id}/parts/{name}"), "x").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+    }
+    let (status, body) = call(&router, "POST", "/api/fs/writes", r#"{"path": "out/z", "mode": "sometimes"}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("overwrite"), "{body}");
+    let (status, _) = call(&router, "POST", "/api/fs/writes/nope/commit", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    std::fs::remove_dir_all(dir).unwrap();
+}

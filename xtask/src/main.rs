@@ -59,7 +59,13 @@ struct Xtask {
 
 impl Xtask {
     fn new() -> Result<Xtask> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("xtask has no parent")?.to_path_buf();
+        // `cargo run` sets CARGO_MANIFEST_DIR for the running program: the
+        // checkout being worked on, even when several checkouts share one
+        // target directory (and so one uplifted xtask binary).
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest.parent().context("xtask has no parent")?.to_path_buf();
         let cache = match std::env::var_os("RIFFLE_CACHE") {
             Some(c) => PathBuf::from(c),
             None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".cache/riffle"),

@@ -257,3 +257,90 @@ async fn kafka_cells_produce_list_and_read() -> Result<()> {
     assert!(text.contains(&format!("'{typo}' does not exist")) && text.contains("did you mean"), "{text}");
     browser.close().await
 }
+
+/// MISSION workflow 4 on the local data root: COPY to Parquet part files with
+/// _SUCCESS, read back; append doubles it, overwrite replaces it, and the
+/// default mode refuses an existing output.
+#[tokio::test]
+async fn copy_writes_spark_style_parquet_directories() -> Result<()> {
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+    let trips = std::fs::read_to_string(repo().join("data/samples/trips.csv"))?;
+    let rows = trips.lines().skip(1).count();
+    let cents: u64 = trips
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let fare = l.rsplit(',').next().unwrap_or("0");
+            let (w, c) = fare.split_once('.').unwrap_or((fare, "0"));
+            w.parse::<u64>().unwrap_or(0) * 100 + c.parse::<u64>().unwrap_or(0)
+        })
+        .sum();
+    let out = data.path().join("out/trips");
+    let copy = |mode: &str| {
+        format!(
+            "COPY (SELECT * FROM read_csv('samples/trips.csv', schema => 'trip_id INT, pickup_datetime TIMESTAMP, zone STRING, passengers INT, distance_km DOUBLE, fare DOUBLE')) \
+             TO 'out/trips' (FORMAT parquet, MODE {mode}, PARTITIONS 4)"
+        )
+    };
+    let read_back =
+        "SELECT COUNT(*) AS n, CAST(ROUND(SUM(fare) * 100) AS BIGINT) AS cents FROM read_parquet('out/trips')";
+    let data_files = || -> Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(&out)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().to_string()))
+            .collect::<Result<_, _>>()?;
+        names.sort();
+        Ok(names)
+    };
+
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, &copy("overwrite")).await?;
+    wait_for_result(&browser, &id).await?;
+    let names = data_files()?;
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("part-") && n.ends_with(".snappy.parquet")).count(),
+        4,
+        "{names:?}"
+    );
+    assert!(names.contains(&"_SUCCESS".to_string()) && !names.contains(&"_temporary".to_string()), "{names:?}");
+    let notes = cell_texts(&browser, &id, "ul.notes li").await?.join("\n");
+    assert!(notes.contains("wrote 4 part file(s)") && notes.contains("_SUCCESS"), "{notes}");
+
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, read_back).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(cell_texts(&browser, &id, "table.result td").await?, vec![rows.to_string(), cents.to_string()]);
+
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, &copy("append")).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(data_files()?.iter().filter(|n| n.starts_with("part-")).count(), 8);
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, read_back).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(
+        cell_texts(&browser, &id, "table.result td").await?,
+        vec![(2 * rows).to_string(), (2 * cents).to_string()]
+    );
+
+    // The default mode (error if it exists) refuses, and changes nothing.
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, &copy("error")).await?;
+    let error =
+        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let text = error.text().await?;
+    assert!(text.contains("already holds data") && text.contains("MODE overwrite"), "{text}");
+    assert_eq!(data_files()?.iter().filter(|n| n.starts_with("part-")).count(), 8);
+
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, &copy("overwrite")).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(data_files()?.iter().filter(|n| n.starts_with("part-")).count(), 4);
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, read_back).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(cell_texts(&browser, &id, "table.result td").await?, vec![rows.to_string(), cents.to_string()]);
+    browser.close().await
+}

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use riffle::engine::{Effect, ProducePlan, Session, SourceData, SourceKind, SourceRequest};
+use riffle::engine::{Effect, ProducePlan, Session, SourceData, SourceKind, SourceRequest, WritePlan};
 use riffle::ipc_progress::IpcProgress;
 use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunProgress, RunRequest, ToEngine};
 use riffle::{CellError, bench};
@@ -165,7 +165,7 @@ impl Worker {
         match &outcome.effect {
             None => {}
             Some(Effect::Produce(plan)) => table.notes.push(self.produce(plan).await?),
-            Some(Effect::Write(plan)) => return Err(cannot_write(plan)),
+            Some(Effect::Write(plan)) => table.notes.push(self.write(plan).await?),
         }
         let shown = table.rows().min(run.preview_rows);
         let ipc = table.preview_ipc(shown)?;
@@ -215,6 +215,83 @@ impl Worker {
         }
         let produced = body["produced"].as_u64().unwrap_or_default();
         Ok(format!("produced {produced} record(s) to '{}', each acknowledged by the broker (acks=all)", plan.topic))
+    }
+
+    /// Carries out `COPY ... TO`: opens a write, stages each part file, and
+    /// commits (parts into place, then `_SUCCESS`). On any failure or a
+    /// cancel, the write is aborted and the old output stays as it was.
+    async fn write(&self, plan: &WritePlan) -> Result<String, CellError> {
+        let failed = |why: String| CellError::new(format!("could not write '{}': {why}", plan.path));
+        let mode = serde_json::to_value(plan.mode).unwrap_or_default();
+        let open = serde_json::json!({ "path": plan.path, "mode": mode }).to_string();
+        let opened =
+            self.call("POST", "/api/fs/writes", Some(open.as_bytes()), "application/json").await.map_err(failed)?;
+        let id = opened["id"].as_str().unwrap_or_default().to_string();
+        let mut bytes = 0;
+        for (i, part) in plan.parts.iter().enumerate() {
+            let name = plan.part_name(i, &id);
+            let url = format!("/api/fs/writes/{id}/parts/{}", encode(&name));
+            if let Err(why) = self.call("PUT", &url, Some(part), "application/octet-stream").await {
+                let _ = self.call("DELETE", &format!("/api/fs/writes/{id}"), None, "").await;
+                return Err(failed(why));
+            }
+            bytes += part.len();
+        }
+        let committed = match self.call("POST", &format!("/api/fs/writes/{id}/commit"), None, "").await {
+            Ok(c) => c,
+            Err(why) => {
+                let _ = self.call("DELETE", &format!("/api/fs/writes/{id}"), None, "").await;
+                return Err(failed(why));
+            }
+        };
+        let replaced = committed["replaced"].as_u64().unwrap_or_default();
+        Ok(format!(
+            "wrote {} part file(s), {}, and _SUCCESS to '{}' ({} mode{})",
+            plan.parts.len(),
+            riffle::protocol::human_bytes(bytes as u64),
+            plan.path,
+            mode.as_str().unwrap_or_default(),
+            if replaced > 0 { format!(", replacing {replaced} old file(s)") } else { String::new() }
+        ))
+    }
+
+    /// One JSON call to the gateway: the body of a 2xx answer, or its error
+    /// message. Aborted with the run (except the cleanup DELETE).
+    async fn call(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        content_type: &str,
+    ) -> Result<serde_json::Value, String> {
+        let init = RequestInit::new();
+        init.set_method(method);
+        if let Some(body) = body {
+            init.set_body(&js_sys::Uint8Array::from(body));
+            if let Ok(headers) = web_sys::Headers::new() {
+                let _ = headers.set("content-type", content_type);
+                init.set_headers(&headers);
+            }
+        }
+        if method != "DELETE" {
+            if let Some(signal) = self.signal() {
+                init.set_signal(Some(&signal));
+            }
+        }
+        let response = JsFuture::from(self.scope.fetch_with_str_and_init(url, &init))
+            .await
+            .map_err(|e| format!("the gateway did not answer ({})", js_error(&e)))?;
+        let response: Response = response.unchecked_into();
+        let text = match response.text() {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if response.ok() {
+            Ok(value)
+        } else {
+            Err(format!("{} {}", response.status(), value["error"].as_str().map(str::to_string).unwrap_or(text)))
+        }
     }
 
     /// Fetches what a source reads: each part file of a path, or a Kafka range.
@@ -408,16 +485,6 @@ impl Worker {
 fn cancelled() -> CellError {
     CellError::new("cancelled: the run was stopped before it finished")
         .hint("nothing was written; run the cell again when you want it")
-}
-
-/// COPY's files need the storage gateway's write API, which comes next.
-fn cannot_write(plan: &riffle::engine::WritePlan) -> CellError {
-    CellError::new(format!(
-        "COPY made {} part file(s) ({} rows) for '{}', but this gateway cannot write files yet, so nothing was written",
-        plan.parts.len(),
-        plan.rows,
-        plan.path
-    ))
 }
 
 fn encode(text: &str) -> String {
