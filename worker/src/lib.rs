@@ -16,7 +16,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
-pub use storage::LocalStore;
+pub use storage::{HdfsConfig, LocalStore, Stores, WebHdfs};
 
 use kafka::{Kafka, KafkaConfig};
 use tokio_util::sync::CancellationToken;
@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 pub struct Config {
     dist: PathBuf,
     local: LocalStore,
+    hdfs: Option<WebHdfs>,
     token: Option<String>,
     kafka: KafkaConfig,
     ingest_headers: Vec<String>,
@@ -37,11 +38,22 @@ impl Config {
         Ok(Config {
             dist,
             local: LocalStore::new(data_root)?,
+            hdfs: None,
             token: token.filter(|t| !t.is_empty()),
             kafka: KafkaConfig::new(kafka::config::DEFAULT_BOOTSTRAP),
             ingest_headers: kafka::DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect(),
             shutdown: CancellationToken::new(),
         })
+    }
+
+    /// HDFS over WebHDFS: `hdfs://` paths resolve there.
+    pub fn with_hdfs(mut self, hdfs: HdfsConfig) -> anyhow::Result<Config> {
+        self.hdfs = Some(WebHdfs::new(hdfs)?);
+        Ok(self)
+    }
+
+    pub fn hdfs(&self) -> Option<&WebHdfs> {
+        self.hdfs.as_ref()
     }
 
     pub fn with_kafka(mut self, kafka: KafkaConfig) -> Config {
@@ -72,7 +84,7 @@ impl Config {
 
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) local: Arc<LocalStore>,
+    pub(crate) stores: Arc<Stores>,
     pub(crate) kafka: Arc<Kafka>,
     pub(crate) ingest_headers: Arc<Vec<String>>,
     pub(crate) writes: Arc<writes::Writes>,
@@ -81,22 +93,14 @@ pub(crate) struct AppState {
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
 pub fn app(config: Config) -> Router {
     let state = AppState {
-        local: Arc::new(config.local),
+        stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
         ingest_headers: Arc::new(config.ingest_headers),
         writes: Arc::new(writes::Writes::default()),
     };
     let api = Router::new()
         .route("/health", get(health))
-        .route("/fs/read", get(storage::read))
-        .route("/fs/parts", get(storage::parts))
-        .route("/fs/writes", axum::routing::post(writes::open))
-        .route(
-            "/fs/writes/{id}/parts/{name}",
-            axum::routing::put(writes::put_part).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/fs/writes/{id}/commit", axum::routing::post(writes::commit))
-        .route("/fs/writes/{id}", axum::routing::delete(writes::abort))
+        .nest("/fs", storage::routes())
         .nest("/kafka", kafka::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
         .with_state(state.clone());

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use riffle_gateway::kafka::KafkaConfig;
-use riffle_gateway::{Config, app};
+use riffle_gateway::{Config, HdfsConfig, app};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -41,6 +41,16 @@ struct ServeArgs {
     /// A shared secret every request must carry (header, cookie or ?token=).
     #[arg(long, env = "RIFFLE_TOKEN")]
     token: Option<String>,
+    /// HDFS: the NameNode's HTTP (WebHDFS) address, e.g. http://namenode:9870.
+    /// hdfs:/// paths resolve there; without it only the data directory is used.
+    #[arg(long, env = "RIFFLE_HDFS")]
+    hdfs: Option<String>,
+    /// The HDFS user the gateway acts as (simple authentication's user.name).
+    #[arg(long, env = "RIFFLE_HDFS_USER", default_value = "riffle")]
+    hdfs_user: String,
+    /// The HDFS directory hdfs:/// maps to; paths cannot leave it.
+    #[arg(long, env = "RIFFLE_HDFS_ROOT", default_value = "/")]
+    hdfs_root: String,
     /// Kafka's bootstrap servers (default 127.0.0.1:9092). Other librdkafka
     /// settings: RIFFLE_KAFKA_<NAME>=value (security.protocol is
     /// RIFFLE_KAFKA_SECURITY_PROTOCOL), or a properties file.
@@ -81,10 +91,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("could not create the data directory {}", args.data.display()))?;
     let kafka = KafkaConfig::load(args.kafka_bootstrap, args.kafka_properties.as_deref(), std::env::vars())?;
     let shutdown = CancellationToken::new();
-    let config = Config::new(args.dist, args.data, args.token.clone())?
-        .with_kafka(kafka)
-        .with_ingest_headers(args.ingest_headers)
-        .with_shutdown(shutdown.clone());
+    let mut config = Config::new(args.dist, args.data, args.token.clone())?;
+    if let Some(url) = args.hdfs.filter(|u| !u.is_empty()) {
+        config = config.with_hdfs(HdfsConfig { url, user: args.hdfs_user, root: args.hdfs_root })?;
+    }
+    let config = config.with_kafka(kafka).with_ingest_headers(args.ingest_headers).with_shutdown(shutdown.clone());
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
         .with_context(|| format!("could not listen on {}:{} (is the port in use? try --port)", args.bind, args.port))?;
@@ -92,7 +103,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
     let query = args.token.map(|t| format!("/?token={t}")).unwrap_or_default();
     println!("Riffle is serving at http://{host}:{}{query}", addr.port());
-    tracing::info!(%addr, data = %config.data_root().display(), kafka = %config.kafka().bootstrap, "gateway listening");
+    let hdfs = config.hdfs().map(|h| h.url().to_string()).unwrap_or_else(|| "off".into());
+    tracing::info!(%addr, data = %config.data_root().display(), %hdfs, kafka = %config.kafka().bootstrap, "gateway listening");
     let signal = async move {
         shutdown_signal().await;
         // Ends live tails and range reads, so the graceful shutdown does not wait on them.

@@ -10,18 +10,17 @@
 //! only after the new ones are in place.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
+use crate::storage::{Location, Store, data_files, new_id};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -38,8 +37,18 @@ pub enum Mode {
 struct Session {
     /// As the user wrote it, for messages.
     path: String,
-    dir: PathBuf,
+    dir: Location,
     mode: Mode,
+}
+
+impl Session {
+    fn temporary(&self) -> Location {
+        self.dir.join("_temporary")
+    }
+
+    fn staging(&self, id: &str) -> Location {
+        self.temporary().join(id)
+    }
 }
 
 /// Open write sessions; a gateway restart forgets them (their staged files
@@ -76,21 +85,12 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
-async fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ApiError> {
-    let mut out = Vec::new();
-    let mut entries = match tokio::fs::read_dir(dir).await {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(internal(e)),
-    };
-    while let Some(entry) = entries.next_entry().await.map_err(internal)? {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if riffle::paths::is_data_file(&name) {
-            out.push(entry.path());
-        }
+/// The data files of an output directory; none when it does not exist.
+async fn existing_data(store: &dyn Store, dir: &Location) -> Result<Vec<crate::storage::Entry>, ApiError> {
+    match store.stat(dir).await? {
+        Some(e) if e.is_dir() => data_files(store, dir).await,
+        _ => Ok(Vec::new()),
     }
-    out.sort();
-    Ok(out)
 }
 
 /// `POST /api/fs/writes {"path": "out/trips", "mode": "overwrite"}`
@@ -103,20 +103,21 @@ pub(crate) async fn open(
             "a write needs JSON such as {{\"path\": \"out/trips\", \"mode\": \"overwrite\"}} (modes: error, overwrite, append): {e}"
         ))
     })?;
-    let dir = state.local.resolve(&request.path)?;
-    if dir == state.local.root() {
-        return Err(ApiError::bad_request(
-            "write into a directory under the data directory, not the data directory itself",
-        ));
+    let (dir, store) = state.stores.locate(&request.path)?;
+    if dir.is_root() {
+        return Err(ApiError::bad_request(format!(
+            "write into a directory under {}, not the root itself",
+            dir.scheme.root_name()
+        )));
     }
-    match tokio::fs::metadata(&dir).await {
-        Ok(m) if !m.is_dir() => {
+    match store.stat(&dir).await? {
+        Some(m) if !m.is_dir() => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!("'{}' is a file; an output is a directory of part files. Choose another path", request.path),
             ));
         }
-        Ok(_) if request.mode == Mode::Error && !data_files(&dir).await?.is_empty() => {
+        Some(_) if request.mode == Mode::Error && !data_files(store, &dir).await?.is_empty() => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!("'{}' already holds data; write with MODE overwrite or MODE append", request.path),
@@ -125,25 +126,12 @@ pub(crate) async fn open(
         _ => {}
     }
     let id = new_id();
-    tokio::fs::create_dir_all(dir.join("_temporary").join(&id))
-        .await
-        .map_err(|e| internal(format!("could not create the staging directory for '{}': {e}", request.path)))?;
-    state
-        .writes
-        .0
-        .lock()
-        .map_err(|_| internal("write sessions poisoned"))?
-        .insert(id.clone(), Session { path: request.path.clone(), dir, mode: request.mode });
+    let session = Session { path: request.path.clone(), dir, mode: request.mode };
+    store.mkdirs(&session.staging(&id)).await.map_err(|e| {
+        ApiError::new(e.status, format!("could not create the staging directory for '{}': {}", request.path, e.message))
+    })?;
+    state.writes.0.lock().map_err(|_| internal("write sessions poisoned"))?.insert(id.clone(), session);
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "path": request.path }))))
-}
-
-fn new_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
-    let a = h.finish();
-    h.write_u64(a);
-    format!("{a:016x}{:016x}", h.finish())
 }
 
 /// A part file's name: plain, no directories, not Spark bookkeeping.
@@ -163,17 +151,9 @@ pub(crate) async fn put_part(
 ) -> Result<Json<Value>, ApiError> {
     check_part_name(&name)?;
     let session = state.writes.get(&id)?;
-    let file = session.dir.join("_temporary").join(&id).join(&name);
-    let mut out = tokio::fs::File::create(&file).await.map_err(internal)?;
-    let mut stream = body.into_data_stream();
-    let mut bytes = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the upload of {name} broke off: {e}")))?;
-        out.write_all(&chunk).await.map_err(internal)?;
-        bytes += chunk.len() as u64;
-    }
-    out.flush().await.map_err(internal)?;
-    out.sync_all().await.map_err(internal)?;
+    let store = state.stores.store(session.dir.scheme)?;
+    let stream = body.into_data_stream().map_err(std::io::Error::other).boxed();
+    let bytes = store.write(&session.staging(&id).join(&name), stream, true).await?;
     Ok(Json(json!({ "part": name, "bytes": bytes })))
 }
 
@@ -183,9 +163,11 @@ pub(crate) async fn commit(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let session = state.writes.get(&id)?;
-    let staging = session.dir.join("_temporary").join(&id);
-    let staged = data_files(&staging).await?;
-    if session.mode == Mode::Error && !data_files(&session.dir).await?.is_empty() {
+    let store = state.stores.store(session.dir.scheme)?;
+    let staging = session.staging(&id);
+    let staged = data_files(store, &staging).await?;
+    let dir = &session.dir;
+    if session.mode == Mode::Error && !data_files(store, dir).await?.is_empty() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("'{}' got data while this write ran; nothing was written (MODE overwrite or append)", session.path),
@@ -193,38 +175,39 @@ pub(crate) async fn commit(
     }
     // Overwrite: the old files move aside (still recoverable if this fails)...
     let aside = staging.join(".replaced");
-    let old = if session.mode == Mode::Overwrite { data_files(&session.dir).await? } else { Vec::new() };
+    let old = if session.mode == Mode::Overwrite { existing_data(store, dir).await? } else { Vec::new() };
     if !old.is_empty() {
-        tokio::fs::create_dir_all(&aside).await.map_err(internal)?;
+        store.mkdirs(&aside).await?;
         for f in &old {
-            let name = f.file_name().unwrap_or_default();
-            tokio::fs::rename(f, aside.join(name)).await.map_err(internal)?;
+            store.rename(&dir.join(&f.name), &aside.join(&f.name)).await?;
         }
-        let _ = tokio::fs::remove_file(session.dir.join("_SUCCESS")).await;
+        store.delete(&dir.join("_SUCCESS"), false).await?;
     }
-    // ...the new ones move in (a rename within one directory tree: atomic per file)...
+    // ...the new ones move in (each rename is atomic)...
     let mut bytes = 0;
     let mut files = Vec::with_capacity(staged.len());
     for f in &staged {
-        let name = f.file_name().unwrap_or_default().to_os_string();
-        let target = session.dir.join(&name);
-        if tokio::fs::try_exists(&target).await.unwrap_or(false) {
+        let target = dir.join(&f.name);
+        if store.stat(&target).await?.is_some() {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                format!("{} already exists in '{}'", name.to_string_lossy(), session.path),
+                format!("{} already exists in '{}'", f.name, session.path),
             ));
         }
-        bytes += tokio::fs::metadata(f).await.map(|m| m.len()).unwrap_or(0);
-        tokio::fs::rename(f, &target).await.map_err(internal)?;
-        files.push(name.to_string_lossy().to_string());
+        store.rename(&staging.join(&f.name), &target).await?;
+        bytes += f.size;
+        files.push(f.name.clone());
     }
     // ...then _SUCCESS, and the staging area (with the replaced files) goes.
-    tokio::fs::write(session.dir.join("_SUCCESS"), b"").await.map_err(internal)?;
-    let cleanup = if session.mode == Mode::Overwrite { session.dir.join("_temporary") } else { staging };
-    let _ = tokio::fs::remove_dir_all(&cleanup).await;
-    let _ = tokio::fs::remove_dir(session.dir.join("_temporary")).await;
+    store.write(&dir.join("_SUCCESS"), futures::stream::empty().boxed(), true).await?;
+    if session.mode == Mode::Overwrite {
+        let _ = store.delete(&session.temporary(), true).await;
+    } else {
+        let _ = store.delete(&staging, true).await;
+        let _ = store.delete(&session.temporary(), false).await;
+    }
     state.writes.remove(&id);
-    let total = data_files(&session.dir).await?.len();
+    let total = data_files(store, dir).await?.len();
     Ok(Json(
         json!({ "path": session.path, "files": files, "bytes": bytes, "replaced": old.len(), "total_files": total }),
     ))
@@ -236,11 +219,16 @@ pub(crate) async fn abort(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let session = state.writes.get(&id)?;
-    let _ = tokio::fs::remove_dir_all(session.dir.join("_temporary").join(&id)).await;
-    let _ = tokio::fs::remove_dir(session.dir.join("_temporary")).await;
+    let store = state.stores.store(session.dir.scheme)?;
+    let _ = store.delete(&session.staging(&id), true).await;
     state.writes.remove(&id);
     // A first write that is aborted leaves no empty directory behind.
-    let _ = tokio::fs::remove_dir(&session.dir).await;
+    if store.list(&session.temporary()).await.is_ok_and(|l| l.is_empty()) {
+        let _ = store.delete(&session.temporary(), false).await;
+    }
+    if store.list(&session.dir).await.is_ok_and(|l| l.is_empty()) {
+        let _ = store.delete(&session.dir, false).await;
+    }
     Ok(Json(json!({ "aborted": id })))
 }
 
@@ -254,11 +242,5 @@ mod tests {
         for bad in ["", "../x", "a/b", "_SUCCESS", ".hidden", "x y"] {
             assert!(check_part_name(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn ids_differ() {
-        assert_ne!(new_id(), new_id());
-        assert_eq!(new_id().len(), 32);
     }
 }

@@ -242,3 +242,91 @@ async fn writes_refuse_bad_paths_and_names() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn files_are_listed_uploaded_moved_and_deleted() {
+    let (dir, config) = fixture();
+    let router = app(config);
+    let (status, roots) = call(&router, "GET", "/api/fs/roots", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(roots["roots"].as_array().unwrap().len(), 1, "no HDFS configured: {roots}");
+
+    let (status, up) = call(&router, "PUT", "/api/fs/files?path=in/new.csv", "x\n1\n").await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    assert_eq!(up["bytes"], 4);
+    assert_eq!(std::fs::read_to_string(dir.join("data/in/new.csv")).unwrap(), "x\n1\n");
+    let (status, again) = call(&router, "PUT", "/api/fs/files?path=in/new.csv", "y\n").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, _) = call(&router, "PUT", "/api/fs/files?path=in/new.csv&overwrite=true", "y\n").await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(std::fs::read_to_string(dir.join("data/in/new.csv")).unwrap(), "y\n");
+    // The upload went through a hidden name, which is gone.
+    assert_eq!(std::fs::read_dir(dir.join("data/in")).unwrap().count(), 1);
+
+    let (status, _) = call(&router, "POST", "/api/fs/mkdir?path=in/sub", "").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, list) = call(&router, "GET", "/api/fs/list?path=file:///in", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<(&str, &str)> = list["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("sub", "directory"), ("new.csv", "file")]);
+    assert_eq!(list["entries"][1]["path"], "in/new.csv");
+    assert_eq!(list["entries"][1]["size"], 2);
+
+    let (status, summary) = call(&router, "GET", "/api/fs/summary?path=in", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (summary["files"].as_u64(), summary["directories"].as_u64(), summary["bytes"].as_u64()),
+        (Some(1), Some(2), Some(2))
+    );
+
+    let (status, moved) = call(&router, "POST", "/api/fs/rename?from=in/new.csv&to=in/sub/moved.csv", "").await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert!(dir.join("data/in/sub/moved.csv").is_file());
+    let (status, _) = call(&router, "POST", "/api/fs/rename?from=in/nope.csv&to=in/x.csv", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&router, "POST", "/api/fs/rename?from=samples/x.csv&to=in/sub/moved.csv", "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "a rename never replaces");
+    let (status, stat) = call(&router, "GET", "/api/fs/stat?path=in/sub/moved.csv", "").await;
+    assert_eq!((status, stat["kind"].as_str()), (StatusCode::OK, Some("file")));
+
+    let (status, refused) = call(&router, "DELETE", "/api/fs/files?path=in", "").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(refused["error"].as_str().unwrap().contains("recursive=true"), "{refused}");
+    let (status, _) = call(&router, "DELETE", "/api/fs/files?path=in&recursive=true", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!dir.join("data/in").exists());
+    let (status, _) = call(&router, "DELETE", "/api/fs/files?path=/", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn storage_refuses_escapes_and_unconfigured_hdfs() {
+    let (dir, config) = fixture();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(std::env::temp_dir(), dir.join("data/out")).unwrap();
+    let router = app(config);
+    for (method, uri) in [
+        ("GET", "/api/fs/list?path=..%2F.."),
+        ("PUT", "/api/fs/files?path=a%2F..%2F..%2Fx.csv"),
+        ("POST", "/api/fs/mkdir?path=file%3A%2F%2F%2F..%2Fx"),
+        ("DELETE", "/api/fs/files?path=samples%2F..%2F..%2Fdata&recursive=true"),
+        ("POST", "/api/fs/rename?from=samples%2Fx.csv&to=..%2Fx.csv"),
+        #[cfg(unix)]
+        ("PUT", "/api/fs/files?path=out%2Fescaped.csv"),
+        #[cfg(unix)]
+        ("GET", "/api/fs/list?path=out"),
+    ] {
+        let (status, body) = call(&router, method, uri, "x").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}: {body}");
+    }
+    assert!(!std::env::temp_dir().join("escaped.csv").exists());
+    assert!(dir.join("data/samples/x.csv").is_file());
+    let (status, body) = call(&router, "GET", "/api/fs/list?path=hdfs:///tmp", "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("--hdfs"), "{body}");
+}
