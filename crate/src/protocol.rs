@@ -37,6 +37,9 @@ pub struct BenchRequest {
     /// W2: the Kafka topic to read through the gateway.
     #[serde(default)]
     pub topic: Option<String>,
+    /// W3: the file to read through the gateway (`hdfs:///...`).
+    #[serde(default)]
+    pub path: Option<String>,
     pub iterations: usize,
 }
 
@@ -89,6 +92,9 @@ pub struct RunProgress {
     /// The rows the source will send in all, when it says.
     pub total_rows: Option<u64>,
     pub bytes: u64,
+    /// The bytes there are to fetch, when known (files).
+    #[serde(default)]
+    pub total_bytes: Option<u64>,
     pub elapsed_ms: f64,
 }
 
@@ -99,9 +105,13 @@ impl RunProgress {
         match (self.rows, self.total_rows) {
             (Some(r), Some(t)) => parts.push(format!("{} of {} rows", thousands(r), thousands(t))),
             (Some(r), None) => parts.push(format!("{} rows", thousands(r))),
-            _ => {}
+            (None, Some(t)) => parts.push(format!("{} rows", thousands(t))),
+            (None, None) => {}
         }
-        parts.push(human_bytes(self.bytes));
+        match self.total_bytes {
+            Some(t) => parts.push(format!("{} of {}", human_bytes(self.bytes), human_bytes(t))),
+            None => parts.push(human_bytes(self.bytes)),
+        }
         parts.push(format!("{:.1} s", self.elapsed_ms / 1000.0));
         format!("{}: {}", self.what, parts.join(" · "))
     }
@@ -175,12 +185,16 @@ mod tests {
             rows: Some(12_000),
             total_rows: Some(100_000),
             bytes: 1_234_567,
+            total_bytes: None,
             elapsed_ms: 400.0,
         });
         let text = serde_json::to_string(&progress).unwrap();
         assert_eq!(serde_json::from_str::<FromEngine>(&text).unwrap(), progress);
         if let FromEngine::Progress(p) = progress {
             assert_eq!(p.label(), "kafka('events'): 12,000 of 100,000 rows · 1.2 MB · 0.4 s");
+            let file =
+                RunProgress { rows: None, total_bytes: Some(100_000_000), what: "read_parquet('t')".into(), ..p };
+            assert_eq!(file.label(), "read_parquet('t'): 100,000 rows · 1.2 MB of 100.0 MB · 0.4 s");
         }
         let text = serde_json::to_string(&run).unwrap();
         assert!(text.contains(r#""type":"run""#), "{text}");

@@ -9,6 +9,7 @@
 //!    to write or produce ([`Effect`]). The host does that IO.
 
 mod export;
+mod footer;
 mod json;
 mod kafka;
 mod output;
@@ -26,6 +27,7 @@ use polars::prelude::*;
 use polars::sql::{FunctionRegistry, SQLContext};
 
 pub use export::{Compression, ExportFormat, export};
+pub use footer::{FOOTER_GUESS, Footer, ParquetFooter, parquet_footer};
 pub use json::JsonStats;
 pub use kafka::{KafkaBound, KafkaRange, Record as KafkaRecord};
 pub use output::{ResultTable, print_schema, spark_type_name};

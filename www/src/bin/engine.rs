@@ -3,11 +3,15 @@
 //! It posts `Ready` first, then takes requests one at a time. Sources are
 //! fetched from the gateway (`/api/fs/read`), then parsed by the core.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use riffle::engine::{Effect, ProducePlan, Session, SourceData, SourceKind, SourceRequest, WritePlan};
+use futures::StreamExt;
+use riffle::engine::{
+    Effect, FOOTER_GUESS, FileFormat, Footer, ParquetFooter, ProducePlan, Session, SourceData, SourceKind,
+    SourceRequest, WritePlan, parquet_footer,
+};
 use riffle::ipc_progress::IpcProgress;
 use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunProgress, RunRequest, ToEngine};
 use riffle::{CellError, bench};
@@ -29,6 +33,19 @@ struct Worker {
 
 /// How often a download reports progress.
 const PROGRESS_EVERY_MS: f64 = 100.0;
+/// Files are fetched in ranges of this size...
+const RANGE_BYTES: u64 = 8 * 1024 * 1024;
+/// ...this many at a time (Chrome opens up to 6 connections to one host).
+const PARALLEL_FETCHES: usize = 4;
+
+/// A file download in ranges: what has arrived of how much.
+struct Transfer<'a> {
+    progress: Progress<'a>,
+    bytes: Cell<u64>,
+    total_bytes: u64,
+    total_rows: Option<u64>,
+    last_report: Cell<f64>,
+}
 
 /// Who a download reports progress to.
 struct Progress<'a> {
@@ -304,20 +321,62 @@ impl Worker {
         let what = source.describe();
         let progress = |counts_rows| Progress { run, what: &what, started, counts_rows };
         match &source.kind {
-            SourceKind::File { path, .. } => {
+            SourceKind::File { path, format, .. } => {
                 let url = format!("/api/fs/parts?path={}", encode(path));
                 let listing = self.fetch(&url, &what, None).await?;
                 let listing: serde_json::Value = serde_json::from_slice(&listing)
                     .map_err(|e| CellError::new(format!("{what}: the gateway's file list is not JSON: {e}")))?;
-                let files: Vec<String> = listing["files"]
+                let files: Vec<(String, u64)> = listing["files"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|f| f["path"].as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|f| Some((f["path"].as_str()?.to_string(), f["size"].as_u64().unwrap_or(0))))
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let mut parts = Vec::with_capacity(files.len());
-                for file in files {
-                    let url = format!("/api/fs/read?path={}", encode(&file));
-                    parts.push(self.fetch(&url, &what, Some(progress(false))).await?);
+                // Parquet: the footers first (two small range reads each), so
+                // a file that is not Parquet fails before its data is fetched,
+                // and progress can say how many rows are coming.
+                let mut total_rows = None;
+                if *format == FileFormat::Parquet {
+                    let footers =
+                        futures::future::try_join_all(files.iter().map(|(p, size)| self.footer(p, *size, &what)))
+                            .await?;
+                    total_rows = Some(footers.iter().map(|f| f.rows).sum());
                 }
+                let transfer = Transfer {
+                    progress: progress(false),
+                    bytes: Cell::new(0),
+                    total_bytes: files.iter().map(|(_, size)| size).sum(),
+                    total_rows,
+                    last_report: Cell::new(self.now()),
+                };
+                // Every file in ranges of at most RANGE_BYTES, fetched
+                // PARALLEL_FETCHES at a time, in order.
+                let ranges: Vec<(usize, u64, u64)> = files
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, (_, size))| {
+                        (0..size.div_ceil(RANGE_BYTES)).map(move |k| {
+                            let offset = k * RANGE_BYTES;
+                            (i, offset, RANGE_BYTES.min(size - offset))
+                        })
+                    })
+                    .collect();
+                let mut parts: Vec<Vec<u8>> =
+                    files.iter().map(|(_, size)| Vec::with_capacity(*size as usize)).collect();
+                let mut fetches = futures::stream::iter(ranges.iter().map(|&(i, offset, length)| {
+                    let file = &files[i].0;
+                    let url = format!("/api/fs/read?path={}&offset={offset}&length={length}", encode(file));
+                    let (transfer, what) = (&transfer, what.as_str());
+                    async move { (i, self.fetch_range(&url, what, length, transfer).await) }
+                }))
+                .buffered(PARALLEL_FETCHES);
+                while let Some((i, bytes)) = fetches.next().await {
+                    parts[i].extend_from_slice(&bytes?);
+                }
+                drop(fetches);
+                self.post_transfer(&transfer, self.now());
                 Ok(SourceData { parts })
             }
             SourceKind::Kafka(range) => {
@@ -327,9 +386,81 @@ impl Worker {
         }
     }
 
-    /// GETs a gateway URL, streaming the body and reporting progress;
-    /// errors name `what` and carry the gateway's message.
-    async fn fetch(&self, url: &str, what: &str, progress: Option<Progress<'_>>) -> Result<Vec<u8>, CellError> {
+    /// A Parquet file's footer, read by range from the end of the file.
+    async fn footer(&self, path: &str, size: u64, what: &str) -> Result<ParquetFooter, CellError> {
+        let mut tail_len = FOOTER_GUESS.min(size);
+        loop {
+            let offset = size - tail_len;
+            let url = format!("/api/fs/read?path={}&offset={offset}&length={tail_len}", encode(path));
+            let tail = if tail_len == 0 { Vec::new() } else { self.fetch(&url, what, None).await? };
+            match parquet_footer(&tail, size, path)? {
+                Footer::Read(footer) => return Ok(footer),
+                Footer::NeedTail(n) if n > tail_len && n <= size => tail_len = n,
+                Footer::NeedTail(_) => {
+                    return Err(CellError::new(format!("could not read {what}: the footer of '{path}' is cut short")));
+                }
+            }
+        }
+    }
+
+    /// GETs one byte range of a file, adding what arrives to the transfer's
+    /// progress.
+    async fn fetch_range(
+        &self,
+        url: &str,
+        what: &str,
+        length: u64,
+        transfer: &Transfer<'_>,
+    ) -> Result<Vec<u8>, CellError> {
+        let failed = |why: String| CellError::new(format!("could not read {what}: {why}"));
+        let response = self.get(url, what).await?;
+        let Some(stream) = response.body() else { return Ok(Vec::new()) };
+        let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let mut bytes = Vec::with_capacity(length as usize);
+        loop {
+            let chunk = JsFuture::from(reader.read()).await.map_err(|e| {
+                failed(format!("the download broke off after {} bytes ({})", bytes.len(), js_error(&e)))
+            })?;
+            if js_sys::Reflect::get(&chunk, &"done".into()).ok().is_some_and(|d| d.is_truthy()) {
+                break;
+            }
+            let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { continue };
+            let array: js_sys::Uint8Array = value.unchecked_into();
+            let start = bytes.len();
+            bytes.resize(start + array.length() as usize, 0);
+            array.copy_to(&mut bytes[start..]);
+            transfer.bytes.set(transfer.bytes.get() + array.length() as u64);
+            let now = self.now();
+            if now - transfer.last_report.get() >= PROGRESS_EVERY_MS {
+                transfer.last_report.set(now);
+                self.post_transfer(transfer, now);
+            }
+        }
+        if bytes.len() as u64 != length {
+            return Err(failed(format!("the download broke off after {} of {length} bytes", bytes.len())));
+        }
+        Ok(bytes)
+    }
+
+    fn post_transfer(&self, t: &Transfer<'_>, now: f64) {
+        let p = &t.progress;
+        self.post(
+            &FromEngine::Progress(RunProgress {
+                run_id: p.run.run_id,
+                cell_id: p.run.cell_id.clone(),
+                what: p.what.to_string(),
+                rows: None,
+                total_rows: t.total_rows,
+                bytes: t.bytes.get(),
+                total_bytes: Some(t.total_bytes),
+                elapsed_ms: now - p.started,
+            }),
+            None,
+        );
+    }
+
+    /// A GET whose answer is 2xx, or the gateway's error message.
+    async fn get(&self, url: &str, what: &str) -> Result<Response, CellError> {
         let failed = |why: String| CellError::new(format!("could not read {what}: {why}"));
         let init = RequestInit::new();
         if let Some(signal) = self.signal() {
@@ -350,6 +481,14 @@ impl Worker {
                 .unwrap_or(text);
             return Err(failed(format!("{} {}", response.status(), detail)));
         }
+        Ok(response)
+    }
+
+    /// GETs a gateway URL, streaming the body and reporting progress;
+    /// errors name `what` and carry the gateway's message.
+    async fn fetch(&self, url: &str, what: &str, progress: Option<Progress<'_>>) -> Result<Vec<u8>, CellError> {
+        let failed = |why: String| CellError::new(format!("could not read {what}: {why}"));
+        let response = self.get(url, what).await?;
         let Some(progress) = progress else {
             let buffer = response
                 .array_buffer()
@@ -412,6 +551,7 @@ impl Worker {
             rows: p.counts_rows.then_some(counter.rows),
             total_rows: if p.counts_rows { total_rows } else { None },
             bytes: counter.bytes,
+            total_bytes: None,
             elapsed_ms: now - p.started,
         });
         self.post(&message, None);
@@ -419,19 +559,27 @@ impl Worker {
 
     /// W2: a whole topic through the gateway into a DataFrame, the way a
     /// `kafka('topic')` cell reads it (fetch, Arrow IPC decode, Kafka's
-    /// columns, then a query over them).
-    async fn bench_kafka(&self, request: &BenchRequest) -> BenchReport {
-        let topic = request.topic.clone().unwrap_or_default();
-        let source = format!(
-            "SELECT COUNT(*) AS n, SUM(\"offset\") AS offsets, SUM(LENGTH(CAST(value AS STRING))) AS chars FROM kafka('{topic}')"
-        );
+    /// columns, then a query over them). W3: a Parquet file the way a
+    /// `read_parquet('hdfs:///...')` cell reads it (footer, ranges, decode).
+    async fn bench_source(&self, request: &BenchRequest) -> BenchReport {
+        let source = if request.workload.eq_ignore_ascii_case("w3") {
+            let path = request.path.clone().unwrap_or_default();
+            format!(
+                "SELECT COUNT(*) AS n, SUM(amount) AS amount, SUM(LENGTH(user)) AS chars FROM read_parquet('{path}')"
+            )
+        } else {
+            let topic = request.topic.clone().unwrap_or_default();
+            format!(
+                "SELECT COUNT(*) AS n, SUM(\"offset\") AS offsets, SUM(LENGTH(CAST(value AS STRING))) AS chars FROM kafka('{topic}')"
+            )
+        };
         let mut times_ms = Vec::with_capacity(request.iterations);
         let mut checksum = String::new();
         for i in 0..request.iterations {
             let run = RunRequest {
                 run_id: 0,
                 cell_id: "bench".into(),
-                default_name: format!("bench_w2_{i}"),
+                default_name: format!("bench_{}_{i}", request.workload.to_lowercase()),
                 source: source.clone(),
                 preview_rows: 1,
             };
@@ -454,8 +602,8 @@ impl Worker {
     }
 
     async fn bench(&self, request: BenchRequest) {
-        if request.workload.eq_ignore_ascii_case("w2") {
-            let report = self.bench_kafka(&request).await;
+        if ["w2", "w3"].iter().any(|w| request.workload.eq_ignore_ascii_case(w)) {
+            let report = self.bench_source(&request).await;
             self.post(&FromEngine::BenchDone(report), None);
             return;
         }

@@ -196,5 +196,6 @@ pub fn bench_request_from_url() -> Option<BenchRequest> {
         rows: number("rows", 1_000_000),
         iterations: number("iterations", 5),
         topic: params.get("topic"),
+        path: params.get("path"),
     })
 }
