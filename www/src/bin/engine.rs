@@ -38,6 +38,10 @@ const RANGE_BYTES: u64 = 8 * 1024 * 1024;
 /// ...this many at a time (Chrome opens up to 6 connections to one host).
 const PARALLEL_FETCHES: usize = 4;
 
+/// The most input one source may bring into the worker: wasm32 memory ends
+/// at 4 GiB, and parsing needs room besides the bytes.
+const MAX_SOURCE_BYTES: u64 = 1_500_000_000;
+
 /// A file download in ranges: what has arrived of how much.
 struct Transfer<'a> {
     progress: Progress<'a>,
@@ -334,6 +338,15 @@ impl Worker {
                             .collect()
                     })
                     .unwrap_or_default();
+                let total_bytes: u64 = files.iter().map(|(_, size)| size).sum();
+                if total_bytes > MAX_SOURCE_BYTES {
+                    return Err(CellError::new(format!(
+                        "{what} is {}; the browser engine holds at most {} of input",
+                        riffle::protocol::human_bytes(total_bytes),
+                        riffle::protocol::human_bytes(MAX_SOURCE_BYTES)
+                    ))
+                    .hint("read fewer part files (a subdirectory or one part), or run this cell on Spark"));
+                }
                 // Parquet: the footers first (two small range reads each), so
                 // a file that is not Parquet fails before its data is fetched,
                 // and progress can say how many rows are coming.
@@ -347,7 +360,7 @@ impl Worker {
                 let transfer = Transfer {
                     progress: progress(false),
                     bytes: Cell::new(0),
-                    total_bytes: files.iter().map(|(_, size)| size).sum(),
+                    total_bytes,
                     total_rows,
                     last_report: Cell::new(self.now()),
                 };
