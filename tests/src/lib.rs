@@ -1,11 +1,11 @@
 //! The harness for Riffle's end-to-end tests and benchmarks: a real gateway
-//! process, a real chromedriver, a real headless Chromium and real Kafka
-//! brokers.
+//! process, a real chromedriver, a real headless Chromium, real Kafka
+//! brokers and a real HDFS.
 //!
 //! `cargo xtask test` builds everything first and passes the paths in:
 //! `RIFFLE_BIN` (the gateway binary), `RIFFLE_DIST` (the UI bundle),
-//! `RIFFLE_REPO` (the checkout, for fixtures) and `RIFFLE_KAFKA_BOOTSTRAP`
-//! (the shared test broker).
+//! `RIFFLE_REPO` (the checkout, for fixtures), `RIFFLE_KAFKA_BOOTSTRAP`
+//! (the shared test broker) and `RIFFLE_HDFS` (the shared test HDFS).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -64,63 +64,169 @@ impl Drop for Reaped {
     }
 }
 
-/// A running `riffle serve` on a free loopback port.
+/// How to start a gateway: its Kafka cluster, its HDFS, and any other flags.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// `--kafka-bootstrap`.
+    pub kafka_bootstrap: String,
+    /// `--hdfs <NameNode HTTP URL>`; `None` starts a gateway without HDFS.
+    pub hdfs: Option<String>,
+    /// More `riffle serve` flags, such as `--hdfs-root /x`.
+    pub args: Vec<String>,
+}
+
+impl Default for GatewayOptions {
+    /// The test broker ([`kafka_bootstrap`]) and the test HDFS ([`hdfs_url`], when set).
+    fn default() -> GatewayOptions {
+        GatewayOptions { kafka_bootstrap: kafka_bootstrap(), hdfs: hdfs_url(), args: Vec::new() }
+    }
+}
+
+/// A running `riffle serve` on a free loopback port, killed when dropped.
 pub struct Gateway {
     pub url: String,
-    _process: Reaped,
+    data: PathBuf,
+    options: GatewayOptions,
+    process: Reaped,
 }
 
 impl Gateway {
     /// Starts the gateway with `data` as its local data root, talking to the
-    /// test broker (`RIFFLE_KAFKA_BOOTSTRAP`, see [`kafka_bootstrap`]).
+    /// test broker (`RIFFLE_KAFKA_BOOTSTRAP`, see [`kafka_bootstrap`]) and,
+    /// when `RIFFLE_HDFS` is set, to the test HDFS (see [`hdfs_url`]).
     pub fn start(data: &Path) -> Result<Gateway> {
-        Gateway::start_with_kafka(data, &kafka_bootstrap())
+        Gateway::start_with(data, GatewayOptions::default())
     }
 
     /// Starts the gateway with `data` as its local data root and `bootstrap`
     /// as its Kafka cluster.
     pub fn start_with_kafka(data: &Path, bootstrap: &str) -> Result<Gateway> {
-        let bin = env_path("RIFFLE_BIN", "the riffle gateway binary")?;
-        let dist = env_path("RIFFLE_DIST", "the UI bundle built by trunk")?;
-        let mut child = Command::new(&bin)
-            .args(["serve", "--port", "0", "--dist"])
-            .arg(&dist)
-            .arg("--data")
-            .arg(data)
-            .arg("--kafka-bootstrap")
-            .arg(bootstrap)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("could not start {}", bin.display()))?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let process = Reaped(child);
-        // Its logs go to stdout too, and may come before the URL (librdkafka
-        // reports a broker it cannot reach at once): look for the URL's line.
-        let mut lines = BufReader::new(stdout).lines();
-        let mut before = Vec::new();
-        let url = loop {
-            let Some(line) = lines.next().transpose()? else {
-                bail!("the gateway exited without printing its URL; it printed {before:?}");
-            };
-            if line.contains("Riffle is serving at")
-                && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://"))
-            {
-                break url.trim_end_matches('/').to_string();
-            }
-            eprintln!("{line}");
-            before.push(line);
-        };
-        // Keep reading its logs, so they show with a failing test's output
-        // and the gateway never writes into a closed pipe.
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                eprintln!("{line}");
-            }
-        });
-        Ok(Gateway { url, _process: process })
+        Gateway::start_with(data, GatewayOptions { kafka_bootstrap: bootstrap.to_string(), ..Default::default() })
     }
+
+    /// Starts the gateway with `data` as its local data root and `options`.
+    pub fn start_with(data: &Path, options: GatewayOptions) -> Result<Gateway> {
+        let (url, process) = spawn_gateway(data, &options)?;
+        Ok(Gateway { url, data: data.to_path_buf(), options, process })
+    }
+
+    /// The gateway process's id.
+    pub fn pid(&self) -> u32 {
+        self.process.0.id()
+    }
+
+    /// Kills the gateway at once (SIGKILL: no graceful shutdown, no cleanup)
+    /// and waits until it is gone.
+    pub fn kill(&mut self) -> Result<()> {
+        if self.process.0.try_wait()?.is_none() {
+            // std's Child::kill is SIGKILL on Unix.
+            self.process.0.kill().context("could not kill the gateway")?;
+        }
+        self.process.0.wait().context("could not wait for the killed gateway")?;
+        Ok(())
+    }
+
+    /// Kills the gateway if it still runs, then starts a new one on the same
+    /// data root with the same options. It listens on a new port: `url` changes.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill()?;
+        let (url, process) = spawn_gateway(&self.data, &self.options)?;
+        self.url = url;
+        self.process = process;
+        Ok(())
+    }
+}
+
+/// Starts `riffle serve` on a free port and reads its URL from its stdout.
+fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reaped)> {
+    let bin = env_path("RIFFLE_BIN", "the riffle gateway binary")?;
+    let dist = env_path("RIFFLE_DIST", "the UI bundle built by trunk")?;
+    let mut command = Command::new(&bin);
+    command
+        .args(["serve", "--port", "0", "--dist"])
+        .arg(&dist)
+        .arg("--data")
+        .arg(data)
+        .arg("--kafka-bootstrap")
+        .arg(&options.kafka_bootstrap);
+    if let Some(hdfs) = &options.hdfs {
+        command.arg("--hdfs").arg(hdfs);
+    }
+    // The gateway reads these too: only the flags above may configure it.
+    for var in ["RIFFLE_HDFS", "RIFFLE_HDFS_USER", "RIFFLE_HDFS_ROOT"] {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args(&options.args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("could not start {}", bin.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let process = Reaped(child);
+    // Its logs go to stdout too, and may come before the URL (librdkafka
+    // reports a broker it cannot reach at once): look for the URL's line.
+    let mut lines = BufReader::new(stdout).lines();
+    let mut before = Vec::new();
+    let url = loop {
+        let Some(line) = lines.next().transpose()? else {
+            bail!("the gateway exited without printing its URL; it printed {before:?}");
+        };
+        if line.contains("Riffle is serving at")
+            && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://"))
+        {
+            break url.trim_end_matches('/').to_string();
+        }
+        eprintln!("{line}");
+        before.push(line);
+    };
+    // Keep reading its logs, so they show with a failing test's output
+    // and the gateway never writes into a closed pipe.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("{line}");
+        }
+    });
+    Ok((url, process))
+}
+
+/// The test HDFS, as the NameNode's HTTP URL: `RIFFLE_HDFS`
+/// (`cargo xtask test` starts one and sets it), or `None`.
+pub fn hdfs_url() -> Option<String> {
+    std::env::var("RIFFLE_HDFS").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// Whether tests run in CI (`CI=true`, as `.ci/run` sets), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// The test HDFS for a test that needs one. Without `RIFFLE_HDFS` this is an
+/// error in CI, and elsewhere `None` after a note that `test` skips its HDFS part.
+pub fn require_hdfs(test: &str) -> Result<Option<String>> {
+    if let Some(url) = hdfs_url() {
+        return Ok(Some(url));
+    }
+    if in_ci() {
+        bail!(
+            "{test} needs HDFS but RIFFLE_HDFS is not set: run the tests with `cargo xtask test`, which starts one \
+             (or `cargo xtask hdfs` and RIFFLE_HDFS=http://127.0.0.1:9870)"
+        );
+    }
+    eprintln!(
+        "note: {test}: skipping its HDFS part because RIFFLE_HDFS is not set \
+         (`cargo xtask test` sets it; or run `cargo xtask hdfs` and RIFFLE_HDFS=http://127.0.0.1:9870)"
+    );
+    Ok(None)
+}
+
+/// A directory on HDFS for one test alone: `hdfs:///riffle-tests/<name>-<pid>-<n>`
+/// (not created; the tests share one HDFS and run in parallel).
+pub fn hdfs_test_dir(name: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("hdfs:///riffle-tests/{name}-{}-{n}", std::process::id())
 }
 
 /// The Kafka broker the tests share: `RIFFLE_KAFKA_BOOTSTRAP`, or the one
@@ -193,6 +299,12 @@ impl Drop for Broker {
             eprintln!("{e:#}");
         }
     }
+}
+
+/// A loopback port nothing listens on (at the time of the call), for a
+/// service that is down.
+pub fn unused_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// A free loopback port whose successor is free too (a broker's controller

@@ -5,6 +5,7 @@
 //! - `bench`: W0 and W1 natively and in the browser worker, with the ratio;
 //!   W2 (a Kafka topic into the browser worker) against `kcat -C -e`.
 //! - `kafka`: start (or stop, restart, status, reset) a local Apache Kafka broker.
+//! - `hdfs`: start (or stop, restart, status, reset) a local HDFS (NameNode + DataNode, WebHDFS).
 //! - `build`: the UI bundle only (`dist/`).
 //! - `bootstrap`: install what is missing (scripts/bootstrap.sh).
 //! - `samples`: regenerate the bundled sample data.
@@ -36,9 +37,11 @@ fn main() -> Result<()> {
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
         "kafka" => x.kafka(rest.first().map(String::as_str).unwrap_or("start"), DEV_KAFKA_PORT),
+        "hdfs" => x.hdfs(rest.first().map(String::as_str).unwrap_or("start"), DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|kafka [start|stop|restart|status|reset]>"
+                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes\
+                 |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]>"
             );
             std::process::exit(2);
         }
@@ -49,6 +52,12 @@ fn main() -> Result<()> {
 const DEV_KAFKA_PORT: u16 = 9092;
 /// The broker the tests and benchmarks start, apart from a developer's own.
 const TEST_KAFKA_PORT: u16 = 19092;
+/// The NameNode HTTP (WebHDFS) port of the HDFS `cargo xtask hdfs` starts
+/// (Hadoop's default, and what `riffle serve --hdfs http://127.0.0.1:9870` expects).
+const DEV_HDFS_HTTP_PORT: u16 = 9870;
+/// The HDFS the tests and benchmarks start, apart from a developer's own
+/// (its other ports follow: RPC 18020, DataNode 19864, 19866, 19867).
+const TEST_HDFS_HTTP_PORT: u16 = 19870;
 
 struct Xtask {
     root: PathBuf,
@@ -163,6 +172,27 @@ impl Xtask {
         Ok(BrokerGuard(self))
     }
 
+    /// Runs scripts/hdfs.sh (a real NameNode and DataNode from Maven Central's jars).
+    fn hdfs(&self, action: &str, http_port: u16) -> Result<()> {
+        let mut c = self.cmd("bash");
+        c.arg("scripts/hdfs.sh").arg(action).env("HDFS_HTTP_PORT", http_port.to_string());
+        self.run(&format!("hdfs {action} (webhdfs http://127.0.0.1:{http_port})"), &mut c)
+    }
+
+    /// A fresh, empty HDFS for tests and benchmarks, stopped when the guard drops.
+    fn test_hdfs(&self) -> Result<HdfsGuard<'_>> {
+        self.hdfs("reset", TEST_HDFS_HTTP_PORT)?;
+        // The jars come from Maven Central once (a fresh machine); the start
+        // time below is then the daemons' own.
+        self.hdfs("fetch", TEST_HDFS_HTTP_PORT)?;
+        // From here on a failure (a start that times out) still stops what began.
+        let guard = HdfsGuard(self);
+        let started = Instant::now();
+        self.hdfs("start", TEST_HDFS_HTTP_PORT)?;
+        eprintln!("    HDFS start time: {:.1} s", started.elapsed().as_secs_f64());
+        Ok(guard)
+    }
+
     fn test(&self) -> Result<()> {
         let started = Instant::now();
         self.bootstrap()?;
@@ -183,9 +213,11 @@ impl Xtask {
         c.args(["build", "-p", "riffle-tests", "--tests"]);
         self.run("build the end-to-end tests", &mut c)?;
         let _broker = self.test_broker()?;
+        let _hdfs = self.test_hdfs()?;
         let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle-tests", "--test", "e2e"])
             .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
+            .env("RIFFLE_HDFS", format!("http://127.0.0.1:{TEST_HDFS_HTTP_PORT}"))
             .env("RIFFLE_BIN", self.gateway_bin())
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
@@ -205,10 +237,12 @@ impl Xtask {
         c.args(["build", "--release", "-p", "riffle-tests", "--bin", "riffle-bench"]);
         self.run("build the bench driver", &mut c)?;
         let _broker = self.test_broker()?;
+        let _hdfs = self.test_hdfs()?;
         let mut c = self.cmd("cargo");
         c.args(["run", "--release", "-p", "riffle-tests", "--bin", "riffle-bench", "--"])
             .args(extra)
             .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
+            .env("RIFFLE_HDFS", format!("http://127.0.0.1:{TEST_HDFS_HTTP_PORT}"))
             .env("POLARS_MAX_THREADS", "1")
             .env("RIFFLE_BIN", self.target.join("release/riffle"))
             .env("RIFFLE_DIST", self.root.join("dist"))
@@ -272,5 +306,14 @@ struct BrokerGuard<'a>(&'a Xtask);
 impl Drop for BrokerGuard<'_> {
     fn drop(&mut self) {
         let _ = self.0.kafka("stop", TEST_KAFKA_PORT);
+    }
+}
+
+/// Stops the test HDFS however the run ends.
+struct HdfsGuard<'a>(&'a Xtask);
+
+impl Drop for HdfsGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.hdfs("stop", TEST_HDFS_HTTP_PORT);
     }
 }
