@@ -3,3 +3,4 @@
 
 mod kafka;
 mod notebook;
+mod storage;

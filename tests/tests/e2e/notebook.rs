@@ -26,12 +26,12 @@ fn expected() -> Result<BTreeMap<String, (u64, u64)>> {
     Ok(out)
 }
 
-fn shift_enter() -> String {
+pub(crate) fn shift_enter() -> String {
     [char::from(Key::Shift), char::from(Key::Enter)].iter().collect()
 }
 
 /// Types `sql` into the cell `id` and runs it with Shift+Enter.
-async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
+pub(crate) async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
     let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
     input.click().await?;
     input.send_keys(sql).await?;
@@ -39,7 +39,7 @@ async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
     Ok(())
 }
 
-async fn last_cell_id(browser: &Browser) -> Result<String> {
+pub(crate) async fn last_cell_id(browser: &Browser) -> Result<String> {
     let cells = browser.client.find_all(Locator::Css("section.cell")).await?;
     let last = cells.last().context("the notebook has no cells")?;
     last.attr("data-cell-id").await?.context("a cell without data-cell-id")
@@ -134,7 +134,7 @@ async fn page_fetch(browser: &Browser, method: &str, path: &str, body: &str) -> 
     Ok((status, out[1].as_str().unwrap_or_default().to_string()))
 }
 
-async fn wait_for_result(browser: &Browser, id: &str) -> Result<()> {
+pub(crate) async fn wait_for_result(browser: &Browser, id: &str) -> Result<()> {
     let cell = format!(r#"section[data-cell-id="{id}"]"#);
     browser.wait_for(&format!("{cell} .row-count, {cell} .cell-error"), Duration::from_secs(120)).await?;
     if let Ok(e) = browser.client.find(Locator::Css(&format!("{cell} .cell-error"))).await {
@@ -143,7 +143,7 @@ async fn wait_for_result(browser: &Browser, id: &str) -> Result<()> {
     Ok(())
 }
 
-async fn cell_texts(browser: &Browser, id: &str, css: &str) -> Result<Vec<String>> {
+pub(crate) async fn cell_texts(browser: &Browser, id: &str, css: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for el in browser.client.find_all(Locator::Css(&format!(r#"section[data-cell-id="{id}"] {css}"#))).await? {
         out.push(el.text().await?);
