@@ -82,14 +82,41 @@ fn part_name(index: usize, id: &str) -> String {
 struct Place {
     hdfs: bool,
     base: String,
+    /// Where the bytes are: the gateway's data root, or the NameNode's HTTP URL
+    /// (HDFS root `/`), for files the API does not make (Spark's bookkeeping).
+    storage: String,
 }
 
 impl Place {
-    fn local(test: &str) -> Place {
-        Place { hdfs: false, base: format!("t/{test}") }
+    fn local(test: &str, data_root: &Path) -> Place {
+        Place { hdfs: false, base: format!("t/{test}"), storage: data_root.to_string_lossy().into_owned() }
     }
-    fn hdfs(test: &str) -> Place {
-        Place { hdfs: true, base: hdfs_test_dir(test) }
+    fn hdfs(test: &str, url: &str) -> Place {
+        Place { hdfs: true, base: hdfs_test_dir(test), storage: url.trim_end_matches('/').to_string() }
+    }
+
+    /// Writes a file under the base behind the gateway's back, as Spark or
+    /// `hdfs dfs -put` would: into the data root, or over WebHDFS (the
+    /// NameNode's 307, then the bytes to the DataNode).
+    async fn plant(&self, rel: &str, body: &[u8]) -> Result<()> {
+        if !self.hdfs {
+            let path = Path::new(&self.storage).join(tail(&join(&self.base, rel)));
+            std::fs::create_dir_all(path.parent().context("no parent")?)?;
+            std::fs::write(&path, body)?;
+            return Ok(());
+        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        let url = format!(
+            "{}/webhdfs/v1/{}?op=CREATE&overwrite=true&user.name=riffle",
+            self.storage,
+            tail(&join(&self.base, rel))
+        );
+        let redirect = http.put(&url).send().await?;
+        ensure!(redirect.status() == StatusCode::TEMPORARY_REDIRECT, "CREATE {url}: {}", redirect.status());
+        let datanode = redirect.headers().get("location").context("a 307 without Location")?.to_str()?.to_string();
+        let created = http.put(&datanode).body(body.to_vec()).send().await?;
+        ensure!(created.status() == StatusCode::CREATED, "CREATE on the DataNode: {}", created.status());
+        Ok(())
     }
     /// The storage root of this place's backend.
     fn root(&self) -> &'static str {
@@ -337,9 +364,9 @@ where
     let hdfs = require_hdfs(test)?;
     let gateway = Gateway::start_with(data.path(), GatewayOptions { hdfs: hdfs.clone(), ..Default::default() })?;
     let fs = Fs::new(&gateway.url);
-    let mut places = vec![Place::local(test)];
-    if hdfs.is_some() {
-        places.push(Place::hdfs(test));
+    let mut places = vec![Place::local(test, data.path())];
+    if let Some(url) = &hdfs {
+        places.push(Place::hdfs(test, url));
     }
     for place in places {
         eprintln!("{test}: on {}", place.base);
@@ -375,18 +402,27 @@ async fn files_scenario(fs: Fs, place: Place) -> Result<()> {
         assert_eq!(made["path"], at(dir), "{made}");
     }
 
-    // Uploads: data, Spark's bookkeeping, a hidden file, and a staged part.
+    // Uploads: data, and a part staged under _temporary.
     let mut files: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     files.insert("trips.parquet", parquet.clone());
     files.insert("notes.txt", b"first version\n".to_vec());
-    files.insert("_SUCCESS", Vec::new());
-    files.insert(".hidden", b"bookkeeping".to_vec());
     files.insert("sub/a.csv", b"a,b\n1,2\n".to_vec());
     files.insert("_temporary/0/part-00000.parquet", bytes(7, 1000));
     for (name, body) in &files {
         let put = fs.put(&at(name), body.clone(), false).await?.expect(StatusCode::CREATED)?;
         assert_eq!(put["path"], at(name), "{put}");
         assert_eq!(put["bytes"], body.len(), "{put}");
+    }
+    // Bookkeeping names are not uploaded (readers would not see them)...
+    for name in ["_SUCCESS", ".hidden"] {
+        let message = fs.put(&at(name), b"x".to_vec(), false).await?.error(StatusCode::BAD_REQUEST)?;
+        assert!(message.contains(name), "{message}");
+    }
+    // ...but Spark and others write them: put them there behind the gateway's back.
+    files.insert("_SUCCESS", Vec::new());
+    files.insert(".hidden", b"bookkeeping".to_vec());
+    for name in ["_SUCCESS", ".hidden"] {
+        place.plant(name, &files[name]).await?;
     }
 
     // An existing file is kept unless the upload says overwrite.
@@ -431,7 +467,8 @@ async fn files_scenario(fs: Fs, place: Place) -> Result<()> {
     assert_eq!(summary["path"], base, "{summary}");
     assert_eq!(summary["files"], files.len(), "{summary}");
     assert_eq!(summary["bytes"], files.values().map(Vec::len).sum::<usize>(), "{summary}");
-    assert_eq!(summary["directories"], 3, "sub, _temporary, _temporary/0: {summary}");
+    // As `hdfs dfs -count` counts: the directory itself, sub, _temporary, _temporary/0.
+    assert_eq!(summary["directories"], 4, "{summary}");
 
     // Reads: the whole file, with its size in the headers.
     let whole = fs.read(&at("trips.parquet")).await?;
@@ -630,8 +667,8 @@ async fn writes_scenario(fs: Fs, place: Place) -> Result<()> {
     let opened = fs.open_write(&out, "append").await?.expect(StatusCode::CREATED)?;
     let id = opened["id"].as_str().context("no id")?.to_string();
     fs.put_part(&id, &part_name(0, &id), bytes(4, 100)).await?.expect(StatusCode::OK)?;
-    fs.put(&at(".part-00000.crc"), b"crc".to_vec(), false).await?.expect(StatusCode::CREATED)?;
-    fs.put(&at("_metadata"), b"meta".to_vec(), false).await?.expect(StatusCode::CREATED)?;
+    place.plant("out/.part-00000.crc", b"crc").await?;
+    place.plant("out/_metadata", b"meta").await?;
     let expected_parts: Vec<(String, u64)> = all.iter().map(|(n, s)| (at(n), *s)).collect();
     assert_eq!(fs.part_files(&out).await?, expected_parts);
     // Abort: the staged part goes, the output is as it was.
@@ -695,9 +732,9 @@ async fn a_write_killed_midway_leaves_the_last_commit() -> Result<()> {
     let data = TempDir::new(test)?;
     let hdfs = require_hdfs(test)?;
     let mut gateway = Gateway::start_with(data.path(), GatewayOptions { hdfs: hdfs.clone(), ..Default::default() })?;
-    let mut places = vec![Place::local(test)];
-    if hdfs.is_some() {
-        places.push(Place::hdfs(test));
+    let mut places = vec![Place::local(test, data.path())];
+    if let Some(url) = &hdfs {
+        places.push(Place::hdfs(test, url));
     }
     for place in places {
         eprintln!("{test}: on {}", place.base);
