@@ -143,7 +143,11 @@ fn check_part_name(name: &str) -> Result<(), ApiError> {
     if ok { Ok(()) } else { Err(ApiError::bad_request(format!("'{name}' is not a valid part file name"))) }
 }
 
-/// `PUT /api/fs/writes/{id}/parts/{name}`: the body, streamed to the staging directory.
+/// `PUT /api/fs/writes/{id}/parts/{name}`: the body, streamed to the staging
+/// directory under a hidden name, and given its own name only once the whole
+/// body has arrived. An upload that breaks off (the client went away, the
+/// connection dropped) is never committed as a truncated part; sent again, a
+/// part replaces the earlier one.
 pub(crate) async fn put_part(
     State(state): State<AppState>,
     UrlPath((id, name)): UrlPath<(String, String)>,
@@ -152,8 +156,20 @@ pub(crate) async fn put_part(
     check_part_name(&name)?;
     let session = state.writes.get(&id)?;
     let store = state.stores.store(session.dir.scheme)?;
+    let staging = session.staging(&id);
+    let part = staging.join(&name);
+    // Hidden, so never a data file: commit skips it, cleanup removes it.
+    let partial = staging.join(&format!(".{name}.{}.partial", new_id()));
     let stream = body.into_data_stream().map_err(std::io::Error::other).boxed();
-    let bytes = store.write(&session.staging(&id).join(&name), stream, true).await?;
+    let bytes = match store.write(&partial, stream, true).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let _ = store.delete(&partial, false).await;
+            return Err(e);
+        }
+    };
+    store.delete(&part, false).await?;
+    store.rename(&partial, &part).await?;
     Ok(Json(json!({ "part": name, "bytes": bytes })))
 }
 

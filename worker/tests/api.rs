@@ -330,3 +330,35 @@ async fn storage_refuses_escapes_and_unconfigured_hdfs() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("--hdfs"), "{body}");
 }
+
+#[tokio::test]
+async fn a_part_that_breaks_off_is_never_committed() {
+    let (dir, config) = fixture();
+    let router = app(config);
+    let (status, opened) =
+        call(&router, "POST", "/api/fs/writes", r#"{"path": "out/broken", "mode": "overwrite"}"#).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = opened["id"].as_str().unwrap().to_string();
+    let (status, body) = call(&router, "PUT", &format!("/api/fs/writes/{id}/parts/part-00000-a.csv"), "1\n").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Part 1 sends a line, then its body fails (the client went away).
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
+        vec![Ok(bytes::Bytes::from_static(b"2\n")), Err(std::io::Error::other("connection reset"))];
+    let request = Request::put(format!("/api/fs/writes/{id}/parts/part-00001-a.csv"))
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The commit publishes the whole part only, with nothing of the broken one.
+    let (status, body) = call(&router, "POST", &format!("/api/fs/writes/{id}/commit"), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["files"], serde_json::json!(["part-00000-a.csv"]), "{body}");
+    assert_eq!(listing(&dir.join("data/out/broken")), ["_SUCCESS", "part-00000-a.csv"]);
+
+    // A part sent twice is the second one.
+    let (status, body) =
+        write(&router, "out/twice", "overwrite", &[("part-00000-a.csv", "old\n"), ("part-00000-a.csv", "new\n")], true)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(std::fs::read_to_string(dir.join("data/out/twice/part-00000-a.csv")).unwrap(), "new\n");
+}
