@@ -718,6 +718,77 @@ async fn writes_scenario(fs: Fs, place: Place) -> Result<()> {
     Ok(())
 }
 
+/// Polls (for at most 20 s) until a staging directory holds an entry besides
+/// `done`: an upload has begun there. Whether it did.
+async fn staging_begun(fs: &Fs, staging: &str, done: &str) -> Result<bool> {
+    for _ in 0..100 {
+        if fs.entries(staging).await?.iter().any(|e| e.name != done) {
+            return Ok(true);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(false)
+}
+
+/// A part whose upload breaks off (the client goes away mid-body) is never
+/// committed as a truncated file; sent again, it is committed whole.
+#[tokio::test]
+async fn a_part_upload_that_breaks_off_is_not_committed() -> Result<()> {
+    on_both("broken", |fs, place| async move {
+        let out = join(&place.base, "out");
+        let opened = fs.open_write(&out, "overwrite").await?.expect(StatusCode::CREATED)?;
+        let id = opened["id"].as_str().context("no id")?.to_string();
+        let whole = [bytes(41, 20_000), bytes(42, 90_000)];
+        let names = [part_name(0, &id), part_name(1, &id)];
+        fs.put_part(&id, &names[0], whole[0].clone()).await?.expect(StatusCode::OK)?;
+
+        // Part 1: a third of it, then the client's stream fails.
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+        let upload = tokio::spawn(
+            fs.http
+                .put(format!("{}/api/fs/writes/{id}/parts/{}", fs.url, names[1]))
+                .body(reqwest::Body::wrap_stream(stream))
+                .send(),
+        );
+        tx.send(Ok(whole[1][..30_000].to_vec())).await?;
+        // Wait (bounded) until the gateway has begun to store it, under any name.
+        staging_begun(&fs, &join(&out, &format!("_temporary/{id}")), &names[0]).await?;
+        tx.send(Err(std::io::Error::other("the client gave up"))).await?;
+        let sent = upload.await?;
+        assert!(sent.is_err(), "the broken upload cannot have been answered: {sent:?}");
+        drop(tx);
+
+        // Committed now, the output holds part 0 only, whole.
+        let committed = fs.commit(&id).await?.expect(StatusCode::OK)?;
+        assert_eq!(committed["files"], json!([names[0]]), "{committed}");
+        assert_eq!(fs.data_files(&out).await?, vec![(names[0].clone(), whole[0].len() as u64)]);
+
+        // Sent again in full, a broken part is committed whole.
+        let opened = fs.open_write(&out, "overwrite").await?.expect(StatusCode::CREATED)?;
+        let id = opened["id"].as_str().context("no id")?.to_string();
+        let name = part_name(0, &id);
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+        let upload = tokio::spawn(
+            fs.http
+                .put(format!("{}/api/fs/writes/{id}/parts/{name}", fs.url))
+                .body(reqwest::Body::wrap_stream(stream))
+                .send(),
+        );
+        tx.send(Ok(whole[1][..50_000].to_vec())).await?;
+        tx.send(Err(std::io::Error::other("the client gave up"))).await?;
+        assert!(upload.await?.is_err());
+        fs.put_part(&id, &name, whole[1].clone()).await?.expect(StatusCode::OK)?;
+        let committed = fs.commit(&id).await?.expect(StatusCode::OK)?;
+        assert_eq!(committed["bytes"], whole[1].len(), "{committed}");
+        assert_eq!(fs.data_files(&out).await?, vec![(name.clone(), whole[1].len() as u64)]);
+        assert_eq!(fs.read(&join(&out, &name)).await?.expect_bytes(StatusCode::OK)?, whole[1].as_slice());
+        Ok(())
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------
 // A write whose gateway is killed midway
 // ---------------------------------------------------------------------------
@@ -783,19 +854,11 @@ async fn killed_write(gateway: &mut Gateway, place: &Place) -> Result<()> {
         tx
     };
     let tx = send(tx, chunk.clone(), 8).await;
-    // Wait (bounded) until the gateway has begun the staged file, so that the
-    // kill lands in the middle of the upload.
-    let staged = at(&format!("_temporary/{id}/{name}"));
-    let mut seen = false;
-    for _ in 0..100 {
-        if fs.stat(&staged).await?.status == StatusCode::OK {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    if !seen {
-        eprintln!("note: {staged} did not show during the upload; killing the gateway anyway");
+    // Wait (bounded) until the gateway has begun to stage it (under whatever
+    // name), so that the kill lands in the middle of the upload.
+    let staging = at(&format!("_temporary/{id}"));
+    if !staging_begun(&fs, &staging, &part_name(0, &id)).await? {
+        eprintln!("note: nothing new showed in {staging} during the upload; killing the gateway anyway");
     }
     let tx = send(tx, chunk, 2).await;
     gateway.kill()?;
