@@ -103,14 +103,55 @@ pub fn app(config: Config) -> Router {
         .nest("/fs", storage::routes())
         .nest("/kafka", kafka::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
+        .layer(axum::middleware::from_fn(json_errors))
         .with_state(state.clone());
     let ui = ServeDir::new(&config.dist).fallback(ServeFile::new(config.dist.join("index.html")));
     Router::new()
         .nest("/api", api)
-        .merge(kafka::ingest_routes().with_state(state))
+        .merge(kafka::ingest_routes().layer(axum::middleware::from_fn(json_errors)).with_state(state))
         .fallback_service(ui)
         .layer(axum::middleware::from_fn_with_state(config.token.map(Arc::new), security::guard))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Every API error is JSON `{"error": "..."}`. Handlers answer with
+/// [`ApiError`]; this also covers what axum answers before a handler runs (a
+/// query string that does not parse, a wrong method), plain text or empty.
+async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let message = if text.is_empty() {
+        match status {
+            axum::http::StatusCode::METHOD_NOT_ALLOWED => match parts.headers.get(header::ALLOW) {
+                Some(allow) => {
+                    format!("this endpoint does not answer {method}; it answers {}", allow.to_str().unwrap_or("?"))
+                }
+                None => format!("this endpoint does not answer {method}"),
+            },
+            _ => status.canonical_reason().unwrap_or("error").to_string(),
+        }
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, message).into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }
 
 async fn health() -> axum::Json<serde_json::Value> {

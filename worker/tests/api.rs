@@ -362,3 +362,22 @@ async fn a_part_that_breaks_off_is_never_committed() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(std::fs::read_to_string(dir.join("data/out/twice/part-00000-a.csv")).unwrap(), "new\n");
 }
+
+#[tokio::test]
+async fn malformed_requests_get_json_errors() {
+    let (_dir, config) = fixture();
+    let router = app(config);
+    for (method, uri, needle) in [
+        ("GET", "/api/fs/read?path=samples/x.csv&offset=abc", "offset"),
+        ("GET", "/api/fs/read", "path"),
+        ("POST", "/api/fs/rename?from=a", "to"),
+        ("DELETE", "/api/fs/files?path=a&recursive=yes", "recursive"),
+        ("GET", "/api/kafka/topics/t/read?max_messages=many", "max_messages"),
+        ("DELETE", "/api/health", "DELETE"),
+    ] {
+        let (status, body) = call(&router, method, uri, "").await;
+        assert!(status.is_client_error(), "{method} {uri}: {status}");
+        let message = body["error"].as_str().unwrap_or_else(|| panic!("{method} {uri}: not a JSON error: {body}"));
+        assert!(message.contains(needle), "{method} {uri}: {message}");
+    }
+}
