@@ -1089,6 +1089,10 @@ async fn missing_paths_are_404s_that_name_them() -> Result<()> {
             let message = answer.error(StatusCode::NOT_FOUND)?;
             assert!(message.contains(tail(&missing)), "{}: {message}", answer.what);
         }
+        // A request that does not parse is a JSON error too, naming what is wrong.
+        let query = [("path", place.base.as_str()), ("offset", "the end")];
+        let message = fs.call(Method::GET, "read", &query, None).await?.error(StatusCode::BAD_REQUEST)?;
+        assert!(message.contains("offset"), "{message}");
         Ok(())
     })
     .await
