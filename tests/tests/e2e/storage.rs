@@ -825,6 +825,7 @@ async fn killed_write(gateway: &mut Gateway, place: &Place) -> Result<()> {
     let (v1_names, _) = fs.write_dir(&out, "overwrite", &v1).await?;
     let listing = fs.entries(&out).await?;
     let success = fs.stat_entry(&at("_SUCCESS")).await?;
+    fs.put(&join(&place.base, "notes.txt"), b"v1 notes".to_vec(), false).await?.expect(StatusCode::CREATED)?;
 
     // v2: an overwrite with one whole part staged...
     let opened = fs.open_write(&out, "overwrite").await?.expect(StatusCode::CREATED)?;
@@ -860,11 +861,38 @@ async fn killed_write(gateway: &mut Gateway, place: &Place) -> Result<()> {
     if !staging_begun(&fs, &staging, &part_name(0, &id)).await? {
         eprintln!("note: nothing new showed in {staging} during the upload; killing the gateway anyway");
     }
+    // Meanwhile an upload that replaces a file (overwrite=true) is under way too.
+    let notes = join(&place.base, "notes.txt");
+    let (tx2, rx2) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let stream2 = futures::stream::unfold(rx2, |mut rx| async move {
+        rx.recv().await.map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let upload2 = tokio::spawn(
+        fs.http
+            .put(format!("{}/api/fs/files", fs.url))
+            .query(&[("path", notes.as_str()), ("overwrite", "true")])
+            .body(reqwest::Body::wrap_stream(stream2))
+            .send(),
+    );
+    let tx2 = send(tx2, chunk.clone(), 4).await;
+    let mut begun = false;
+    for _ in 0..100 {
+        if fs.entries(&place.base).await?.len() > 2 {
+            begun = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if !begun {
+        eprintln!("note: the upload of {notes} did not show; killing the gateway anyway");
+    }
     let tx = send(tx, chunk, 2).await;
     gateway.kill()?;
-    drop(tx);
-    let broken = upload.await?;
-    assert!(broken.is_err() || broken.is_ok_and(|r| !r.status().is_success()), "the upload cannot have succeeded");
+    drop((tx, tx2));
+    for upload in [upload, upload2] {
+        let broken = upload.await?;
+        assert!(broken.is_err() || broken.is_ok_and(|r| !r.status().is_success()), "an upload cannot have succeeded");
+    }
 
     // A new gateway on the same storage.
     gateway.restart()?;
@@ -881,6 +909,10 @@ async fn killed_write(gateway: &mut Gateway, place: &Place) -> Result<()> {
     let visible: Vec<Entry> = fs.entries(&out).await?.into_iter().filter(|e| e.name != "_temporary").collect();
     let before: Vec<Entry> = listing.into_iter().filter(|e| e.name != "_temporary").collect();
     assert_eq!(visible, before, "only _temporary may differ");
+    // The file being replaced is as it was; its upload left nothing readers see.
+    assert_eq!(fs.read(&notes).await?.expect_bytes(StatusCode::OK)?, b"v1 notes");
+    let data: Vec<String> = fs.entries(&place.base).await?.into_iter().filter(|e| e.data).map(|e| e.name).collect();
+    assert_eq!(data, ["out", "notes.txt"]);
     // The new gateway does not know the dead one's write.
     fs.commit(&id).await?.error(StatusCode::NOT_FOUND)?;
 
