@@ -50,13 +50,15 @@ fn main() -> Result<()> {
 
 /// The broker `cargo xtask kafka` starts for trying Riffle (the gateway's default).
 const DEV_KAFKA_PORT: u16 = 9092;
-/// The broker the tests and benchmarks start, apart from a developer's own.
+/// The broker the tests and benchmarks start, apart from a developer's own
+/// (`RIFFLE_TEST_KAFKA_PORT` picks another, e.g. for a second checkout's run).
 const TEST_KAFKA_PORT: u16 = 19092;
 /// The NameNode HTTP (WebHDFS) port of the HDFS `cargo xtask hdfs` starts
 /// (Hadoop's default, and what `riffle serve --hdfs http://127.0.0.1:9870` expects).
 const DEV_HDFS_HTTP_PORT: u16 = 9870;
 /// The HDFS the tests and benchmarks start, apart from a developer's own
-/// (its other ports follow: RPC 18020, DataNode 19864, 19866, 19867).
+/// (its other ports follow: RPC 18020, DataNode 19864, 19866, 19867;
+/// `RIFFLE_TEST_HDFS_PORT` picks another, at least 10 apart from any other HDFS).
 const TEST_HDFS_HTTP_PORT: u16 = 19870;
 
 struct Xtask {
@@ -64,6 +66,17 @@ struct Xtask {
     cache: PathBuf,
     target: PathBuf,
     path: String,
+    /// The test broker's port and the test HDFS's NameNode HTTP port.
+    test_kafka_port: u16,
+    test_hdfs_port: u16,
+}
+
+/// A port from the environment, or the default.
+fn port_from_env(var: &str, default: u16) -> Result<u16> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().with_context(|| format!("{var}={v} is not a port")),
+        _ => Ok(default),
+    }
 }
 
 impl Xtask {
@@ -82,7 +95,9 @@ impl Xtask {
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
         let tools = cache.join("tools/bin");
         let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
-        Ok(Xtask { root, cache, target, path })
+        let test_kafka_port = port_from_env("RIFFLE_TEST_KAFKA_PORT", TEST_KAFKA_PORT)?;
+        let test_hdfs_port = port_from_env("RIFFLE_TEST_HDFS_PORT", TEST_HDFS_HTTP_PORT)?;
+        Ok(Xtask { root, cache, target, path, test_kafka_port, test_hdfs_port })
     }
 
     /// A command run in the checkout with the pinned tools first on PATH.
@@ -165,9 +180,9 @@ impl Xtask {
 
     /// A fresh broker for tests and benchmarks, stopped when the guard drops.
     fn test_broker(&self) -> Result<BrokerGuard<'_>> {
-        self.kafka("reset", TEST_KAFKA_PORT)?;
+        self.kafka("reset", self.test_kafka_port)?;
         let started = Instant::now();
-        self.kafka("start", TEST_KAFKA_PORT)?;
+        self.kafka("start", self.test_kafka_port)?;
         eprintln!("    Kafka broker start time: {:.1} s", started.elapsed().as_secs_f64());
         Ok(BrokerGuard(self))
     }
@@ -181,14 +196,14 @@ impl Xtask {
 
     /// A fresh, empty HDFS for tests and benchmarks, stopped when the guard drops.
     fn test_hdfs(&self) -> Result<HdfsGuard<'_>> {
-        self.hdfs("reset", TEST_HDFS_HTTP_PORT)?;
+        self.hdfs("reset", self.test_hdfs_port)?;
         // The jars come from Maven Central once (a fresh machine); the start
         // time below is then the daemons' own.
-        self.hdfs("fetch", TEST_HDFS_HTTP_PORT)?;
+        self.hdfs("fetch", self.test_hdfs_port)?;
         // From here on a failure (a start that times out) still stops what began.
         let guard = HdfsGuard(self);
         let started = Instant::now();
-        self.hdfs("start", TEST_HDFS_HTTP_PORT)?;
+        self.hdfs("start", self.test_hdfs_port)?;
         eprintln!("    HDFS start time: {:.1} s", started.elapsed().as_secs_f64());
         Ok(guard)
     }
@@ -216,8 +231,8 @@ impl Xtask {
         let _hdfs = self.test_hdfs()?;
         let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle-tests", "--test", "e2e"])
-            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
-            .env("RIFFLE_HDFS", format!("http://127.0.0.1:{TEST_HDFS_HTTP_PORT}"))
+            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
+            .env("RIFFLE_HDFS", format!("http://127.0.0.1:{}", self.test_hdfs_port))
             .env("RIFFLE_BIN", self.gateway_bin())
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
@@ -241,8 +256,8 @@ impl Xtask {
         let mut c = self.cmd("cargo");
         c.args(["run", "--release", "-p", "riffle-tests", "--bin", "riffle-bench", "--"])
             .args(extra)
-            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{TEST_KAFKA_PORT}"))
-            .env("RIFFLE_HDFS", format!("http://127.0.0.1:{TEST_HDFS_HTTP_PORT}"))
+            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
+            .env("RIFFLE_HDFS", format!("http://127.0.0.1:{}", self.test_hdfs_port))
             .env("POLARS_MAX_THREADS", "1")
             .env("RIFFLE_BIN", self.target.join("release/riffle"))
             .env("RIFFLE_DIST", self.root.join("dist"))
@@ -305,7 +320,7 @@ struct BrokerGuard<'a>(&'a Xtask);
 
 impl Drop for BrokerGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.0.kafka("stop", TEST_KAFKA_PORT);
+        let _ = self.0.kafka("stop", self.0.test_kafka_port);
     }
 }
 
@@ -314,6 +329,6 @@ struct HdfsGuard<'a>(&'a Xtask);
 
 impl Drop for HdfsGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.0.hdfs("stop", TEST_HDFS_HTTP_PORT);
+        let _ = self.0.hdfs("stop", self.0.test_hdfs_port);
     }
 }
