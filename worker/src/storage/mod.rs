@@ -47,6 +47,20 @@ pub struct Location {
 impl Location {
     /// Reads a user's path. Refuses `..` (on every backend) and unknown schemes.
     pub fn parse(user: &str) -> Result<Location, ApiError> {
+        // `hdfs:/a/b` and `file:/a/b`: URIs without an authority, as Hadoop
+        // prints them. Never a local directory named `hdfs:`.
+        if let Some((scheme, rest)) = user.split_once(':')
+            && ["hdfs", "webhdfs", "file"].iter().any(|s| s.eq_ignore_ascii_case(scheme))
+            && !rest.starts_with("//")
+        {
+            if !rest.starts_with('/') {
+                return Err(ApiError::bad_request(format!(
+                    "'{user}': write {}:///{rest} (an absolute path)",
+                    scheme.to_ascii_lowercase()
+                )));
+            }
+            return Location::parse(&format!("{scheme}://{rest}"));
+        }
         let (scheme, rest) = match user.split_once("://") {
             Some((scheme, rest)) => {
                 let (authority, path) = match rest.find('/') {
@@ -276,6 +290,14 @@ mod tests {
         assert_eq!(at("hdfs://namenode:8020/tmp/x"), (Scheme::Hdfs, "tmp/x".into()));
         assert_eq!(at("hdfs:///"), (Scheme::Hdfs, String::new()));
         assert_eq!(at(""), (Scheme::Local, String::new()));
+        // Without an authority, as Hadoop prints paths.
+        assert_eq!(at("hdfs:/tmp/x"), (Scheme::Hdfs, "tmp/x".into()));
+        assert_eq!(at("HDFS:/tmp/x"), (Scheme::Hdfs, "tmp/x".into()));
+        assert_eq!(at("file:/a/b.csv"), (Scheme::Local, "a/b.csv".into()));
+        assert_eq!(Location::parse("hdfs:tmp/x").unwrap_err().status, StatusCode::BAD_REQUEST);
+        assert_eq!(Location::parse("hdfs:/../x").unwrap_err().status, StatusCode::FORBIDDEN);
+        // A colon elsewhere is part of a local name.
+        assert_eq!(at("a/b:c.csv"), (Scheme::Local, "a/b:c.csv".into()));
     }
 
     #[test]
