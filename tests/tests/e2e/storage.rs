@@ -456,11 +456,22 @@ async fn files_scenario(fs: Fs, place: Place) -> Result<()> {
     }
 
     // stat: the same entry, for a file and for a directory.
-    let stat = fs.stat_entry(&at("trips.parquet")).await?;
-    assert_eq!(&stat, entries.iter().find(|e| e.name == "trips.parquet").context("no trips.parquet")?);
+    let trips = fs.stat_entry(&at("trips.parquet")).await?;
+    assert_eq!(&trips, entries.iter().find(|e| e.name == "trips.parquet").context("no trips.parquet")?);
     let stat = fs.stat_entry(base).await?;
     assert_eq!((stat.kind.as_str(), stat.path.as_str()), ("directory", base), "{stat:?}");
     assert_eq!(stat.name, base.rsplit('/').next().unwrap_or_default(), "{stat:?}");
+
+    // The same file under its other spellings: with an authority (ignored for
+    // HDFS), and without one, as Hadoop prints paths (`hdfs:/a/b`, `file:/a/b`).
+    let scheme = if place.hdfs { "hdfs" } else { "file" };
+    let authority = if place.hdfs { "namenode:8020" } else { "" };
+    for other in [
+        format!("{scheme}:/{}", tail(&at("trips.parquet"))),
+        format!("{scheme}://{authority}/{}", tail(&at("trips.parquet"))),
+    ] {
+        assert_eq!(fs.stat_entry(&other).await?, trips, "{other}");
+    }
 
     // summary: every file and directory below, and their bytes.
     let summary = fs.summary(base).await?.expect(StatusCode::OK)?;
@@ -1072,6 +1083,10 @@ async fn paths_that_leave_the_root_are_refused() -> Result<()> {
             .error(StatusCode::FORBIDDEN)
             .with_context(|| format!("PUT files?{query}"))?;
     }
+    // Encoded twice it is an odd name inside the root: never the secret.
+    let odd = fs.raw(Method::GET, "/api/fs/read?path=hdfs:///%252e%252e/secret.txt", None).await?;
+    assert!(matches!(odd.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{} {}", odd.status, odd.text());
+    assert!(!odd.text().contains(SECRET));
     // The root itself is not deleted, even recursively (it is this test's own).
     fs.delete("hdfs:///", true).await?.error(StatusCode::BAD_REQUEST)?;
     // Paths come back relative to the configured root.
@@ -1157,7 +1172,7 @@ async fn hdfs_paths_without_hdfs_say_how_to_configure_it() -> Result<()> {
     let data = TempDir::new("no-hdfs")?;
     let gateway = Gateway::start_with(data.path(), GatewayOptions { hdfs: None, ..Default::default() })?;
     let fs = Fs::new(&gateway.url);
-    for path in ["hdfs:///tmp/purchases", "hdfs://namenode:8020/tmp/x"] {
+    for path in ["hdfs:///tmp/purchases", "hdfs://namenode:8020/tmp/x", "hdfs:/tmp/x"] {
         for answer in [fs.list(path).await?, fs.read(path).await?, fs.put(path, b"x".to_vec(), false).await?] {
             let message = answer.error(StatusCode::BAD_REQUEST)?;
             assert!(message.contains("not configured") && message.contains("--hdfs"), "{}: {message}", answer.what);
@@ -1167,7 +1182,8 @@ async fn hdfs_paths_without_hdfs_say_how_to_configure_it() -> Result<()> {
     }
     let roots = fs.raw(Method::GET, "/api/fs/roots", None).await?.expect(StatusCode::OK)?;
     assert_eq!(roots["roots"].as_array().map(Vec::len), Some(1), "{roots}");
-    fs.list("").await?.expect(StatusCode::OK)?;
+    // Nothing went to the data directory instead.
+    assert_eq!(fs.entries("").await?, vec![]);
     Ok(())
 }
 
