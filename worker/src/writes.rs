@@ -63,6 +63,10 @@ impl Writes {
         })
     }
 
+    fn is_open(&self, id: &str) -> bool {
+        self.0.lock().map(|m| m.contains_key(id)).unwrap_or(true)
+    }
+
     fn remove(&self, id: &str) {
         if let Ok(mut m) = self.0.lock() {
             m.remove(id);
@@ -216,13 +220,18 @@ pub(crate) async fn commit(
     }
     // ...then _SUCCESS, and the staging area (with the replaced files) goes.
     store.write(&dir.join("_SUCCESS"), futures::stream::empty().boxed(), true).await?;
-    if session.mode == Mode::Overwrite {
-        let _ = store.delete(&session.temporary(), true).await;
-    } else {
-        let _ = store.delete(&staging, true).await;
-        let _ = store.delete(&session.temporary(), false).await;
-    }
+    // Other writes still staging into this directory keep their areas; what
+    // a gateway that died mid-write left behind (no open session) goes.
     state.writes.remove(&id);
+    let _ = store.delete(&staging, true).await;
+    if let Ok(entries) = store.list(&session.temporary()).await {
+        for entry in entries {
+            if !state.writes.is_open(&entry.name) {
+                let _ = store.delete(&session.temporary().join(&entry.name), true).await;
+            }
+        }
+    }
+    let _ = store.delete(&session.temporary(), false).await;
     let total = data_files(store, dir).await?.len();
     Ok(Json(
         json!({ "path": session.path, "files": files, "bytes": bytes, "replaced": old.len(), "total_files": total }),

@@ -200,21 +200,28 @@ async fn writes_are_staged_then_committed_with_success() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(listing(&out), ["_SUCCESS", "part-00000-a.csv", "part-00000-b.csv", "part-00001-a.csv"]);
 
-    // Staged but not committed: invisible to readers (the gateway "died").
-    let (status, opened) =
-        call(&router, "POST", "/api/fs/writes", r#"{"path": "out/trips", "mode": "overwrite"}"#).await;
+    // Staged but not committed: invisible to readers.
+    let (status, opened) = call(&router, "POST", "/api/fs/writes", r#"{"path": "out/trips", "mode": "append"}"#).await;
     assert_eq!(status, StatusCode::CREATED);
-    let id = opened["id"].as_str().unwrap();
-    call(&router, "PUT", &format!("/api/fs/writes/{id}/parts/part-00000-d.csv"), "5\n").await;
+    let open_id = opened["id"].as_str().unwrap().to_string();
+    call(&router, "PUT", &format!("/api/fs/writes/{open_id}/parts/part-00000-d.csv"), "5\n").await;
     let (_, parts) = call(&router, "GET", "/api/fs/parts?path=out/trips", "").await;
     assert_eq!(parts["files"].as_array().unwrap().len(), 3, "{parts}");
+    // What a gateway that died mid-write leaves: staging with no session.
+    std::fs::create_dir_all(out.join("_temporary/0123dead/")).unwrap();
+    std::fs::write(out.join("_temporary/0123dead/part-00000-z.csv"), "stale\n").unwrap();
 
-    // A committed overwrite replaces everything, and clears old staging.
+    // A committed overwrite replaces everything and clears dead staging,
+    // but not the staging of a write that is still open.
     let (status, body) = write(&router, "out/trips", "overwrite", &[("part-00000-e.csv", "6\n")], true).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["replaced"], 3);
-    assert_eq!(listing(&out), ["_SUCCESS", "part-00000-e.csv"]);
+    assert_eq!(listing(&out), ["_SUCCESS", "_temporary", "part-00000-e.csv"]);
     assert_eq!(std::fs::read_to_string(out.join("part-00000-e.csv")).unwrap(), "6\n");
+    assert!(!out.join("_temporary/0123dead").exists());
+    let (status, body) = call(&router, "POST", &format!("/api/fs/writes/{open_id}/commit"), "").await;
+    assert_eq!(status, StatusCode::OK, "the open write still commits: {body}");
+    assert_eq!(listing(&out), ["_SUCCESS", "part-00000-d.csv", "part-00000-e.csv"]);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
