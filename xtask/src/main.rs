@@ -262,7 +262,7 @@ impl Xtask {
             .env("RIFFLE_BIN", self.target.join("release/riffle"))
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
-        self.run("bench: W0, W1 native vs browser worker; W2 browser vs kcat", &mut c)
+        self.run("bench: W0, W1 native vs browser worker; W2 browser vs kcat; W3 browser vs curl", &mut c)
     }
 
     /// Reports each wasm file's size raw, gzipped, and after wasm-opt

@@ -4,6 +4,8 @@
 //! - W2: a 1,000,000-message topic read through the gateway into a DataFrame
 //!   in the browser worker, against `kcat -C -e` on the same topic; messages
 //!   per second and the ratio.
+//! - W3: a ~100 MB Parquet file on HDFS read into the browser worker, against
+//!   `curl -L` on WebHDFS OPEN for the same file; MB/s and the ratio.
 
 use std::time::{Duration, Instant};
 
@@ -16,12 +18,15 @@ struct Args {
     workloads: Vec<Workload>,
     /// Run W2 (needs a broker: RIFFLE_KAFKA_BOOTSTRAP, as `cargo xtask bench` sets).
     w2: bool,
+    /// Run W3 (needs HDFS: RIFFLE_HDFS, as `cargo xtask bench` sets).
+    w3: bool,
     rows: usize,
     iterations: usize,
 }
 
 fn args() -> Result<Args> {
-    let mut out = Args { workloads: vec![Workload::W0, Workload::W1], w2: true, rows: 1_000_000, iterations: 7 };
+    let mut out =
+        Args { workloads: vec![Workload::W0, Workload::W1], w2: true, w3: true, rows: 1_000_000, iterations: 7 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -30,10 +35,11 @@ fn args() -> Result<Args> {
             "--iterations" => out.iterations = value.parse()?,
             "--workloads" => {
                 out.w2 = value.split(',').any(|w| w.eq_ignore_ascii_case("w2"));
+                out.w3 = value.split(',').any(|w| w.eq_ignore_ascii_case("w3"));
                 out.workloads = value
                     .split(',')
-                    .filter(|w| !w.eq_ignore_ascii_case("w2"))
-                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2")))
+                    .filter(|w| !w.eq_ignore_ascii_case("w2") && !w.eq_ignore_ascii_case("w3"))
+                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3")))
                     .collect::<Result<_>>()?
             }
             other => bail!("unknown flag {other}; use --workloads w0,w1 --rows N --iterations K"),
@@ -69,7 +75,7 @@ async fn in_browser(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let Args { workloads, w2, rows, iterations } = args()?;
+    let Args { workloads, w2, w3, rows, iterations } = args()?;
     // `cargo xtask bench` runs natively on one Polars thread, as the browser worker has one.
     let threads = std::env::var("POLARS_MAX_THREADS").unwrap_or_else(|_| "all cores".into());
     eprintln!("{rows} rows, {iterations} iterations each; native POLARS_MAX_THREADS={threads}");
@@ -98,6 +104,12 @@ async fn main() -> Result<()> {
     }
     if w2 {
         w2_kafka(&browser, &gateway, rows, iterations.min(5)).await?;
+    }
+    if w3 {
+        match riffle_tests::hdfs_url() {
+            Some(hdfs) => w3_hdfs(&browser, &gateway, &hdfs, iterations.min(5)).await?,
+            None => eprintln!("W3 skipped: RIFFLE_HDFS is not set (`cargo xtask bench` starts HDFS and sets it)"),
+        }
     }
     browser.close().await?;
     Ok(())
@@ -176,6 +188,101 @@ async fn w2_kafka(browser: &Browser, gateway: &Gateway, rows: usize, iterations:
     println!("workload  messages   kcat_ms  browser_ms  kcat_msg/s  browser_msg/s  ratio(browser/kcat time)");
     println!("W2        {rows:<9} {k:>8.1}  {b:>10.1}  {:>10.0}  {:>13.0}  {:.2}x", rate(k), rate(b), b / k);
     println!("  kcat runs:    {:?}", kcat_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
+    println!("  browser runs: {:?}", report.times_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
+    println!("  checksum: {}", report.checksum);
+    Ok(())
+}
+
+/// The Parquet file W3 reads, about 100 MB: ids, players, amounts, event
+/// types and a random token per row (so it does not compress away).
+fn w3_parquet(rows: usize) -> Result<Vec<u8>> {
+    use polars::prelude::*;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut ids = Vec::with_capacity(rows);
+    let mut users = Vec::with_capacity(rows);
+    let mut amounts = Vec::with_capacity(rows);
+    let mut kinds = Vec::with_capacity(rows);
+    let mut tokens = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let r = next();
+        ids.push(i as i64);
+        users.push(format!("u{}", r % 100_000));
+        amounts.push((r % 100_000) as f64 / 100.0);
+        kinds.push(["default", "purchase_sword", "join_guild"][i % 3]);
+        tokens.push(format!("{:016x}", next()));
+    }
+    let df = df!("id" => ids, "player" => users, "amount" => amounts, "event_type" => kinds, "token" => tokens)?;
+    Ok(riffle::engine::export(&df, riffle::engine::ExportFormat::Parquet, riffle::engine::Compression::Snappy)?)
+}
+
+/// W3: a ~100 MB Parquet file on HDFS read into the browser worker (as a
+/// `read_parquet('hdfs:///...')` cell does: footer by range, then 8 MiB
+/// ranges through the gateway, then decoded and queried) against
+/// `curl -L` on WebHDFS OPEN (NameNode redirect, DataNode bytes to /dev/null).
+async fn w3_hdfs(browser: &Browser, gateway: &Gateway, hdfs: &str, iterations: usize) -> Result<()> {
+    let rows = 3_400_000;
+    let http = reqwest::Client::new();
+    let file = "riffle-bench/w3.parquet";
+    let path = format!("hdfs:///{file}");
+    let api = format!("{}/api/fs", gateway.url);
+    let stat: serde_json::Value = http.get(format!("{api}/stat?path={path}")).send().await?.json().await?;
+    let marker = format!("{api}/stat?path=hdfs:///riffle-bench/w3-{rows}.rows");
+    let ready = http.get(&marker).send().await?.status().is_success();
+    let size = match stat["size"].as_u64() {
+        Some(size) if ready => size,
+        _ => {
+            let bytes = w3_parquet(rows)?;
+            let size = bytes.len() as u64;
+            let r = http.put(format!("{api}/files?path={path}&overwrite=true")).body(bytes).send().await?;
+            if !r.status().is_success() {
+                bail!("uploading the W3 file to HDFS failed: {} {}", r.status(), r.text().await?);
+            }
+            http.put(format!("{api}/files?path=hdfs:///riffle-bench/w3-{rows}.rows&overwrite=true"))
+                .body(rows.to_string())
+                .send()
+                .await?
+                .error_for_status()?;
+            size
+        }
+    };
+    let open = format!("{}/webhdfs/v1/{file}?op=OPEN&user.name=riffle", hdfs.trim_end_matches('/'));
+    let mut curl_ms = Vec::new();
+    for _ in 0..iterations {
+        let t0 = Instant::now();
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "-L", "-o", "/dev/null", "-w", "%{size_download}", &open])
+            .output()
+            .context("could not run curl")?;
+        curl_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        let got: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        if !out.status.success() || got != size {
+            bail!("curl read {got} of {size} bytes: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let url = format!("{}/?bench=w3&path={path}&rows={rows}&iterations={iterations}", gateway.url);
+    browser.open_notebook(&url).await?;
+    let el = browser.wait_for("#bench-result:not([hidden])", Duration::from_secs(900)).await?;
+    let report: BenchReport = serde_json::from_str(&el.text().await?)?;
+    if !report.checksum.starts_with(&format!("n={rows} ")) {
+        bail!("W3 in the browser: expected {rows} rows, got {}", report.checksum);
+    }
+    let (c, b) = (median(&curl_ms), median(&report.times_ms));
+    let mb_s = |ms: f64| size as f64 / 1e6 / (ms / 1e3);
+    println!("workload  file_MB  curl_ms  browser_ms  curl_MB/s  browser_MB/s  ratio(browser/curl time)");
+    println!(
+        "W3        {:<7.1} {c:>8.1}  {b:>10.1}  {:>9.1}  {:>12.1}  {:.2}x",
+        size as f64 / 1e6,
+        mb_s(c),
+        mb_s(b),
+        b / c
+    );
+    println!("  curl runs:    {:?}", curl_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
     println!("  browser runs: {:?}", report.times_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
     println!("  checksum: {}", report.checksum);
     Ok(())

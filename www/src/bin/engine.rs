@@ -578,7 +578,7 @@ impl Worker {
         let source = if request.workload.eq_ignore_ascii_case("w3") {
             let path = request.path.clone().unwrap_or_default();
             format!(
-                "SELECT COUNT(*) AS n, SUM(amount) AS amount, SUM(LENGTH(user)) AS chars FROM read_parquet('{path}')"
+                "SELECT COUNT(*) AS n, SUM(amount) AS amount, SUM(LENGTH(player)) AS chars FROM read_parquet('{path}')"
             )
         } else {
             let topic = request.topic.clone().unwrap_or_default();
