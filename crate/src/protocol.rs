@@ -13,6 +13,11 @@ use crate::CellError;
 pub enum ToEngine {
     /// Run one cell.
     Run(RunRequest),
+    /// Run a query of the UI's own, such as a file preview, in a throwaway
+    /// session: its result is shown but never joins the notebook's catalog,
+    /// and it may not write (`COPY`, `INSERT INTO kafka`). The answer is
+    /// `Done` (with `text` holding the schema tree) or `Failed`, as for a cell.
+    Preview(RunRequest),
     /// Run a benchmark workload and report the time of each iteration.
     Bench(BenchRequest),
     /// Stop a run: its downloads are aborted and it fails with "cancelled".
@@ -79,6 +84,13 @@ pub struct RunDone {
     /// Text to show as is, such as DESCRIBE's printSchema tree.
     #[serde(default)]
     pub text: Option<String>,
+    /// Whether `table` is in the catalog, so that later cells can query it
+    /// (a query's result is; `DESCRIBE`'s and `COPY`'s summaries are not).
+    #[serde(default)]
+    pub registered: bool,
+    /// The path a `COPY ... TO` wrote, so that file lists can refresh.
+    #[serde(default)]
+    pub wrote: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,5 +211,18 @@ mod tests {
         let text = serde_json::to_string(&run).unwrap();
         assert!(text.contains(r#""type":"run""#), "{text}");
         assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), run);
+        if let ToEngine::Run(request) = run {
+            let preview = ToEngine::Preview(request);
+            let text = serde_json::to_string(&preview).unwrap();
+            assert!(text.contains(r#""type":"preview""#), "{text}");
+            assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), preview);
+        }
+        // Older engines' answers, without the newer fields, still read.
+        let done =
+            r#"{"type":"done","run_id":1,"cell_id":"c","table":"t","schema":[],"rows":0,"shown":0,"elapsed_ms":1.0}"#;
+        match serde_json::from_str::<FromEngine>(done).unwrap() {
+            FromEngine::Done(d) => assert!(!d.registered && d.wrote.is_none()),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -112,7 +112,8 @@ impl Worker {
                 let next = this.queue.borrow_mut().pop_front();
                 let Some(request) = next else { break };
                 match request {
-                    ToEngine::Run(run) => this.run(run).await,
+                    ToEngine::Run(run) => this.run(run, false).await,
+                    ToEngine::Preview(run) => this.run(run, true).await,
                     ToEngine::Bench(b) => this.bench(b).await,
                     ToEngine::Cancel { run_id } => this.cancel(run_id),
                 }
@@ -143,7 +144,7 @@ impl Worker {
         }
         let mut dropped = Vec::new();
         self.queue.borrow_mut().retain(|r| match r {
-            ToEngine::Run(run) if run.run_id == run_id => {
+            ToEngine::Run(run) | ToEngine::Preview(run) if run.run_id == run_id => {
                 dropped.push(run.cell_id.clone());
                 false
             }
@@ -158,10 +159,12 @@ impl Worker {
         self.current.borrow().as_ref().map(|(_, c)| c.signal())
     }
 
-    async fn run(&self, run: RunRequest) {
+    /// Runs a cell in the notebook's session, or a preview in a throwaway
+    /// one (so that its table never joins the catalog, and is freed at once).
+    async fn run(&self, run: RunRequest, preview: bool) {
         let started = self.now();
         *self.current.borrow_mut() = AbortController::new().ok().map(|c| (run.run_id, c));
-        let result = self.execute(&run).await;
+        let result = if preview { self.preview(&run).await } else { self.execute(&run, &self.session, true).await };
         let aborted = self.signal().is_some_and(|s| s.aborted());
         *self.current.borrow_mut() = None;
         let result = if aborted { Err(cancelled()) } else { result };
@@ -174,20 +177,43 @@ impl Worker {
         }
     }
 
-    async fn execute(&self, run: &RunRequest) -> Result<(RunDone, Vec<u8>), CellError> {
-        let prepared = self.session.borrow().prepare(&run.source, &run.default_name)?;
+    /// A preview: the query in a session of its own, plus the result's
+    /// schema tree (what `DESCRIBE` prints) as the answer's text.
+    async fn preview(&self, run: &RunRequest) -> Result<(RunDone, Vec<u8>), CellError> {
+        let session = RefCell::new(Session::new());
+        let (mut done, ipc) = self.execute(run, &session, false).await?;
+        let describe = session.borrow_mut().run(&format!("DESCRIBE {}", done.table), "describe");
+        done.text = describe.ok().and_then(|t| t.text);
+        done.registered = false;
+        Ok((done, ipc))
+    }
+
+    /// Runs `run` in `session`; effects (writes, produces) only if `effects`.
+    async fn execute(
+        &self,
+        run: &RunRequest,
+        session: &RefCell<Session>,
+        effects: bool,
+    ) -> Result<(RunDone, Vec<u8>), CellError> {
+        let prepared = session.borrow().prepare(&run.source, &run.default_name)?;
         let mut inputs = Vec::with_capacity(prepared.sources.len());
         let started = self.now();
         for source in &prepared.sources {
             inputs.push(self.fetch_source(source, run, started).await?);
         }
-        let outcome = self.session.borrow_mut().execute(prepared, inputs)?;
+        let outcome = session.borrow_mut().execute(prepared, inputs)?;
         let mut table = outcome.table;
+        let mut wrote = None;
         match &outcome.effect {
             None => {}
+            Some(_) if !effects => return Err(CellError::new("a preview does not write or produce")),
             Some(Effect::Produce(plan)) => table.notes.push(self.produce(plan).await?),
-            Some(Effect::Write(plan)) => table.notes.push(self.write(plan).await?),
+            Some(Effect::Write(plan)) => {
+                table.notes.push(self.write(plan).await?);
+                wrote = Some(plan.path.clone());
+            }
         }
+        let registered = outcome.effect.is_none() && session.borrow().table(&table.name).is_some();
         let shown = table.rows().min(run.preview_rows);
         let ipc = table.preview_ipc(shown)?;
         let done = RunDone {
@@ -200,6 +226,8 @@ impl Worker {
             elapsed_ms: 0.0,
             notes: table.notes,
             text: table.text,
+            registered,
+            wrote,
         };
         Ok((done, ipc))
     }
@@ -597,7 +625,7 @@ impl Worker {
                 preview_rows: 1,
             };
             let t0 = self.now();
-            let result = self.execute(&run).await;
+            let result = self.execute(&run, &self.session, true).await;
             times_ms.push(self.now() - t0);
             checksum = match result {
                 Ok((done, _)) => {
