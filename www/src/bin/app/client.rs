@@ -37,6 +37,29 @@ impl EngineStatus {
     }
 }
 
+/// The `cell_id` of preview runs; cells' ids are numbers, so it is never one.
+pub const PREVIEW_CELL: &str = "file-preview";
+
+/// The file preview: a query of the UI's own, run in a throwaway session.
+#[derive(Clone, Debug)]
+pub enum FilePreview {
+    Closed,
+    Loading { path: String, progress: Option<String> },
+    Ready { path: String, preview: Preview },
+    Failed { path: String, error: riffle::CellError },
+}
+
+impl FilePreview {
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            FilePreview::Closed => None,
+            FilePreview::Loading { path, .. } | FilePreview::Ready { path, .. } | FilePreview::Failed { path, .. } => {
+                Some(path)
+            }
+        }
+    }
+}
+
 /// Copyable handle: the worker and the client's state live in Leptos' arena.
 #[derive(Clone, Copy)]
 pub struct EngineClient {
@@ -46,6 +69,11 @@ pub struct EngineClient {
     last_run_id: StoredValue<u64>,
     pub status: RwSignal<EngineStatus>,
     pub bench_result: RwSignal<Option<String>>,
+    pub preview: RwSignal<FilePreview>,
+    /// The newest preview's run; older ones' answers are dropped.
+    preview_run: StoredValue<u64>,
+    /// Counts the writes cells made (`COPY ... TO`), so that file lists refresh.
+    pub writes: RwSignal<u64>,
 }
 
 impl EngineClient {
@@ -56,6 +84,9 @@ impl EngineClient {
             last_run_id: StoredValue::new(0),
             status: RwSignal::new(EngineStatus::Starting),
             bench_result: RwSignal::new(None),
+            preview: RwSignal::new(FilePreview::Closed),
+            preview_run: StoredValue::new(0),
+            writes: RwSignal::new(0),
         };
         let worker = match Worker::new(ENGINE_LOADER) {
             Ok(worker) => worker,
@@ -89,6 +120,32 @@ impl EngineClient {
 
     pub fn run(&self, request: RunRequest) {
         self.send(&ToEngine::Run(request));
+    }
+
+    /// Previews `path` by running `source` (a query over it) in the engine,
+    /// off the notebook's catalog; the answer lands in `self.preview`.
+    pub fn preview_file(&self, path: &str, source: String, rows: usize) {
+        let previous = self.preview_run.get_value();
+        if matches!(self.preview.get_untracked(), FilePreview::Loading { .. }) {
+            self.cancel(previous);
+        }
+        let run_id = self.next_run_id();
+        self.preview_run.set_value(run_id);
+        self.preview.set(FilePreview::Loading { path: path.to_string(), progress: None });
+        self.send(&ToEngine::Preview(RunRequest {
+            run_id,
+            cell_id: PREVIEW_CELL.into(),
+            default_name: "file_preview".into(),
+            source,
+            preview_rows: rows,
+        }));
+    }
+
+    pub fn close_preview(&self) {
+        if matches!(self.preview.get_untracked(), FilePreview::Loading { .. }) {
+            self.cancel(self.preview_run.get_value());
+        }
+        self.preview.set(FilePreview::Closed);
     }
 
     /// Stops a run: the engine aborts its downloads and reports it cancelled.
@@ -142,12 +199,38 @@ impl EngineClient {
                     self.post(&json);
                 }
             }
+            FromEngine::Progress(progress) if progress.cell_id == PREVIEW_CELL => {
+                if progress.run_id == self.preview_run.get_value() {
+                    self.preview.update(|p| {
+                        if let FilePreview::Loading { progress: label, .. } = p {
+                            *label = Some(progress.label());
+                        }
+                    });
+                }
+            }
             FromEngine::Progress(progress) => {
                 if let Some(cell) = current_cell(notebook, &progress.cell_id, progress.run_id) {
                     cell.progress.set(Some(progress));
                 }
             }
+            FromEngine::Done(done) if done.cell_id == PREVIEW_CELL => {
+                if done.run_id != self.preview_run.get_value() {
+                    return;
+                }
+                let Some(path) = self.preview.with_untracked(|p| p.path().map(str::to_string)) else { return };
+                let state = match Preview::decode(done, bytes.as_deref().unwrap_or_default()) {
+                    Ok(preview) => FilePreview::Ready { path, preview },
+                    Err(e) => FilePreview::Failed {
+                        path,
+                        error: riffle::CellError::new(format!("could not read the preview: {e}")),
+                    },
+                };
+                self.preview.set(state);
+            }
             FromEngine::Done(done) => {
+                if done.wrote.is_some() {
+                    self.writes.update(|n| *n += 1);
+                }
                 let Some(cell) = current_cell(notebook, &done.cell_id, done.run_id) else {
                     return;
                 };
@@ -156,6 +239,13 @@ impl EngineClient {
                     Err(e) => CellState::Failed(riffle::CellError::new(format!("could not read the result: {e}"))),
                 };
                 cell.state.set(state);
+            }
+            FromEngine::Failed { run_id, cell_id, error } if cell_id == PREVIEW_CELL => {
+                if run_id == self.preview_run.get_value()
+                    && let Some(path) = self.preview.with_untracked(|p| p.path().map(str::to_string))
+                {
+                    self.preview.set(FilePreview::Failed { path, error });
+                }
             }
             FromEngine::Failed { run_id, cell_id, error } => {
                 if let Some(cell) = current_cell(notebook, &cell_id, run_id) {
@@ -170,6 +260,9 @@ impl EngineClient {
                     if matches!(cell.state.get_untracked(), CellState::Running) {
                         cell.state.set(CellState::Failed(error.clone()));
                     }
+                }
+                if let FilePreview::Loading { path, .. } = self.preview.get_untracked() {
+                    self.preview.set(FilePreview::Failed { path, error });
                 }
             }
             FromEngine::BenchDone(report) => {

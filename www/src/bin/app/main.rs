@@ -2,6 +2,7 @@
 //! cells go to the engine worker, and results come back as Arrow IPC.
 
 mod client;
+mod files;
 mod table;
 mod topics;
 
@@ -9,7 +10,7 @@ use leptos::prelude::*;
 use riffle::CellError;
 use riffle::protocol::{RunProgress, RunRequest};
 
-use client::EngineClient;
+use client::{EngineClient, FilePreview};
 use table::Preview;
 
 /// How many result rows the UI asks the engine to send back.
@@ -64,12 +65,18 @@ impl CellModel {
 pub struct Notebook {
     pub cells: RwSignal<Vec<CellModel>>,
     next_id: StoredValue<u64>,
+    /// The cell that last had the caret: panels add their cells below it.
+    current: StoredValue<Option<u64>>,
 }
 
 impl Notebook {
     fn new(sources: &[&str]) -> Self {
         let cells: Vec<CellModel> = sources.iter().enumerate().map(|(i, s)| CellModel::new(i as u64 + 1, s)).collect();
-        Notebook { next_id: StoredValue::new(cells.len() as u64 + 1), cells: RwSignal::new(cells) }
+        Notebook {
+            next_id: StoredValue::new(cells.len() as u64 + 1),
+            cells: RwSignal::new(cells),
+            current: StoredValue::new(None),
+        }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
@@ -93,6 +100,16 @@ impl Notebook {
         at
     }
 
+    /// Inserts a cell holding `source` below the cell that last had the caret
+    /// (at the end if none did) and returns its position.
+    pub fn insert_below_current(&self, source: &str) -> usize {
+        let at = match self.current.get_value().and_then(|id| self.position(id)) {
+            Some(position) => position + 1,
+            None => self.cells.with_untracked(Vec::len),
+        };
+        self.insert_with(at, source)
+    }
+
     fn find(&self, id: u64) -> Option<CellModel> {
         self.cells.with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
     }
@@ -102,8 +119,10 @@ impl Notebook {
 fn App() -> impl IntoView {
     let notebook = Notebook::new(&["SELECT 1 + 1 AS two", EXAMPLE_GROUP_BY, ""]);
     let client = EngineClient::start(notebook);
+    let files = files::Files::new();
     provide_context(notebook);
     provide_context(client);
+    provide_context(files);
 
     if let Some(request) = client::bench_request_from_url() {
         client.bench(request);
@@ -121,9 +140,28 @@ fn App() -> impl IntoView {
             </span>
             <span class="hint-keys">"Shift+Enter runs a cell and moves on · Ctrl+Enter runs it in place"</span>
         </header>
-        <div class="layout">
-        <topics::TopicList />
+        // Files dropped anywhere on the page are uploaded into the directory
+        // the file panel shows (and never open in the tab instead).
+        <div
+            class="layout"
+            on:dragover=move |ev: web_sys::DragEvent| {
+                if files::carries_files(&ev) {
+                    ev.prevent_default();
+                }
+            }
+            on:drop=move |ev: web_sys::DragEvent| {
+                if files::carries_files(&ev) {
+                    ev.prevent_default();
+                    files.upload_dropped(&ev);
+                }
+            }
+        >
+        <aside class="sidebar">
+            <files::FileBrowser />
+            <topics::TopicList />
+        </aside>
         <main>
+            <FilePreviewView />
             <For
                 each=move || notebook.cells.get()
                 key=|cell| cell.id
@@ -191,6 +229,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
     };
 
     let rows = move || (cell.source.with(|s| s.lines().count()).max(1) + 1).min(30);
+    let saving = RwSignal::new(false);
 
     view! {
         <section class="cell" data-cell-id=cell.id.to_string()>
@@ -204,6 +243,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
                 rows=move || rows().to_string()
                 prop:value=move || cell.source.get()
                 on:input=move |ev| cell.source.set(event_target_value(&ev))
+                on:focus=move |_| notebook.current.set_value(Some(cell.id))
                 on:keydown=on_keydown
             ></textarea>
             {move || matches!(cell.state.get(), CellState::Running).then(|| view! {
@@ -216,6 +256,13 @@ fn CellView(cell: CellModel) -> impl IntoView {
                 </div>
             })}
             <div class="cell-output">{move || output_view(cell.state.get())}</div>
+            {move || saveable_table(&cell.state.get()).map(|table| view! {
+                <div class="cell-actions">
+                    <button class="save-as" title="Write this result to a file or directory"
+                        on:click=move |_| saving.update(|s| *s = !*s)>"Save as…"</button>
+                </div>
+                {move || saving.get().then(|| view! { <SaveAsForm cell=cell table=table.clone() open=saving /> })}
+            })}
         </section>
     }
 }
@@ -243,5 +290,118 @@ fn output_view(state: CellState) -> AnyView {
             .into_any()
         }
         CellState::Done(preview) => table::render(preview).into_any(),
+    }
+}
+
+/// The table a cell's result is registered under, when later cells can read it.
+fn saveable_table(state: &CellState) -> Option<String> {
+    match state {
+        CellState::Done(p) if p.done.registered => Some(p.done.table.clone()),
+        _ => None,
+    }
+}
+
+/// A table name as SQL: bare when it is a plain identifier, else quoted.
+fn sql_ident(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+}
+
+/// A string literal as SQL.
+pub(crate) fn sql_string(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The cell "Save as…" adds: a `COPY` of the whole result table.
+fn copy_cell(table: &str, path: &str, format: &str, mode: &str) -> String {
+    format!("COPY (SELECT * FROM {}) TO {} (FORMAT {format}, MODE {mode})", sql_ident(table), sql_string(path))
+}
+
+/// Asks where and how to write a result, then adds a `COPY` cell below the
+/// result's cell and runs it.
+#[component]
+fn SaveAsForm(cell: CellModel, table: String, open: RwSignal<bool>) -> impl IntoView {
+    let client = expect_context::<EngineClient>();
+    let notebook = expect_context::<Notebook>();
+    let files = expect_context::<files::Files>();
+    let dir = files.dir.get_untracked();
+    let default_path = if dir.is_empty() { format!("out/{table}") } else { files::join(&dir, &table) };
+    let path = RwSignal::new(default_path);
+    let format = RwSignal::new("parquet".to_string());
+    let mode = RwSignal::new("error".to_string());
+    let on_submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        let target = path.get_untracked().trim().to_string();
+        if target.is_empty() {
+            return;
+        }
+        let source = copy_cell(&table, &target, &format.get_untracked(), &mode.get_untracked());
+        let at = notebook.position(cell.id).map_or_else(|| notebook.cells.with_untracked(Vec::len), |p| p + 1);
+        let index = notebook.insert_with(at, &source);
+        if let Some(added) = notebook.cells.with_untracked(|cells| cells.get(index).copied()) {
+            run_cell(added, client);
+        }
+        open.set(false);
+    };
+    let choice = |signal: RwSignal<String>, options: &'static [&'static str]| {
+        options
+            .iter()
+            .map(move |o| view! { <option value=*o selected=signal.get_untracked() == *o>{*o}</option> })
+            .collect_view()
+    };
+    view! {
+        <form class="save-as" on:submit=on_submit>
+            <label>"path "<input name="path" type="text" spellcheck="false"
+                prop:value=move || path.get()
+                on:input=move |ev| path.set(event_target_value(&ev)) /></label>
+            <label>"format "<select name="format" on:change=move |ev| format.set(event_target_value(&ev))>
+                {choice(format, &["parquet", "csv", "json"])}
+            </select></label>
+            <label>"mode "<select name="mode" title="error: refuse if the path holds data"
+                on:change=move |ev| mode.set(event_target_value(&ev))>
+                {choice(mode, &["error", "overwrite", "append"])}
+            </select></label>
+            <button type="submit" class="save">"Save"</button>
+            <button type="button" class="cancel" on:click=move |_| open.set(false)>"Cancel"</button>
+        </form>
+    }
+}
+
+/// The file preview: a file's schema and first rows, read by the engine.
+#[component]
+fn FilePreviewView() -> impl IntoView {
+    let client = expect_context::<EngineClient>();
+    move || {
+        let preview = client.preview.get();
+        let path = preview.path()?.to_string();
+        let (state, body) = match preview {
+            FilePreview::Closed => return None,
+            FilePreview::Loading { progress, .. } => {
+                ("loading", view! { <p class="muted">{progress.unwrap_or_else(|| "reading…".into())}</p> }.into_any())
+            }
+            FilePreview::Ready { preview, .. } => ("ready", table::render(preview).into_any()),
+            FilePreview::Failed { error, .. } => (
+                "failed",
+                view! {
+                    <div class="cell-error" role="alert">
+                        {error.message}
+                        {error.hint.map(|h| view! { <div class="hint">{h}</div> })}
+                    </div>
+                }
+                .into_any(),
+            ),
+        };
+        Some(view! {
+            <section id="file-preview" data-path=path.clone() data-state=state>
+                <div class="cell-head">
+                    <span>"Preview · "<code>{path.clone()}</code></span>
+                    <button class="close-preview" title="Close the preview" on:click=move |_| client.close_preview()>
+                        "×"
+                    </button>
+                </div>
+                <div class="preview-body">{body}</div>
+            </section>
+        })
     }
 }

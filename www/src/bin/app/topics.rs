@@ -76,7 +76,7 @@ pub fn TopicList() -> impl IntoView {
         crate::focus_cell(index);
     };
     view! {
-        <aside id="kafka-topics">
+        <section id="kafka-topics">
             <div class="aside-head">
                 <h2>"Kafka topics"</h2>
                 <button class="refresh" title="Refresh" on:click=move |_| load()>"↻"</button>
@@ -107,6 +107,6 @@ pub fn TopicList() -> impl IntoView {
                     </table>
                 }.into_any(),
             }}
-        </aside>
+        </section>
     }
 }
