@@ -137,10 +137,11 @@ impl Files {
     pub fn open(self, path: String) {
         self.notice.set(None);
         self.dir.set(path);
+        self.listing.set(Listing::Loading);
         self.reload();
     }
 
-    /// Lists the directory shown again.
+    /// Lists the directory shown again; the old listing stays until the new one comes.
     pub fn reload(self) {
         let path = self.dir.get_untracked();
         let generation = self.generation.get_value() + 1;
@@ -209,19 +210,19 @@ impl Files {
             })
         };
         let state = match put_file(&path, &file, false).await {
-            Err(PutError::Exists) => {
+            Err(PutError::Exists(_)) => {
                 let question = format!("'{path}' already exists. Replace it?");
                 if window().confirm_with_message(&question).unwrap_or(false) {
                     match put_file(&path, &file, true).await {
                         Ok(bytes) => UploadState::Done(bytes),
-                        Err(e) => UploadState::Failed(e.to_string()),
+                        Err(PutError::Exists(why) | PutError::Failed(why)) => UploadState::Failed(why),
                     }
                 } else {
-                    UploadState::Failed("already exists; kept it as it was".into())
+                    UploadState::Failed("it already exists; kept the old one".into())
                 }
             }
             Ok(bytes) => UploadState::Done(bytes),
-            Err(e) => UploadState::Failed(e.to_string()),
+            Err(PutError::Failed(why)) => UploadState::Failed(why),
         };
         set(state);
     }
@@ -358,17 +359,9 @@ async fn json_body(response: web_sys::Response) -> Result<serde_json::Value, Str
 }
 
 enum PutError {
-    Exists,
+    /// 409: something is at that path (the gateway's message says what).
+    Exists(String),
     Failed(String),
-}
-
-impl std::fmt::Display for PutError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PutError::Exists => f.write_str("already exists"),
-            PutError::Failed(why) => f.write_str(why),
-        }
-    }
 }
 
 /// `PUT /api/fs/files?path=…`: the browser streams the `File` from disk.
@@ -381,10 +374,10 @@ async fn put_file(path: &str, file: &web_sys::File, overwrite: bool) -> Result<u
         .await
         .map_err(|_| PutError::Failed("the gateway did not answer".into()))?
         .unchecked_into::<web_sys::Response>();
-    if response.status() == 409 {
-        return Err(PutError::Exists);
-    }
-    let body = json_body(response).await.map_err(PutError::Failed)?;
+    let conflict = response.status() == 409;
+    let body = json_body(response)
+        .await
+        .map_err(|why| if conflict { PutError::Exists(why) } else { PutError::Failed(why) })?;
     Ok(body["bytes"].as_u64().unwrap_or_default())
 }
 

@@ -67,6 +67,10 @@ pub struct Notebook {
     next_id: StoredValue<u64>,
     /// The cell that last had the caret: panels add their cells below it.
     current: StoredValue<Option<u64>>,
+    /// The notebook's reactive owner. Cells are made under it, not under
+    /// whatever view adds them: a panel's row or a form is disposed when it
+    /// re-renders, and would take the signals of the cells it added with it.
+    owner: StoredValue<Option<Owner>>,
 }
 
 impl Notebook {
@@ -76,6 +80,7 @@ impl Notebook {
             next_id: StoredValue::new(cells.len() as u64 + 1),
             cells: RwSignal::new(cells),
             current: StoredValue::new(None),
+            owner: StoredValue::new(Owner::current()),
         }
     }
 
@@ -92,10 +97,14 @@ impl Notebook {
     pub fn insert_with(&self, index: usize, source: &str) -> usize {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
+        let cell = match self.owner.get_value() {
+            Some(owner) => owner.with(|| CellModel::new(id, source)),
+            None => CellModel::new(id, source),
+        };
         let mut at = index;
         self.cells.update(|cells| {
             at = index.min(cells.len());
-            cells.insert(at, CellModel::new(id, source));
+            cells.insert(at, cell);
         });
         at
     }
