@@ -5,6 +5,8 @@
 //! [`riffle::protocol`] message and, for results, an `ArrayBuffer` of Arrow IPC
 //! that is transferred (moved), not copied.
 
+pub mod paths;
+
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -214,6 +214,9 @@ impl Xtask {
         let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle", "-p", "riffle-gateway"]);
         self.run("native tests: core and gateway", &mut c)?;
+        let mut c = self.cmd("cargo");
+        c.args(["test", "-p", "riffle-www", "--lib"]);
+        self.run("native tests: the browser bundle's pure helpers (file panel paths)", &mut c)?;
 
         // The same engine tests in headless Chromium, in a dedicated worker.
         // Release, so that Polars' wasm build is shared with the trunk bundle.

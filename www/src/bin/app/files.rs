@@ -15,8 +15,10 @@ use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use riffle_www::paths::{ancestry, join, parent, read_query, reader_for, root_len};
+
+use crate::Notebook;
 use crate::client::EngineClient;
-use crate::{Notebook, sql_string};
 
 /// How many rows a preview shows.
 const PREVIEW_ROWS: usize = 20;
@@ -254,73 +256,17 @@ fn entries(values: &[serde_json::Value]) -> Vec<Entry> {
     out
 }
 
-/// `dir` + `/` + `name`, for local paths (`` is the root) and URLs (`hdfs:///`).
-pub fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
-/// The length of a path's root: `hdfs:///` or `file:///`, or none for local paths.
-fn root_len(path: &str) -> usize {
-    match path.find(":///") {
-        Some(i) if path[..i].chars().all(|c| c.is_ascii_alphanumeric()) => i + 4,
-        _ => 0,
-    }
-}
-
-/// The directory above `path`; `None` at a root.
-pub fn parent(path: &str) -> Option<String> {
-    let root = root_len(path);
-    let rest = path[root..].trim_end_matches('/');
-    if rest.is_empty() {
-        return None;
-    }
-    Some(match rest.rfind('/') {
-        Some(i) => format!("{}{}", &path[..root], &rest[..i]),
-        None => path[..root].to_string(),
-    })
-}
-
-/// The breadcrumbs of `path`: (label, path), the root first.
+/// The breadcrumbs of `path`: (label, path), the root first, labelled as the gateway names it.
 fn crumbs(path: &str, roots: &[Root]) -> Vec<(String, String)> {
-    let root = root_len(path);
-    let root_path = &path[..root];
-    let label = roots
-        .iter()
-        .find(|r| r.path == root_path)
-        .map(|r| r.label.clone())
-        .unwrap_or_else(|| if root_path.is_empty() { "data directory".into() } else { root_path.to_string() });
-    let mut out = vec![(label, root_path.to_string())];
-    let mut at = root_path.to_string();
-    for segment in path[root..].split('/').filter(|s| !s.is_empty()) {
-        at = join(&at, segment);
-        out.push((segment.to_string(), at.clone()));
+    let mut out = ancestry(path);
+    if let Some((label, root)) = out.first_mut() {
+        *label = roots
+            .iter()
+            .find(|r| r.path == *root)
+            .map(|r| r.label.clone())
+            .unwrap_or_else(|| if root.is_empty() { "data directory".into() } else { root.clone() });
     }
     out
-}
-
-/// The table function that reads a file, by its extension.
-pub fn reader_for(name: &str) -> Option<&'static str> {
-    let name = name.to_ascii_lowercase();
-    if name.ends_with(".parquet") {
-        Some("read_parquet")
-    } else if name.ends_with(".csv") {
-        Some("read_csv")
-    } else if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson") {
-        Some("read_json")
-    } else {
-        None
-    }
-}
-
-/// `SELECT * FROM read_csv('path')`.
-pub fn read_query(reader: &str, path: &str) -> String {
-    format!("SELECT * FROM {reader}({})", sql_string(path))
 }
 
 /// The reader of a directory whose data files share one format.

@@ -310,23 +310,6 @@ fn saveable_table(state: &CellState) -> Option<String> {
     }
 }
 
-/// A table name as SQL: bare when it is a plain identifier, else quoted.
-fn sql_ident(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
-}
-
-/// A string literal as SQL.
-pub(crate) fn sql_string(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The cell "Save as…" adds: a `COPY` of the whole result table.
-fn copy_cell(table: &str, path: &str, format: &str, mode: &str) -> String {
-    format!("COPY (SELECT * FROM {}) TO {} (FORMAT {format}, MODE {mode})", sql_ident(table), sql_string(path))
-}
-
 /// Asks where and how to write a result, then adds a `COPY` cell below the
 /// result's cell and runs it.
 #[component]
@@ -335,7 +318,7 @@ fn SaveAsForm(cell: CellModel, table: String, open: RwSignal<bool>) -> impl Into
     let notebook = expect_context::<Notebook>();
     let files = expect_context::<files::Files>();
     let dir = files.dir.get_untracked();
-    let default_path = if dir.is_empty() { format!("out/{table}") } else { files::join(&dir, &table) };
+    let default_path = if dir.is_empty() { format!("out/{table}") } else { riffle_www::paths::join(&dir, &table) };
     let path = RwSignal::new(default_path);
     let format = RwSignal::new("parquet".to_string());
     let mode = RwSignal::new("error".to_string());
@@ -345,7 +328,7 @@ fn SaveAsForm(cell: CellModel, table: String, open: RwSignal<bool>) -> impl Into
         if target.is_empty() {
             return;
         }
-        let source = copy_cell(&table, &target, &format.get_untracked(), &mode.get_untracked());
+        let source = riffle_www::paths::copy_query(&table, &target, &format.get_untracked(), &mode.get_untracked());
         let at = notebook.position(cell.id).map_or_else(|| notebook.cells.with_untracked(Vec::len), |p| p + 1);
         let index = notebook.insert_with(at, &source);
         if let Some(added) = notebook.cells.with_untracked(|cells| cells.get(index).copied()) {
@@ -389,7 +372,15 @@ fn FilePreviewView() -> impl IntoView {
             FilePreview::Loading { progress, .. } => {
                 ("loading", view! { <p class="muted">{progress.unwrap_or_else(|| "reading…".into())}</p> }.into_any())
             }
-            FilePreview::Ready { preview, .. } => ("ready", table::render(preview).into_any()),
+            FilePreview::Ready { mut preview, .. } => {
+                // The schema tree first, then the rows.
+                let tree = preview.done.text.take();
+                let body = view! {
+                    {tree.map(|t| view! { <pre class="schema-text preview-schema">{t}</pre> })}
+                    {table::render(preview)}
+                };
+                ("ready", body.into_any())
+            }
             FilePreview::Failed { error, .. } => (
                 "failed",
                 view! {
