@@ -321,6 +321,21 @@ async fn dropped_files_are_uploaded_into_the_directory_shown() -> Result<()> {
     wait_for_result(&browser, &id).await?;
     assert_eq!(cell_texts(&browser, &id, "table.result tbody td").await?, ["Oslo", "709000", "Bergen", "291000"]);
 
+    // Its preview (CSV, here) shows its columns and rows.
+    click_centered(&browser, &format!("{} button.preview", entry("samples/cities.csv"))).await?;
+    let preview = browser
+        .wait_for(
+            r#"#file-preview[data-path="samples/cities.csv"][data-state="ready"], #file-preview[data-state="failed"]"#,
+            WAIT,
+        )
+        .await?;
+    if preview.attr("data-state").await?.as_deref() == Some("failed") {
+        bail!("the preview failed: {}", preview.text().await?);
+    }
+    assert_eq!(texts(&browser, "#file-preview table.result tbody td").await?, ["Oslo", "709000", "Bergen", "291000"]);
+    let tree = texts(&browser, "#file-preview pre.schema-text").await?.join("");
+    assert!(tree.contains("|-- city: string") && tree.contains("|-- people: "), "{tree}");
+
     // Again, declined: the old file stays.
     browser.client.execute("window.confirm = () => false;", vec![]).await?;
     drop_file(&browser, "cities.csv", "city,people\nTromsø,77000\n").await?;
