@@ -4,7 +4,8 @@
 //!
 //! The selectors these tests rely on (keep them stable):
 //! - `#files`: the panel; `data-dir` is the directory shown (`` is the data root).
-//! - `#files button.refresh`, `button.up`, `button.crumb[data-path]`, `button.root[data-root]`.
+//! - `#files button.refresh`, `button.up`, `button.crumb[data-path]`,
+//!   `button.root[data-root="local|hdfs"]` (one per root of `/api/fs/roots`).
 //! - `#files tr.entry[data-path][data-kind]`: one entry, also `tr.file` or
 //!   `tr.directory`; `tr.meta` is Spark bookkeeping (`_SUCCESS`, dot files), dimmed.
 //!   Cells: `td.name`, `td.size` (human; `data-bytes` exact), `td.modified`.
@@ -23,7 +24,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use fantoccini::Locator;
-use riffle_tests::{Browser, Gateway, repo, sample_data_root};
+use riffle_tests::{
+    Browser, Gateway, GatewayOptions, TempDir, hdfs_test_dir, repo, require_hdfs, sample_data_root, unused_port,
+};
 
 use crate::notebook::{cell_texts, run_cell, shift_enter, wait_for_result};
 
@@ -366,5 +369,103 @@ async fn dropped_files_are_uploaded_into_the_directory_shown() -> Result<()> {
     // No staging file of an upload is left behind.
     let names = names_in(&data.path().join("samples"))?;
     assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
+    browser.close().await
+}
+
+/// An HDFS that does not answer is an error in the panel; the data directory
+/// still works.
+#[tokio::test]
+async fn an_unreachable_hdfs_is_an_error_in_the_panel() -> Result<()> {
+    let data = sample_data_root()?;
+    let port = unused_port()?;
+    let options = GatewayOptions { hdfs: Some(format!("http://127.0.0.1:{port}")), ..Default::default() };
+    let gateway = Gateway::start_with(data.path(), options)?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+    browser.wait_for(r#"#files button.root[data-root="hdfs"]"#, WAIT).await?.click().await?;
+    let error = browser.wait_for(r#"#files[data-dir="hdfs:///"] .files-error"#, WAIT).await?;
+    let text = error.text().await?;
+    assert!(text.starts_with("503") && text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    browser.client.find(Locator::Css(r#"#files button.root[data-root="local"]"#)).await?.click().await?;
+    browser.wait_for(&entry("samples"), WAIT).await?;
+    assert!(browser.client.find_all(Locator::Css("#files .files-error")).await?.is_empty());
+    browser.close().await
+}
+
+/// On HDFS (`RIFFLE_HDFS`) as on the data directory: browse to a directory,
+/// drop a file into it, read it, save it as Parquet there, and preview that.
+#[tokio::test]
+async fn hdfs_is_browsed_uploaded_to_and_written_like_the_data_directory() -> Result<()> {
+    let Some(_) = require_hdfs("hdfs_is_browsed_uploaded_to_and_written_like_the_data_directory")? else {
+        return Ok(());
+    };
+    let data = TempDir::new("files-hdfs")?;
+    let gateway = Gateway::start(data.path())?;
+    let dir = hdfs_test_dir("files-ui");
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/fs/mkdir?path={dir}", gateway.url);
+    let made = http.post(&url).send().await?;
+    anyhow::ensure!(made.status().is_success(), "mkdir {dir}: {}", made.text().await?);
+
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+    browser.wait_for(r#"#files button.root[data-root="hdfs"]"#, WAIT).await?.click().await?;
+    let mut at = "hdfs:///".to_string();
+    for segment in dir.trim_start_matches("hdfs:///").split('/') {
+        at = format!("{}{segment}", if at.ends_with('/') { at.clone() } else { format!("{at}/") });
+        open_dir(&browser, &at).await?;
+    }
+    browser.wait_for(&format!(r#"#files[data-dir="{dir}"] .empty"#), WAIT).await?;
+
+    let csv = "city,people\nOslo,709000\nBergen,291000\n";
+    drop_file(&browser, "cities.csv", csv).await?;
+    let file = format!("{dir}/cities.csv");
+    wait_uploads(&browser, &file, "done", 1).await?;
+    let row = browser.wait_for(&entry(&file), WAIT).await?;
+    assert_eq!(row.find(Locator::Css("td.size")).await?.attr("data-bytes").await?, Some(csv.len().to_string()));
+
+    let before = cell_ids(&browser).await?;
+    row.find(Locator::Css("td.modified")).await?.click().await?;
+    let (id, _) = added_cell(&browser, &before).await?;
+    assert_eq!(cell_source(&browser, &id).await?, format!("SELECT * FROM read_csv('{file}')"));
+    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
+    input.click().await?;
+    input.send_keys(&shift_enter()).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(cell_texts(&browser, &id, "table.result tbody td").await?, ["Oslo", "709000", "Bergen", "291000"]);
+
+    // Save as… offers the directory shown; Parquet there.
+    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    click_centered(&browser, &format!("{cell} button.save-as")).await?;
+    let form = browser.wait_for(&format!("{cell} form.save-as"), WAIT).await?;
+    let path_input = form.find(Locator::Css(r#"input[name="path"]"#)).await?;
+    let table = riffle::notebook::default_table_name(riffle::notebook::CellId(id.parse()?));
+    assert_eq!(path_input.prop("value").await?, Some(format!("{dir}/{table}")));
+    path_input.clear().await?;
+    let out = format!("{dir}/cities_parquet");
+    path_input.send_keys(&out).await?;
+    let before = cell_ids(&browser).await?;
+    form.find(Locator::Css("button.save")).await?.click().await?;
+    let (copy_id, _) = added_cell(&browser, &before).await?;
+    wait_for_result(&browser, &copy_id).await?;
+
+    // The listing refreshes by itself after the write; preview the directory.
+    let read_dir = browser.wait_for(&format!("{} button.read-dir", entry(&out)), WAIT).await?;
+    assert_eq!(read_dir.text().await?, "read_parquet");
+    click_centered(&browser, &format!("{} button.preview", entry(&out))).await?;
+    let preview = browser
+        .wait_for(
+            &format!(r#"#file-preview[data-path="{out}"][data-state="ready"], #file-preview[data-state="failed"]"#),
+            WAIT,
+        )
+        .await?;
+    if preview.attr("data-state").await?.as_deref() == Some("failed") {
+        bail!("the preview failed: {}", preview.text().await?);
+    }
+    assert_eq!(texts(&browser, "#file-preview table.result tbody td").await?, ["Oslo", "709000", "Bergen", "291000"]);
+    open_dir(&browser, &out).await?;
+    browser.wait_for(&format!(r#"#files tr.entry.meta[data-path="{out}/_SUCCESS"]"#), WAIT).await?;
+    let parts = browser.client.find_all(Locator::Css(&format!(r#"#files tr.file[data-path^="{out}/part-"]"#))).await?;
+    assert!(!parts.is_empty());
     browser.close().await
 }
