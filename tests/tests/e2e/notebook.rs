@@ -344,3 +344,45 @@ async fn copy_writes_spark_style_parquet_directories() -> Result<()> {
     assert_eq!(cell_texts(&browser, &id, "table.result td").await?, vec![rows.to_string(), cents.to_string()]);
     browser.close().await
 }
+
+/// Nothing typed is lost: the cells' text, order and ids come back after a
+/// reload (autosave to the browser's storage), including a cell never run.
+#[tokio::test]
+async fn a_reload_brings_the_notebook_back() -> Result<()> {
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, "SELECT 41 + 1 AS answer").await?;
+    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    browser.wait_for(&format!("{cell} table.result tbody tr"), Duration::from_secs(60)).await?;
+    // Shift+Enter added a cell below; type into it without running it.
+    let unsaved = last_cell_id(&browser).await?;
+    assert_ne!(unsaved, id);
+    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{unsaved}"] textarea"#))).await?;
+    input.click().await?;
+    input.send_keys("-- typed, never run\nSELECT 'kept' AS note").await?;
+    let before = sources(&browser).await?;
+
+    browser.client.refresh().await?;
+    browser.wait_for("#engine-status[data-state=ready]", Duration::from_secs(60)).await?;
+    let after = sources(&browser).await?;
+    assert_eq!(after, before, "the cells after a reload");
+    assert!(after.iter().any(|(i, s)| *i == unsaved && s == "-- typed, never run\nSELECT 'kept' AS note"), "{after:?}");
+    assert!(after.iter().any(|(i, s)| *i == id && s.ends_with("SELECT 41 + 1 AS answer")), "{after:?}");
+    browser.close().await?;
+    Ok(())
+}
+
+/// Every cell's id and text, in order.
+async fn sources(browser: &Browser) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for section in browser.client.find_all(Locator::Css("section.cell")).await? {
+        let id = section.attr("data-cell-id").await?.context("a cell without data-cell-id")?;
+        let text = section.find(Locator::Css("textarea")).await?.prop("value").await?.unwrap_or_default();
+        out.push((id, text));
+    }
+    Ok(out)
+}

@@ -75,9 +75,22 @@ pub struct Notebook {
 
 impl Notebook {
     fn new(sources: &[&str]) -> Self {
-        let cells: Vec<CellModel> = sources.iter().enumerate().map(|(i, s)| CellModel::new(i as u64 + 1, s)).collect();
+        Notebook::with_cells(sources.iter().enumerate().map(|(i, s)| (i as u64 + 1, s.to_string())).collect())
+    }
+
+    /// The notebook the last visit left in this browser, or a fresh one.
+    fn restore_or(sources: &[&str]) -> Self {
+        match autosave::load() {
+            Some(doc) => Notebook::with_cells(doc.cells.into_iter().map(|c| (c.id.0, c.source)).collect()),
+            None => Notebook::new(sources),
+        }
+    }
+
+    fn with_cells(cells: Vec<(u64, String)>) -> Self {
+        let next_id = cells.iter().map(|(id, _)| *id).max().unwrap_or(0) + 1;
+        let cells: Vec<CellModel> = cells.iter().map(|(id, source)| CellModel::new(*id, source)).collect();
         Notebook {
-            next_id: StoredValue::new(cells.len() as u64 + 1),
+            next_id: StoredValue::new(next_id),
             cells: RwSignal::new(cells),
             current: StoredValue::new(None),
             owner: StoredValue::new(Owner::current()),
@@ -126,7 +139,8 @@ impl Notebook {
 
 #[component]
 fn App() -> impl IntoView {
-    let notebook = Notebook::new(&["SELECT 1 + 1 AS two", EXAMPLE_GROUP_BY, ""]);
+    let notebook = Notebook::restore_or(&["SELECT 1 + 1 AS two", EXAMPLE_GROUP_BY, ""]);
+    autosave::keep(notebook);
     let client = EngineClient::start(notebook);
     let files = files::Files::new();
     provide_context(notebook);
@@ -403,5 +417,47 @@ fn FilePreviewView() -> impl IntoView {
                 <div class="preview-body">{body}</div>
             </section>
         })
+    }
+}
+
+/// Autosave: every change to the cells (text, order, added, deleted) is
+/// written to the browser's localStorage for this gateway's origin at once,
+/// so a reload or a crashed tab brings the notebook back exactly.
+mod autosave {
+    use leptos::prelude::*;
+    use riffle::notebook::{Cell, CellId, CellKind, Notebook as Document};
+
+    const KEY: &str = "riffle.notebook";
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    pub fn load() -> Option<Document> {
+        let text = storage()?.get_item(KEY).ok().flatten()?;
+        match serde_json::from_str::<Document>(&text) {
+            Ok(doc) if !doc.cells.is_empty() => Some(doc),
+            Ok(_) => None,
+            Err(e) => {
+                web_sys::console::warn_1(&format!("riffle: the autosaved notebook does not parse ({e})").into());
+                None
+            }
+        }
+    }
+
+    pub fn keep(notebook: super::Notebook) {
+        Effect::new(move |_| {
+            let cells = notebook.cells.with(|cells| {
+                cells
+                    .iter()
+                    .map(|c| Cell { id: CellId(c.id), kind: CellKind::Sql, name: None, source: c.source.get() })
+                    .collect()
+            });
+            let doc = Document { title: None, cells };
+            let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&doc)) else { return };
+            if let Err(e) = storage.set_item(KEY, &json) {
+                web_sys::console::error_2(&"riffle: could not autosave the notebook".into(), &e);
+            }
+        });
     }
 }
