@@ -386,3 +386,49 @@ async fn sources(browser: &Browser) -> Result<Vec<(String, String)>> {
     }
     Ok(out)
 }
+
+/// Jupyter's command mode: Esc leaves the text for the cell, B adds a cell
+/// below and A above, D D deletes, Enter goes back to editing.
+#[tokio::test]
+async fn command_mode_keys_add_and_delete_cells() -> Result<()> {
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+
+    let ids = |cells: Vec<(String, String)>| cells.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    let start = ids(sources(&browser).await?);
+    let first = &start[0];
+    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{first}"] textarea"#))).await?;
+    input.click().await?;
+    input.send_keys(&char::from(Key::Escape).to_string()).await?;
+    let active = browser.client.active_element().await?;
+    assert_eq!(active.attr("data-cell-id").await?.as_deref(), Some(first.as_str()), "Esc selects the cell");
+
+    active.send_keys("b").await?;
+    let after_b = ids(sources(&browser).await?);
+    assert_eq!(after_b.len(), start.len() + 1, "B adds a cell: {after_b:?}");
+    assert_eq!(&after_b[0], first);
+    assert!(!start.contains(&after_b[1]), "the new cell is right below: {after_b:?}");
+    let new_cell = after_b[1].clone();
+    let active = browser.client.active_element().await?;
+    assert_eq!(active.attr("data-cell-id").await?, Some(new_cell.clone()), "the new cell is selected");
+
+    active.send_keys("a").await?;
+    let after_a = ids(sources(&browser).await?);
+    assert_eq!(after_a.len(), start.len() + 2, "A adds a cell: {after_a:?}");
+    assert_eq!(after_a[2], new_cell, "above the selected one: {after_a:?}");
+
+    let active = browser.client.active_element().await?;
+    active.send_keys("dd").await?;
+    let after_dd = ids(sources(&browser).await?);
+    assert_eq!(after_dd.len(), start.len() + 1, "D D deletes the selected cell: {after_dd:?}");
+    assert!(!after_dd.contains(&after_a[1]), "{after_dd:?}");
+
+    let active = browser.client.active_element().await?;
+    active.send_keys(&char::from(Key::Enter).to_string()).await?;
+    let active = browser.client.active_element().await?;
+    assert_eq!(active.prop("tagName").await?.as_deref(), Some("TEXTAREA"), "Enter goes back to editing");
+    browser.close().await?;
+    Ok(())
+}

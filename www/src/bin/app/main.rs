@@ -132,6 +132,14 @@ impl Notebook {
         self.insert_with(at, source)
     }
 
+    /// Deletes a cell; the notebook always keeps one (an empty one if need be).
+    fn remove(&self, id: u64) {
+        self.cells.update(|cells| cells.retain(|c| c.id != id));
+        if self.cells.with_untracked(Vec::is_empty) {
+            self.insert(0);
+        }
+    }
+
     fn find(&self, id: u64) -> Option<CellModel> {
         self.cells.with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
     }
@@ -161,7 +169,7 @@ fn App() -> impl IntoView {
             >
                 {move || status.get().label()}
             </span>
-            <span class="hint-keys">"Shift+Enter runs a cell and moves on · Ctrl+Enter runs it in place"</span>
+            <span class="hint-keys">"Shift+Enter runs a cell and moves on · Ctrl+Enter runs it in place · Esc, then A/B add, D D deletes, Enter edits"</span>
         </header>
         // Files dropped anywhere on the page are uploaded into the directory
         // the file panel shows (and never open in the tab instead).
@@ -228,12 +236,33 @@ pub(crate) fn focus_cell(index: usize) {
     });
 }
 
+/// Gives the cell at `index` the focus itself (command mode), once it is on the page.
+pub(crate) fn focus_section(index: usize) {
+    request_animation_frame(move || {
+        let cells = document().query_selector_all("section.cell");
+        if let Ok(cells) = cells {
+            if let Some(node) = cells.item(index as u32) {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = node.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        }
+    });
+}
+
 #[component]
 fn CellView(cell: CellModel) -> impl IntoView {
     let client = expect_context::<EngineClient>();
     let notebook = expect_context::<Notebook>();
 
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            // Jupyter's command mode: the cell, not its text, has the focus.
+            ev.prevent_default();
+            focus_section(notebook.position(cell.id).unwrap_or_default());
+            return;
+        }
         if ev.key() != "Enter" {
             return;
         }
@@ -251,11 +280,51 @@ fn CellView(cell: CellModel) -> impl IntoView {
         }
     };
 
+    // Command mode (the cell itself has the focus), as in Jupyter: Enter
+    // edits, A/B insert above/below, D D deletes, Up/Down (K/J) move, and
+    // Shift+Enter runs and moves on.
+    let last_d = StoredValue::new(-1e9_f64);
+    let on_command = move |ev: web_sys::KeyboardEvent| {
+        let typing = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT" | "BUTTON"));
+        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let Some(position) = notebook.position(cell.id) else { return };
+        let len = notebook.cells.with_untracked(Vec::len);
+        match ev.key().as_str() {
+            "Enter" if ev.shift_key() => {
+                run_cell(cell, client);
+                let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
+                focus_section(next);
+            }
+            "Enter" => focus_cell(position),
+            "a" | "A" => focus_section(notebook.insert(position)),
+            "b" | "B" => focus_section(notebook.insert(position + 1)),
+            "ArrowUp" | "k" | "K" => focus_section(position.saturating_sub(1)),
+            "ArrowDown" | "j" | "J" => focus_section((position + 1).min(len.saturating_sub(1))),
+            "d" | "D" => {
+                let now = js_sys::Date::now();
+                if now - last_d.get_value() > 1000.0 {
+                    last_d.set_value(now);
+                } else {
+                    last_d.set_value(-1e9);
+                    notebook.remove(cell.id);
+                    focus_section(position.min(notebook.cells.with_untracked(Vec::len).saturating_sub(1)));
+                }
+            }
+            _ => return,
+        }
+        ev.prevent_default();
+    };
+
     let rows = move || (cell.source.with(|s| s.lines().count()).max(1) + 1).min(30);
     let saving = RwSignal::new(false);
 
     view! {
-        <section class="cell" data-cell-id=cell.id.to_string()>
+        <section class="cell" data-cell-id=cell.id.to_string() tabindex="-1" on:keydown=on_command>
             <div class="cell-head">
                 <span>"SQL"</span>
                 <span class="cell-state">{move || state_label(&cell.state.get())}</span>
