@@ -138,6 +138,10 @@ impl KafkaConfig {
             .set("enable.idempotence", "true")
             .set("linger.ms", "5")
             .set("message.timeout.ms", "60000")
+            // After a broker restart librdkafka may cache a partition as
+            // leaderless ("new leader -1 not found in cache") and wait for the
+            // next full metadata refresh, 5 minutes by default; 10 s bounds that.
+            .set("topic.metadata.refresh.interval.ms", "10000")
             .set("queue.buffering.max.messages", "500000")
             .set("queue.buffering.max.kbytes", "1048576");
         self.apply_user(&mut c);
