@@ -64,6 +64,17 @@ pub enum FromEngine {
     BenchDone(BenchReport),
     /// The engine panicked; it can take no more requests and must be restarted.
     Crashed { message: String },
+    /// The notebook's catalog after a run: its tables and their columns,
+    /// for the editor's autocomplete.
+    Catalog { tables: Vec<TableInfo> },
+}
+
+/// A table of the catalog, as the editor's autocomplete shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub name: String,
+    pub columns: Vec<ColumnInfo>,
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +102,10 @@ pub struct RunDone {
     /// The path a `COPY ... TO` wrote, so that file lists can refresh.
     #[serde(default)]
     pub wrote: Option<String>,
+    /// The catalog tables the cell read, so that the UI can mark the cells
+    /// that read a table stale when the table changes.
+    #[serde(default)]
+    pub reads: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

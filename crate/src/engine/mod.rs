@@ -173,6 +173,18 @@ impl Session {
         self.catalog.keys().cloned().collect()
     }
 
+    /// The catalog's tables with their columns, for the editor's autocomplete.
+    pub fn catalog_info(&self) -> Vec<crate::protocol::TableInfo> {
+        self.catalog
+            .iter()
+            .map(|(name, df)| crate::protocol::TableInfo {
+                name: name.clone(),
+                columns: output::schema_of(df),
+                rows: df.height() as u64,
+            })
+            .collect()
+    }
+
     /// A table of the catalog.
     pub fn table(&self, name: &str) -> Option<&DataFrame> {
         self.catalog.get(name)

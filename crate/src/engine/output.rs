@@ -29,11 +29,7 @@ impl ResultTable {
     }
 
     pub fn schema(&self) -> Vec<ColumnInfo> {
-        self.df
-            .get_columns()
-            .iter()
-            .map(|c| ColumnInfo { name: c.name().to_string(), dtype: spark_type_name(c.dtype()) })
-            .collect()
+        schema_of(&self.df)
     }
 
     /// The first `rows` rows as an Arrow IPC stream.
@@ -139,4 +135,12 @@ fn print_field(out: &mut String, depth: usize, name: &str, dtype: &DataType) {
         }
         _ => {}
     }
+}
+
+/// A frame's columns with their types as Spark users read them.
+pub fn schema_of(df: &DataFrame) -> Vec<ColumnInfo> {
+    df.get_columns()
+        .iter()
+        .map(|c| ColumnInfo { name: c.name().to_string(), dtype: spark_type_name(c.dtype()) })
+        .collect()
 }

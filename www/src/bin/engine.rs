@@ -171,7 +171,11 @@ impl Worker {
         match result {
             Ok((done, ipc)) => {
                 let done = RunDone { elapsed_ms: self.now() - started, ..done };
+                let registered = done.registered;
                 self.post(&FromEngine::Done(done), Some(&ipc));
+                if registered && !preview {
+                    self.post(&FromEngine::Catalog { tables: self.session.borrow().catalog_info() }, None);
+                }
             }
             Err(error) => self.post(&FromEngine::Failed { run_id: run.run_id, cell_id: run.cell_id, error }, None),
         }
@@ -196,6 +200,7 @@ impl Worker {
         effects: bool,
     ) -> Result<(RunDone, Vec<u8>), CellError> {
         let prepared = session.borrow().prepare(&run.source, &run.default_name)?;
+        let reads = prepared.reads.clone();
         let mut inputs = Vec::with_capacity(prepared.sources.len());
         let started = self.now();
         for source in &prepared.sources {
@@ -228,6 +233,7 @@ impl Worker {
             text: table.text,
             registered,
             wrote,
+            reads,
         };
         Ok((done, ipc))
     }
