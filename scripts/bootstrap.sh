@@ -25,7 +25,7 @@ fi
 #    llvm-ar to compile zstd's C code (a Polars dependency) to wasm32; cmake and
 #    OpenSSL headers to build librdkafka (the gateway's Kafka client); a Java
 #    runtime and Maven for the Kafka broker (scripts/kafka.sh); kcat for the W2
-#    benchmark.
+#    benchmark; Node.js and npm for the editor bundle.
 need_apt=()
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
@@ -39,6 +39,9 @@ command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 command -v llvm-ar >/dev/null 2>&1 || need_apt+=(llvm)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+# Node.js and npm build the cell editor's JavaScript (scripts/editor.sh).
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -134,6 +134,10 @@ impl Xtask {
         let mut c = self.cmd("cargo");
         c.args(["fetch", "--quiet"]);
         self.run("cargo fetch (crates for the offline trunk build)", &mut c)?;
+        // The cell editor's JavaScript (CodeMirror 6), which the UI's wasm imports.
+        let mut c = self.cmd("bash");
+        c.arg("scripts/editor.sh");
+        self.run("scripts/editor.sh (CodeMirror bundle, www/editor/dist)", &mut c)?;
         let mut c = self.cmd("trunk");
         c.args(["build", "--release"]);
         self.run("trunk build --release (UI + engine worker)", &mut c)?;
