@@ -339,6 +339,16 @@ function languageSupport(name) {
   throw new Error(`riffle-editor: unknown language "${name}"; use "sql" or "markdown"`);
 }
 
+// At creation an unknown language is no reason to have no editor: plain text, and a console error.
+function initialLanguage(name) {
+  try {
+    return languageSupport(name);
+  } catch (e) {
+    console.error(`${e.message}; the editor starts as plain text`);
+    return [];
+  }
+}
+
 // ---------------------------------------------------------------------------
 // The handle.
 
@@ -401,7 +411,7 @@ class RiffleEditor {
         syntaxHighlighting(classHighlighter),
         syntaxHighlighting(riffleHighlighter),
         riffleTheme,
-        this.language.of(languageSupport(this.options.language)),
+        this.language.of(initialLanguage(this.options.language)),
         this.catalog.of(catalogSources([])),
         RiffleSQL.language.data.of({ autocomplete: ifNotIn(NOT_IN_CODE, completeFunctions) }),
         // Below autocomplete's keys (Prec.highest): Escape and the arrows
@@ -428,6 +438,8 @@ class RiffleEditor {
       ],
     });
     this.view = new EditorView({ state, parent });
+    // For code that has the element but not the handle (focus_editor_in in editor.rs).
+    Object.defineProperty(this.view.dom, "riffleEditor", { value: this, configurable: true });
   }
 
   get_value() {
