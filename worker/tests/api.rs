@@ -388,3 +388,27 @@ async fn malformed_requests_get_json_errors() {
         assert!(message.contains(needle), "{method} {uri}: {message}");
     }
 }
+
+#[tokio::test]
+async fn browsing_checks_its_input_before_asking_kafka() {
+    // No broker is needed: each of these is refused before Kafka is asked.
+    let (_dir, config) = fixture();
+    let config = config.with_kafka(riffle_gateway::kafka::KafkaConfig::new("127.0.0.1:1"));
+    let router = app(config);
+    for (query, needle) in [
+        ("limit=0", "a page holds 1 to 1000 messages"),
+        ("limit=1001", "limit=1001"),
+        ("limit=many", "limit"),
+        ("cursor=0:1", "a cursor needs a direction"),
+        ("cursor=0:x&direction=forward", "cursor=0:x is not a cursor"),
+        ("cursor=0:1&from=earliest&direction=forward", "not both"),
+        ("direction=sideways", "direction=sideways"),
+        ("from=yesterday", "from=yesterday is not a Kafka position"),
+    ] {
+        let uri = format!("/api/kafka/topics/t/messages?{query}");
+        let (status, body) = call(&router, "GET", &uri, "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        let message = body["error"].as_str().unwrap_or_else(|| panic!("{query}: not a JSON error: {body}"));
+        assert!(message.contains(needle), "{query}: {message}");
+    }
+}

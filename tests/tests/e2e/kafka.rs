@@ -1181,3 +1181,156 @@ async fn ingest_merges_request_headers_into_the_event() -> Result<()> {
     assert_eq!(read.rows[1].key.as_deref(), Some(&b"u7"[..]));
     riffle.delete_topic(&topic).await
 }
+
+// ---------------------------------------------------------------------------
+// Browsing: GET /api/kafka/topics/{t}/messages (the UI's Kafka browser)
+// ---------------------------------------------------------------------------
+
+/// One page of `/messages`: (partition, offset, key, value) of each message,
+/// the older and newer cursors, and the whole answer.
+async fn browse(riffle: &Riffle, topic: &str, query: &str) -> Result<(Vec<(i64, i64, String, String)>, Value)> {
+    let (status, page) = riffle.get_json(&format!("/topics/{topic}/messages?{query}")).await?;
+    ensure!(status == StatusCode::OK, "browse {topic}?{query}: {status} {page}");
+    let messages = page["messages"]
+        .as_array()
+        .context("a page without messages")?
+        .iter()
+        .map(|m| {
+            (
+                m["partition"].as_i64().unwrap_or(-1),
+                m["offset"].as_i64().unwrap_or(-1),
+                m["key"].as_str().unwrap_or_default().to_string(),
+                m["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Ok((messages, page))
+}
+
+fn keys(messages: &[(i64, i64, String, String)]) -> Vec<&str> {
+    messages.iter().map(|m| m.2.as_str()).collect()
+}
+
+/// Five keyed messages with headers over two partitions, produced one at a
+/// time: newest first across partitions with older/newer paging, from an
+/// offset, from a timestamp, binary values as base64, and clear errors.
+#[tokio::test]
+async fn browse_pages_newest_first_from_offset_and_time() -> Result<()> {
+    let riffle = riffle()?;
+    let topic = unique("browse");
+    riffle.create_topic(&topic, 2).await?;
+    // k0 → p0, k1 → p1, k2 → p0, k3 → p1, k4 → p0: each acknowledged before
+    // the next is sent, so their timestamps are in this order.
+    let mut stamps = Vec::new();
+    for i in 0..5i64 {
+        let value = if i == 2 { json!({ "n": i, "nested": { "ok": true } }) } else { json!(format!("v{i}")) };
+        let record =
+            json!({ "key": format!("k{i}"), "value": value, "partition": i % 2, "headers": { "seq": i.to_string() } });
+        riffle.produce_records(&topic, vec![record]).await?;
+        stamps.push(now_ms());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Newest first, two a page, back to the oldest.
+    let (page1, answer) = browse(&riffle, &topic, "limit=2").await?;
+    assert_eq!(keys(&page1), ["k4", "k3"], "{answer}");
+    assert_eq!(answer["direction"], "backward");
+    assert_eq!(answer["newer"], Value::Null, "nothing is newer than the newest: {answer}");
+    let first = &answer["messages"][0];
+    assert_eq!((first["partition"].as_i64(), first["offset"].as_i64()), (Some(0), Some(2)));
+    assert_eq!(first["value"], "v4");
+    assert_eq!(first["value_encoding"], "utf8");
+    assert_eq!(first["key_encoding"], "utf8");
+    assert_eq!(first["headers"], json!([{ "key": "seq", "value": "4", "value_encoding": "utf8" }]));
+    assert!(first["timestamp"].as_i64().is_some_and(|t| t > 0), "{first}");
+    let older = answer["older"].as_str().context("the first page has older messages")?;
+    let (page2, answer) = browse(&riffle, &topic, &format!("limit=2&direction=backward&cursor={older}")).await?;
+    assert_eq!(keys(&page2), ["k2", "k1"], "{answer}");
+    let json_value: Value = serde_json::from_str(&page2[0].3)?;
+    assert_eq!(json_value, json!({ "n": 2, "nested": { "ok": true } }), "a JSON value comes back as its text");
+    let older = answer["older"].as_str().context("the second page has older messages")?;
+    let (page3, answer) = browse(&riffle, &topic, &format!("limit=2&direction=backward&cursor={older}")).await?;
+    assert_eq!(keys(&page3), ["k0"], "{answer}");
+    assert_eq!(answer["older"], Value::Null, "the oldest page has nothing older: {answer}");
+    // And forward again from the oldest page's newer cursor.
+    let newer = answer["newer"].as_str().context("the oldest page has newer messages")?;
+    let (back, answer) = browse(&riffle, &topic, &format!("limit=10&direction=forward&cursor={newer}")).await?;
+    assert_eq!(keys(&back), ["k1", "k2", "k3", "k4"], "{answer}");
+    assert_eq!(answer["newer"], Value::Null, "{answer}");
+
+    // From the earliest offset, oldest first; from offset 1 of every partition;
+    // offset 1 of partition 1 alone.
+    let (all, _) = browse(&riffle, &topic, "from=earliest").await?;
+    assert_eq!(keys(&all), ["k0", "k1", "k2", "k3", "k4"]);
+    let (from1, _) = browse(&riffle, &topic, "from=offset:1").await?;
+    assert_eq!(keys(&from1), ["k2", "k3", "k4"]);
+    let (one, _) = browse(&riffle, &topic, "from=offset:1&partition=1").await?;
+    assert_eq!(one, vec![(1, 1, "k3".to_string(), "v3".to_string())]);
+
+    // From a time: 1 ms after k1's acknowledgement is after k1's timestamp
+    // and before k2 was sent, so the page starts at k2.
+    let (since, answer) = browse(&riffle, &topic, &format!("from=timestamp:{}", stamps[1] + 1)).await?;
+    assert_eq!(keys(&since), ["k2", "k3", "k4"], "{answer}");
+    let (later, _) = browse(&riffle, &topic, &format!("from=timestamp:{}", stamps[4] + 60_000)).await?;
+    assert!(later.is_empty(), "nothing is that late: {later:?}");
+
+    // Binary bytes come as base64, saying so.
+    let binary = [0xffu8, 0x00, 0xfe];
+    let record = json!({ "value_base64": base64_of(&binary), "partition": 1 });
+    riffle.produce_records(&topic, vec![record]).await?;
+    let (_, answer) = browse(&riffle, &topic, "limit=1").await?;
+    let m = &answer["messages"][0];
+    assert_eq!(m["value_encoding"], "base64", "{m}");
+    assert_eq!(m["value"], base64_of(&binary));
+    assert_eq!((m["key"].clone(), m["key_encoding"].clone()), (Value::Null, json!("null")), "{m}");
+
+    // Errors: a missing topic names it and says how to create one; bad input is a 400.
+    let missing = format!("{topic}-missing");
+    let response = riffle.http.get(riffle.api(&format!("/topics/{missing}/messages"))).send().await?;
+    expect_error(response, StatusCode::NOT_FOUND, &[&missing, "Create it"]).await?;
+    for (query, needle) in [
+        ("limit=0", "limit=0"),
+        ("limit=1001", "1 to 1000"),
+        ("partition=9", "no partition 9"),
+        ("from=offset:100", "past the end"),
+        ("cursor=0:1", "needs a direction"),
+        ("cursor=zero&direction=forward", "cursor=zero"),
+        ("from=soon", "from=soon"),
+        ("direction=up", "direction=up"),
+    ] {
+        let response = riffle.http.get(riffle.api(&format!("/topics/{topic}/messages?{query}"))).send().await?;
+        expect_error(response, StatusCode::BAD_REQUEST, &[needle]).await.with_context(|| query.to_string())?;
+    }
+    riffle.delete_topic(&topic).await
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Browsing with a dead broker is the same quick 503 as every Kafka endpoint.
+#[tokio::test]
+async fn browse_with_a_dead_broker_is_503() -> Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let riffle = riffle_at(&bootstrap)?;
+    let response =
+        tokio::time::timeout(Duration::from_secs(30), riffle.http.get(riffle.api("/topics/t/messages?limit=5")).send())
+            .await
+            .context("browsing with a dead broker did not answer in 30 s")??;
+    let message = expect_error(response, StatusCode::SERVICE_UNAVAILABLE, &[&bootstrap]).await?;
+    assert!(message.contains("not answering"), "{message}");
+    Ok(())
+}

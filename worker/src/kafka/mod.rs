@@ -1,11 +1,13 @@
 //! Kafka, through librdkafka: the topics REST API, bounded range reads as
-//! Arrow IPC, produce, a WebSocket live tail and the event-ingest endpoint.
+//! Arrow IPC, pages of messages as JSON for browsing, produce, a WebSocket
+//! live tail and the event-ingest endpoint.
 //!
 //! Every blocking librdkafka call runs on tokio's blocking pool, and each one
 //! has a deadline, so a dead broker answers with a 503 quickly instead of
 //! hanging a request.
 
 mod admin;
+mod browse;
 pub mod config;
 mod ingest;
 mod produce;
@@ -40,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/topics", get(admin::list).post(admin::create))
         .route("/topics/{topic}", get(admin::describe).delete(admin::delete))
         .route("/topics/{topic}/read", get(read::read))
+        .route("/topics/{topic}/messages", get(browse::browse))
         .route("/topics/{topic}/produce", post(produce::produce).layer(DefaultBodyLimit::max(PRODUCE_BODY_LIMIT)))
         .route("/tail", get(tail::tail))
 }

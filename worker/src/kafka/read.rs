@@ -244,7 +244,7 @@ fn describe_partitions(all: &[i32]) -> String {
 
 /// For a timestamp bound: per partition, the first offset at or after it
 /// (`None` when no message is that late).
-async fn times(
+pub(crate) async fn times(
     kafka: &Arc<Kafka>,
     topic: &str,
     partitions: &[i32],
