@@ -356,15 +356,15 @@ pub(crate) async fn browse(
         Some(c) => marks.iter().zip(c).map(|(&(_, low, high), &(_, o))| o.clamp(low, high)).collect(),
         None => {
             let found = times(&kafka, &topic, &selected, from).await?;
-            if let Bound::Offset(n) = from {
-                if marks.iter().all(|&(_, _, high)| n > high) {
-                    let ends: Vec<String> = marks.iter().map(|(p, l, h)| format!("{p}: {l}..{h}")).collect();
-                    return Err(ApiError::bad_request(format!(
-                        "offset {n} is past the end of topic '{topic}' (partition: first..next offset; {}). \
+            if let Bound::Offset(n) = from
+                && marks.iter().all(|&(_, _, high)| n > high)
+            {
+                let ends: Vec<String> = marks.iter().map(|(p, l, h)| format!("{p}: {l}..{h}")).collect();
+                return Err(ApiError::bad_request(format!(
+                    "offset {n} is past the end of topic '{topic}' (partition: first..next offset; {}). \
                          Use from=latest for the newest messages",
-                        ends.join(", ")
-                    )));
-                }
+                    ends.join(", ")
+                )));
             }
             marks
                 .iter()
