@@ -22,6 +22,17 @@ pub enum ToEngine {
     Bench(BenchRequest),
     /// Stop a run: its downloads are aborted and it fails with "cancelled".
     Cancel { run_id: u64 },
+    /// Rows `offset..offset + limit` of a catalog table, for a result table
+    /// that scrolls past the rows that came with `Done`. The answer is `Rows`
+    /// (the rows as Arrow IPC beside it) or `RequestFailed`.
+    Rows { request_id: u64, table: String, offset: u64, limit: u64 },
+    /// A whole catalog table encoded as a file to download: `format` is
+    /// `parquet`, `csv` or `json` (JSON lines). The answer is `Exported` (the
+    /// file's bytes beside it) or `RequestFailed`.
+    Export { request_id: u64, table: String, format: String },
+    /// A catalog table's schema as `printSchema()` prints it. The answer is
+    /// `SchemaText` or `RequestFailed`.
+    Schema { request_id: u64, table: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +78,15 @@ pub enum FromEngine {
     /// The notebook's catalog after a run: its tables and their columns,
     /// for the editor's autocomplete.
     Catalog { tables: Vec<TableInfo> },
+    /// Rows of a catalog table (`ToEngine::Rows`), as Arrow IPC beside this
+    /// message, starting at `offset`; `total` is the table's row count now.
+    Rows { request_id: u64, table: String, offset: u64, total: u64 },
+    /// A table encoded for download (`ToEngine::Export`); the bytes follow.
+    Exported { request_id: u64, table: String, format: String, filename: String, mime: String },
+    /// A table's printSchema tree (`ToEngine::Schema`).
+    SchemaText { request_id: u64, table: String, text: String },
+    /// A `Rows`, `Export` or `Schema` request could not be answered.
+    RequestFailed { request_id: u64, error: CellError },
 }
 
 /// A table of the catalog, as the editor's autocomplete shows it.
@@ -237,6 +257,46 @@ mod tests {
             r#"{"type":"done","run_id":1,"cell_id":"c","table":"t","schema":[],"rows":0,"shown":0,"elapsed_ms":1.0}"#;
         match serde_json::from_str::<FromEngine>(done).unwrap() {
             FromEngine::Done(d) => assert!(!d.registered && d.wrote.is_none()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn result_requests_round_trip_as_json() {
+        let requests = vec![
+            ToEngine::Rows { request_id: 7, table: "trips".into(), offset: 999_500, limit: 500 },
+            ToEngine::Export { request_id: 8, table: "trips".into(), format: "parquet".into() },
+            ToEngine::Schema { request_id: 9, table: "trips".into() },
+        ];
+        for r in requests {
+            let text = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), r, "{text}");
+        }
+        let text = serde_json::to_string(&ToEngine::Rows { request_id: 1, table: "t".into(), offset: 0, limit: 5 })
+            .unwrap();
+        assert_eq!(text, r#"{"type":"rows","request_id":1,"table":"t","offset":0,"limit":5}"#);
+        let answers = vec![
+            FromEngine::Rows { request_id: 7, table: "trips".into(), offset: 999_500, total: 1_000_000 },
+            FromEngine::Exported {
+                request_id: 8,
+                table: "trips".into(),
+                format: "csv".into(),
+                filename: "trips.csv".into(),
+                mime: "text/csv".into(),
+            },
+            FromEngine::SchemaText { request_id: 9, table: "trips".into(), text: "root\n".into() },
+            FromEngine::RequestFailed {
+                request_id: 10,
+                error: CellError::new("no table 'trips'").hint("run the cell that makes it"),
+            },
+        ];
+        for a in answers {
+            let text = serde_json::to_string(&a).unwrap();
+            assert_eq!(serde_json::from_str::<FromEngine>(&text).unwrap(), a, "{text}");
+        }
+        let failed = r#"{"type":"request_failed","request_id":3,"error":{"message":"boom"}}"#;
+        match serde_json::from_str::<FromEngine>(failed) {
+            Ok(FromEngine::RequestFailed { request_id: 3, error }) => assert_eq!(error.message, "boom"),
             other => panic!("{other:?}"),
         }
     }

@@ -354,8 +354,20 @@ pub const CHROMIUM_ARGS: &[&str] = &[
     "--window-size=1280,800",
 ];
 
+/// How to start a [`Browser`].
+#[derive(Debug, Clone, Default)]
+pub struct BrowserOptions {
+    /// Where downloads go, without asking; `None` leaves Chromium's default.
+    pub download_dir: Option<PathBuf>,
+}
+
 impl Browser {
     pub async fn start() -> Result<Browser> {
+        Browser::start_with(BrowserOptions::default()).await
+    }
+
+    /// Starts Chromium with `options`, such as a download directory.
+    pub async fn start_with(options: BrowserOptions) -> Result<Browser> {
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let driver = Reaped(
@@ -376,14 +388,21 @@ impl Browser {
         let profile = TempDir::new("chromium")?;
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
-        let mut options = serde_json::json!({ "args": args });
+        let mut chrome = serde_json::json!({ "args": args });
         if let Ok(binary) = std::env::var("CHROMIUM") {
-            options["binary"] = binary.into();
+            chrome["binary"] = binary.into();
         } else if Path::new("/usr/bin/chromium").exists() {
-            options["binary"] = "/usr/bin/chromium".into();
+            chrome["binary"] = "/usr/bin/chromium".into();
+        }
+        if let Some(dir) = &options.download_dir {
+            chrome["prefs"] = serde_json::json!({
+                "download.default_directory": dir,
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+            });
         }
         let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), options);
+        caps.insert("goog:chromeOptions".into(), chrome);
         caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
@@ -416,6 +435,27 @@ impl Browser {
                 }
                 bail!("waited {timeout:?} for `{css}`: {e} (engine status: {status}; cell errors: {errors:?})")
             }
+        }
+    }
+
+    /// Waits until `dir` holds a finished file named `name` (Chromium writes
+    /// `<name>.crdownload` first, then renames it) and returns its bytes.
+    pub async fn downloaded(&self, dir: &Path, name: &str, timeout: Duration) -> Result<Vec<u8>> {
+        let path = dir.join(name);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let partial = dir.join(format!("{name}.crdownload")).exists();
+            if path.exists() && !partial {
+                // The rename is the last step; the file is whole once it has its name.
+                return std::fs::read(&path).with_context(|| format!("could not read {}", path.display()));
+            }
+            if Instant::now() > deadline {
+                let present: Vec<String> = std::fs::read_dir(dir)
+                    .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                    .unwrap_or_default();
+                bail!("no download {name} in {} after {timeout:?}; the directory holds {present:?}", dir.display());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -6,6 +6,9 @@
 //!   per second and the ratio.
 //! - W3: a ~100 MB Parquet file on HDFS read into the browser worker, against
 //!   `curl -L` on WebHDFS OPEN for the same file; MB/s and the ratio.
+//! - W5: a 1,000,000-row result table in the page, scrolled from JavaScript
+//!   (10,000 px per animation frame for 5 s, then jumps); frames per second
+//!   and long frames (> 50 ms). No pass or fail, only figures.
 
 use std::time::{Duration, Instant};
 
@@ -20,13 +23,21 @@ struct Args {
     w2: bool,
     /// Run W3 (needs HDFS: RIFFLE_HDFS, as `cargo xtask bench` sets).
     w3: bool,
+    /// Run W5 (the result table's scrolling).
+    w5: bool,
     rows: usize,
     iterations: usize,
 }
 
 fn args() -> Result<Args> {
-    let mut out =
-        Args { workloads: vec![Workload::W0, Workload::W1], w2: true, w3: true, rows: 1_000_000, iterations: 7 };
+    let mut out = Args {
+        workloads: vec![Workload::W0, Workload::W1],
+        w2: true,
+        w3: true,
+        w5: true,
+        rows: 1_000_000,
+        iterations: 7,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -36,10 +47,11 @@ fn args() -> Result<Args> {
             "--workloads" => {
                 out.w2 = value.split(',').any(|w| w.eq_ignore_ascii_case("w2"));
                 out.w3 = value.split(',').any(|w| w.eq_ignore_ascii_case("w3"));
+                out.w5 = value.split(',').any(|w| w.eq_ignore_ascii_case("w5"));
                 out.workloads = value
                     .split(',')
-                    .filter(|w| !w.eq_ignore_ascii_case("w2") && !w.eq_ignore_ascii_case("w3"))
-                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3")))
+                    .filter(|w| !["w2", "w3", "w5"].iter().any(|x| w.eq_ignore_ascii_case(x)))
+                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w5")))
                     .collect::<Result<_>>()?
             }
             other => bail!("unknown flag {other}; use --workloads w0,w1 --rows N --iterations K"),
@@ -75,7 +87,7 @@ async fn in_browser(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let Args { workloads, w2, w3, rows, iterations } = args()?;
+    let Args { workloads, w2, w3, w5, rows, iterations } = args()?;
     // `cargo xtask bench` runs natively on one Polars thread, as the browser worker has one.
     let threads = std::env::var("POLARS_MAX_THREADS").unwrap_or_else(|_| "all cores".into());
     eprintln!("{rows} rows, {iterations} iterations each; native POLARS_MAX_THREADS={threads}");
@@ -110,6 +122,9 @@ async fn main() -> Result<()> {
             Some(hdfs) => w3_hdfs(&browser, &gateway, &hdfs, iterations.min(5)).await?,
             None => eprintln!("W3 skipped: RIFFLE_HDFS is not set (`cargo xtask bench` starts HDFS and sets it)"),
         }
+    }
+    if w5 {
+        w5_scroll(&browser, &gateway, data.path(), rows).await?;
     }
     browser.close().await?;
     Ok(())
@@ -285,5 +300,115 @@ async fn w3_hdfs(browser: &Browser, gateway: &Gateway, hdfs: &str, iterations: u
     println!("  curl runs:    {:?}", curl_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
     println!("  browser runs: {:?}", report.times_ms.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>());
     println!("  checksum: {}", report.checksum);
+    Ok(())
+}
+
+/// W5: a `rows`-row result table (a Parquet file read by a cell) scrolled
+/// from JavaScript while requestAnimationFrame counts frames: first 10,000 px
+/// per frame for 5 s (pages fetched from the engine as they come into view),
+/// then a jump to a random place every frame for 5 s. Reports frames per
+/// second, frames longer than 50 ms, the longest frame, and how many rows in
+/// view were still placeholders at the end of each phase.
+async fn w5_scroll(browser: &Browser, gateway: &Gateway, data: &std::path::Path, rows: usize) -> Result<()> {
+    use polars::prelude::*;
+    let ids: Vec<i64> = (0..rows as i64).collect();
+    let labels: Vec<String> = (0..rows).map(|i| format!("row-{i}")).collect();
+    let amounts: Vec<f64> = (0..rows).map(|i| i as f64 / 100.0).collect();
+    let df = df!("id" => ids, "label" => labels, "amount" => amounts)?;
+    let bytes =
+        riffle::engine::export(&df, riffle::engine::ExportFormat::Parquet, riffle::engine::Compression::Snappy)?;
+    std::fs::write(data.join("w5.parquet"), bytes)?;
+
+    browser.open_notebook(&gateway.url).await?;
+    // Type the cell into the last cell's editor as one input, then run it.
+    let typed = browser
+        .client
+        .execute(
+            r#"
+            const cells = document.querySelectorAll('section.cell');
+            const cell = cells[cells.length - 1];
+            const input = cell && cell.querySelector('.cm-content, textarea.cell-input');
+            if (!input) return null;
+            input.focus();
+            document.execCommand('insertText', false, arguments[0]);
+            return cell.dataset.cellId;
+            "#,
+            vec!["-- name: w5\nSELECT * FROM read_parquet('w5.parquet')".into()],
+        )
+        .await?;
+    let id = typed.as_str().context("W5: found no cell to type into")?.to_string();
+    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let input = browser.client.find(fantoccini::Locator::Css(&format!("{cell} .cm-content, {cell} textarea"))).await?;
+    let shift_enter: String =
+        [char::from(fantoccini::key::Key::Shift), char::from(fantoccini::key::Key::Enter)].iter().collect();
+    let started = Instant::now();
+    input.send_keys(&shift_enter).await?;
+    browser.wait_for(&format!("{cell} .result-viewport tr[data-row]"), std::time::Duration::from_secs(300)).await?;
+    let shown_s = started.elapsed().as_secs_f64();
+
+    let script = r#"
+        const [selector, mode, seconds] = arguments;
+        const done = arguments[arguments.length - 1];
+        const v = document.querySelector(selector);
+        if (!v) { done({ error: 'no result viewport' }); return; }
+        const max = () => v.scrollHeight - v.clientHeight;
+        let frames = 0, long = 0, worst = 0, state = 12345;
+        const start = performance.now();
+        let last = start;
+        function tick(now) {
+            const dt = now - last;
+            last = now;
+            frames++;
+            if (dt > 50) long++;
+            if (dt > worst) worst = dt;
+            if (mode === 'fling') {
+                v.scrollTop = v.scrollTop + 10000 > max() ? 0 : v.scrollTop + 10000;
+            } else {
+                state = (state * 1103515245 + 12345) % 2147483648;
+                v.scrollTop = max() * (state / 2147483648);
+            }
+            if (now - start < seconds * 1000) {
+                requestAnimationFrame(tick);
+                return;
+            }
+            // Stopped: how long until the rows in view are loaded (at most 10 s).
+            const stopped = performance.now();
+            const rendered = v.querySelectorAll('tr[data-row]').length;
+            const loading = v.querySelectorAll('tr.loading').length;
+            const settle = () => {
+                const waited = performance.now() - stopped;
+                if (v.querySelector('tr.loading') && waited < 10000) {
+                    requestAnimationFrame(settle);
+                    return;
+                }
+                done({ frames, long, worst, seconds: (now - start) / 1000, loading, rendered, settle: waited });
+            };
+            requestAnimationFrame(settle);
+        }
+        requestAnimationFrame(tick);
+    "#;
+    let selector = format!("{cell} .result-viewport");
+    println!(
+        "workload  phase   frames  seconds  frames/s  long(>50ms)  worst_ms  rows_in_dom  placeholders_at_stop  loaded_after_ms"
+    );
+    for mode in ["fling", "jump"] {
+        let out = browser.client.execute_async(script, vec![selector.clone().into(), mode.into(), 5.into()]).await?;
+        if let Some(error) = out["error"].as_str() {
+            bail!("W5: {error}");
+        }
+        let frames = out["frames"].as_f64().unwrap_or_default();
+        let seconds = out["seconds"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "W5        {mode:<6}  {frames:>6}  {seconds:>7.2}  {:>8.1}  {:>11}  {:>8.1}  {:>11}  {:>20}  {:>15.0}",
+            frames / seconds,
+            out["long"],
+            out["worst"].as_f64().unwrap_or_default(),
+            out["rendered"],
+            out["loading"],
+            out["settle"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    println!("  {rows} rows; the first rows showed {shown_s:.1} s after Shift+Enter (read, query, first page)");
+    println!("  (frames are requestAnimationFrame callbacks; the machine's load shows in them: no pass or fail)");
     Ok(())
 }

@@ -4,4 +4,5 @@
 mod files;
 mod kafka;
 mod notebook;
+mod results;
 mod storage;

@@ -84,6 +84,11 @@ fn main() {
             match request {
                 // Taken at once, not queued: the run it stops is what keeps the queue busy.
                 Some(ToEngine::Cancel { run_id }) => worker.cancel(run_id),
+                // Also at once: a result table's pages, schema and downloads
+                // read a finished table, so scrolling never waits for a run.
+                Some(request @ (ToEngine::Rows { .. } | ToEngine::Export { .. } | ToEngine::Schema { .. })) => {
+                    worker.answer(request)
+                }
                 Some(request) => {
                     worker.queue.borrow_mut().push_back(request);
                     Worker::drain(worker.clone());
@@ -116,6 +121,9 @@ impl Worker {
                     ToEngine::Preview(run) => this.run(run, true).await,
                     ToEngine::Bench(b) => this.bench(b).await,
                     ToEngine::Cancel { run_id } => this.cancel(run_id),
+                    request @ (ToEngine::Rows { .. } | ToEngine::Export { .. } | ToEngine::Schema { .. }) => {
+                        this.answer(request)
+                    }
                 }
             }
             this.busy.replace(false);
@@ -131,6 +139,54 @@ impl Worker {
         let (message, transfer) = envelope(&json, bytes);
         if let Err(e) = self.scope.post_message_with_transfer(&message, &transfer) {
             web_sys::console::error_2(&"engine: postMessage failed".into(), &e);
+        }
+    }
+
+    /// Answers a result table's request about a catalog table: a page of
+    /// rows, its schema tree, or the whole table encoded for download.
+    fn answer(&self, request: ToEngine) {
+        let (request_id, table) = match &request {
+            ToEngine::Rows { request_id, table, .. }
+            | ToEngine::Export { request_id, table, .. }
+            | ToEngine::Schema { request_id, table } => (*request_id, table.clone()),
+            _ => return,
+        };
+        let Ok(session) = self.session.try_borrow() else {
+            let error = CellError::new(format!("the engine is busy with '{table}'")).hint("try again in a moment");
+            self.post(&FromEngine::RequestFailed { request_id, error }, None);
+            return;
+        };
+        let Some(df) = session.table(&table) else {
+            let error = CellError::new(format!("the table '{table}' is no longer in the notebook's catalog"))
+                .hint("run the cell that makes it again");
+            self.post(&FromEngine::RequestFailed { request_id, error }, None);
+            return;
+        };
+        let answer = match request {
+            ToEngine::Rows { offset, limit, .. } => riffle::engine::page_ipc(df, &table, offset, limit).map(|ipc| {
+                let total = df.height() as u64;
+                (FromEngine::Rows { request_id, table: table.clone(), offset, total }, Some(ipc))
+            }),
+            ToEngine::Export { format, .. } => riffle::engine::download(df, &table, &format).map(|d| {
+                let message = FromEngine::Exported {
+                    request_id,
+                    table: table.clone(),
+                    format: d.format,
+                    filename: d.filename,
+                    mime: d.mime,
+                };
+                (message, Some(d.bytes))
+            }),
+            ToEngine::Schema { .. } => {
+                let text = riffle::engine::print_schema(df.schema());
+                Ok((FromEngine::SchemaText { request_id, table: table.clone(), text }, None))
+            }
+            _ => return,
+        };
+        drop(session);
+        match answer {
+            Ok((message, bytes)) => self.post(&message, bytes.as_deref()),
+            Err(error) => self.post(&FromEngine::RequestFailed { request_id, error }, None),
         }
     }
 

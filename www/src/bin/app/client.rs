@@ -155,6 +155,12 @@ impl EngineClient {
         }
     }
 
+    /// Sends a result table's request (rows, schema, download); the answer
+    /// goes to `table::rows::deliver`.
+    pub fn request(&self, request: &ToEngine) {
+        self.send(request);
+    }
+
     pub fn bench(&self, request: BenchRequest) {
         self.send(&ToEngine::Bench(request));
     }
@@ -265,6 +271,10 @@ impl EngineClient {
                     self.preview.set(FilePreview::Failed { path, error });
                 }
             }
+            message @ (FromEngine::Rows { .. }
+            | FromEngine::Exported { .. }
+            | FromEngine::SchemaText { .. }
+            | FromEngine::RequestFailed { .. }) => crate::table::rows::deliver(message, bytes),
             FromEngine::BenchDone(report) => {
                 self.bench_result.set(serde_json::to_string(&report).ok());
             }
