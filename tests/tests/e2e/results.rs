@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use fantoccini::Locator;
+use fantoccini::key::Key;
 use polars::prelude::*;
 use riffle_tests::{Browser, BrowserOptions, Gateway, TempDir};
 
@@ -30,7 +31,7 @@ fn write_million(data: &Path) -> Result<()> {
 /// The texts of the cells of the row `index` of the cell `id`'s result, once
 /// that row is loaded (not a placeholder).
 async fn row_texts(browser: &Browser, id: &str, index: u64) -> Result<Vec<String>> {
-    let css = format!(r#"section[data-cell-id="{id}"] table.result tbody tr[data-row="{index}"]:not(.loading)"#);
+    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result tbody tr[data-row="{index}"]:not(.loading)"#);
     let tr = browser.wait_for(&css, WAIT).await.with_context(|| format!("row {index} never loaded"))?;
     let mut out = Vec::new();
     for td in tr.find_all(Locator::Css("td")).await? {
@@ -40,7 +41,7 @@ async fn row_texts(browser: &Browser, id: &str, index: u64) -> Result<Vec<String
 }
 
 async fn rows_in_dom(browser: &Browser, id: &str) -> Result<usize> {
-    let css = format!(r#"section[data-cell-id="{id}"] table.result tbody tr"#);
+    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result tbody tr"#);
     Ok(browser.client.find_all(Locator::Css(&css)).await?.len())
 }
 
@@ -48,7 +49,7 @@ async fn rows_in_dom(browser: &Browser, id: &str) -> Result<usize> {
 async fn scroll_to(browser: &Browser, id: &str, fraction: f64) -> Result<()> {
     let script = r#"
         const [id, fraction] = arguments;
-        const v = document.querySelector(`section[data-cell-id="${id}"] .result-viewport`);
+        const v = document.querySelector(`.notebook:not([hidden]) section[data-cell-id="${id}"] .result-viewport`);
         if (!v) return 'no result viewport';
         v.scrollTop = (v.scrollHeight - v.clientHeight) * fraction;
         return null;
@@ -100,7 +101,7 @@ async fn a_million_rows_scroll_and_download() -> Result<()> {
     // The middle, past any page fetched so far.
     scroll_to(&browser, &id, 0.5).await?;
     let middle = browser
-        .wait_for(&format!(r#"section[data-cell-id="{id}"] tbody tr[data-row]:not(.loading)"#), WAIT)
+        .wait_for(&format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] tbody tr[data-row]:not(.loading)"#), WAIT)
         .await?
         .attr("data-row")
         .await?
@@ -112,7 +113,7 @@ async fn a_million_rows_scroll_and_download() -> Result<()> {
     browser.screenshot("results-million").await?;
 
     // Download as Parquet: the whole table, read back natively.
-    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     let download = |format: &'static str| {
         let cell = cell.clone();
         let browser = &browser;
@@ -162,9 +163,10 @@ async fn nested_values_expand_and_the_schema_shows_as_a_tree() -> Result<()> {
     browser.open_notebook(&gateway.url).await?;
 
     let id = last_cell_id(&browser).await?;
-    run_cell(&browser, &id, "-- name: nested\nSELECT id, person, tags FROM read_json('nested.json') ORDER BY id").await?;
+    run_cell(&browser, &id, "-- name: nested\nSELECT id, person, tags FROM read_json('nested.json') ORDER BY id")
+        .await?;
     wait_for_result(&browser, &id).await?;
-    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     // Small results render all their rows, collapsed.
     assert_eq!(cell_texts(&browser, &id, "table.result tbody tr").await?.len(), 2);
     let first = cell_texts(&browser, &id, r#"table.result tbody tr[data-row="0"] td"#).await?;
@@ -190,6 +192,32 @@ async fn nested_values_expand_and_the_schema_shows_as_a_tree() -> Result<()> {
     let open = browser.client.find_all(Locator::Css(&format!("{cell} td:nth-child(2) .nested-tree"))).await?;
     assert!(open.is_empty(), "the struct should have collapsed");
 
+    // A click selects a cell; Ctrl+C copies its value, Copy rows the rows in view.
+    let td = browser.client.find(Locator::Css(&format!(r#"{cell} tr[data-row="1"] td:nth-child(1)"#))).await?;
+    td.click().await?;
+    assert!(td.attr("class").await?.unwrap_or_default().contains("selected"));
+    let ctrl_c: String = [char::from(Key::Control), 'c'].iter().collect();
+    td.send_keys(&ctrl_c).await?;
+    let copied = status_after(&browser, &cell, "").await?;
+    assert_eq!(copied, "copied the cell");
+    assert_eq!(clipboard(&browser).await?, "2");
+    // A nested value copies as JSON.
+    let nested = format!(r#"{cell} tr[data-row="1"] td:nth-child(2)"#);
+    let td = browser.client.find(Locator::Css(&nested)).await?;
+    td.click().await?;
+    td.send_keys(&ctrl_c).await?;
+    assert_eq!(clipboard(&browser).await?, r#"{"name":"grace","langs":[]}"#);
+    browser.client.find(Locator::Css(&format!("{cell} button.copy-rows"))).await?.click().await?;
+    let copied = status_after(&browser, &cell, &copied).await?;
+    assert_eq!(copied, "copied 2 rows as TSV");
+    let tsv = clipboard(&browser).await?;
+    let expected = [
+        ["id", "person", "tags"].join("\t"),
+        ["1", r#"{"name":"ada","langs":["rust","sql"]}"#, r#"["a","b","c"]"#].join("\t"),
+        ["2", r#"{"name":"grace","langs":[]}"#, r#"["d"]"#].join("\t"),
+    ];
+    assert_eq!(tsv.lines().collect::<Vec<_>>(), expected, "{tsv}");
+
     // The schema as a tree, from the engine.
     browser.client.find(Locator::Css(&format!("{cell} button.show-schema"))).await?.click().await?;
     let tree = browser.wait_for(&format!("{cell} pre.schema-tree"), WAIT).await?.text().await?;
@@ -207,4 +235,30 @@ async fn nested_values_expand_and_the_schema_shows_as_a_tree() -> Result<()> {
     );
     browser.screenshot("results-nested").await?;
     browser.close().await
+}
+
+/// The result bar's status once it differs from `before`.
+async fn status_after(browser: &Browser, cell: &str, before: &str) -> Result<String> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = browser.client.find(Locator::Css(&format!("{cell} .result-status"))).await?.text().await?;
+        if text != before && !text.is_empty() {
+            return Ok(text);
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the status stayed {before:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The clipboard's text: pasted with Ctrl+V into a textarea of the test's own.
+async fn clipboard(browser: &Browser) -> Result<String> {
+    let script = "let t = document.getElementById('clipboard-probe');
+        if (!t) { t = document.createElement('textarea'); t.id = 'clipboard-probe'; document.body.appendChild(t); }
+        t.value = ''; t.focus();";
+    browser.client.execute(script, vec![]).await?;
+    let probe = browser.client.find(Locator::Css("#clipboard-probe")).await?;
+    probe.send_keys(&[char::from(Key::Control), 'v'].iter().collect::<String>()).await?;
+    Ok(probe.prop("value").await?.unwrap_or_default())
 }
