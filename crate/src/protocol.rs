@@ -65,6 +65,8 @@ pub struct BenchRequest {
 pub enum FromEngine {
     /// Sent once, first, when the worker can take requests.
     Ready { engine: String },
+    /// A cell's run began (the ones before it in the queue are done).
+    Started { run_id: u64, cell_id: String },
     /// A cell finished; the preview rows follow as Arrow IPC.
     Done(RunDone),
     /// A running cell's downloads so far; sent a few times a second.
@@ -272,8 +274,8 @@ mod tests {
             let text = serde_json::to_string(&r).unwrap();
             assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), r, "{text}");
         }
-        let text = serde_json::to_string(&ToEngine::Rows { request_id: 1, table: "t".into(), offset: 0, limit: 5 })
-            .unwrap();
+        let text =
+            serde_json::to_string(&ToEngine::Rows { request_id: 1, table: "t".into(), offset: 0, limit: 5 }).unwrap();
         assert_eq!(text, r#"{"type":"rows","request_id":1,"table":"t","offset":0,"limit":5}"#);
         let answers = vec![
             FromEngine::Rows { request_id: 7, table: "trips".into(), offset: 999_500, total: 1_000_000 },

@@ -5,6 +5,7 @@
 //! [`riffle::protocol`] message and, for results, an `ArrayBuffer` of Arrow IPC
 //! that is transferred (moved), not copied.
 
+pub mod markdown;
 pub mod paths;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};

@@ -85,6 +85,27 @@ pub fn copy_query(table: &str, path: &str, format: &str, mode: &str) -> String {
     format!("COPY (SELECT * FROM {}) TO {} (FORMAT {format}, MODE {mode})", sql_ident(table), sql_string(path))
 }
 
+/// Where notebooks are kept, under the gateway's data directory.
+pub const NOTEBOOKS: &str = "notebooks";
+/// A notebook file's extension.
+pub const NOTEBOOK_EXTENSION: &str = ".riffle.json";
+
+/// "notebooks/revenue.riffle.json" → "revenue".
+pub fn notebook_title(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(NOTEBOOK_EXTENSION).or_else(|| name.strip_suffix(".json")).unwrap_or(name).to_string()
+}
+
+/// A notebook name as typed → its path under `notebooks/`; `None` if the
+/// name could climb out of the folder or is empty.
+pub fn notebook_path(name: &str) -> Option<String> {
+    let name = name.trim().trim_end_matches(NOTEBOOK_EXTENSION).trim();
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.'));
+    ok.then(|| format!("{NOTEBOOKS}/{name}{NOTEBOOK_EXTENSION}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +159,15 @@ mod tests {
         assert_eq!(sql_ident("my table"), "\"my table\"");
         assert_eq!(sql_ident("2x"), "\"2x\"");
         assert_eq!(sql_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn notebook_names_and_paths() {
+        assert_eq!(notebook_title("notebooks/revenue.riffle.json"), "revenue");
+        assert_eq!(notebook_path(" revenue report ").as_deref(), Some("notebooks/revenue report.riffle.json"));
+        assert_eq!(notebook_path("x.riffle.json").as_deref(), Some("notebooks/x.riffle.json"));
+        assert_eq!(notebook_path("../etc/passwd"), None);
+        assert_eq!(notebook_path("a/b"), None);
+        assert_eq!(notebook_path(""), None);
     }
 }

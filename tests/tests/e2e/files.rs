@@ -28,7 +28,7 @@ use riffle_tests::{
     Browser, Gateway, GatewayOptions, TempDir, hdfs_test_dir, repo, require_hdfs, sample_data_root, unused_port,
 };
 
-use crate::notebook::{cell_texts, run_cell, shift_enter, wait_for_result};
+use crate::notebook::{cell_input, cell_source, cell_texts, run_cell, shift_enter, wait_for_result};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -57,11 +57,6 @@ async fn added_cell(browser: &Browser, before: &[String]) -> Result<(String, usi
             _ => bail!("expected one new cell; before {before:?}, now {ids:?}"),
         }
     }
-}
-
-async fn cell_source(browser: &Browser, id: &str) -> Result<String> {
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
-    Ok(input.prop("value").await?.unwrap_or_default())
 }
 
 /// Opens a directory by clicking its row (in the directory shown).
@@ -135,7 +130,7 @@ async fn file_panel_reads_saves_and_previews() -> Result<()> {
     browser.client.find(Locator::Css(&format!("{} td.modified", entry("samples/trips.csv")))).await?.click().await?;
     let (read_id, _) = added_cell(&browser, &before).await?;
     assert_eq!(cell_source(&browser, &read_id).await?, "SELECT * FROM read_csv('samples/trips.csv')");
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{read_id}"] textarea"#))).await?;
+    let input = cell_input(&browser, &read_id).await?;
     input.click().await?;
     input.send_keys(&shift_enter()).await?;
     wait_for_result(&browser, &read_id).await?;
@@ -143,7 +138,7 @@ async fn file_panel_reads_saves_and_previews() -> Result<()> {
     assert!(count.starts_with(&format!("{rows} rows")), "{count}");
 
     // Save as… Parquet, overwrite: a COPY cell below it, run at once.
-    let cell = format!(r#"section[data-cell-id="{read_id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{read_id}"]"#);
     browser.client.find(Locator::Css(&format!("{cell} button.save-as"))).await?.click().await?;
     let form = browser.wait_for(&format!("{cell} form.save-as"), WAIT).await?;
     let path_input = form.find(Locator::Css(r#"input[name="path"]"#)).await?;
@@ -214,8 +209,12 @@ async fn file_panel_reads_saves_and_previews() -> Result<()> {
     let ids = cell_ids(&browser).await?;
     let last = ids.last().context("no cells")?;
     run_cell(&browser, last, "DESCRIBE file_preview").await?;
-    let error =
-        browser.wait_for(&format!(r#"section[data-cell-id="{last}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let error = browser
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{last}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
     assert!(text.contains("no table named file_preview"), "{text}");
     browser.client.find(Locator::Css("#file-preview button.close-preview")).await?.click().await?;
@@ -224,13 +223,13 @@ async fn file_panel_reads_saves_and_previews() -> Result<()> {
     // the cell that last had the caret (here the first); it reads every row back.
     browser.client.find(Locator::Css("#files button.up")).await?.click().await?;
     let button = browser.wait_for(&format!(r#"{} button.read-dir"#, entry("out/trips_saved")), WAIT).await?;
-    click_centered(&browser, "section.cell textarea").await?;
+    click_centered(&browser, "section.cell .cm-content").await?;
     let before = cell_ids(&browser).await?;
     button.click().await?;
     let (id, position) = added_cell(&browser, &before).await?;
     assert_eq!(position, 1, "the cell should follow the first cell, which had the caret");
     assert_eq!(cell_source(&browser, &id).await?, "SELECT * FROM read_parquet('out/trips_saved')");
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
+    let input = cell_input(&browser, &id).await?;
     input.click().await?;
     input.send_keys(&shift_enter()).await?;
     wait_for_result(&browser, &id).await?;
@@ -318,7 +317,7 @@ async fn dropped_files_are_uploaded_into_the_directory_shown() -> Result<()> {
     row.find(Locator::Css("td.modified")).await?.click().await?;
     let (id, _) = added_cell(&browser, &before).await?;
     assert_eq!(cell_source(&browser, &id).await?, "SELECT * FROM read_csv('samples/cities.csv')");
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
+    let input = cell_input(&browser, &id).await?;
     input.click().await?;
     input.send_keys(&shift_enter()).await?;
     wait_for_result(&browser, &id).await?;
@@ -428,14 +427,14 @@ async fn hdfs_is_browsed_uploaded_to_and_written_like_the_data_directory() -> Re
     row.find(Locator::Css("td.modified")).await?.click().await?;
     let (id, _) = added_cell(&browser, &before).await?;
     assert_eq!(cell_source(&browser, &id).await?, format!("SELECT * FROM read_csv('{file}')"));
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
+    let input = cell_input(&browser, &id).await?;
     input.click().await?;
     input.send_keys(&shift_enter()).await?;
     wait_for_result(&browser, &id).await?;
     assert_eq!(cell_texts(&browser, &id, "table.result tbody td").await?, ["Oslo", "709000", "Bergen", "291000"]);
 
     // Save as… offers the directory shown; Parquet there.
-    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     click_centered(&browser, &format!("{cell} button.save-as")).await?;
     let form = browser.wait_for(&format!("{cell} form.save-as"), WAIT).await?;
     let path_input = form.find(Locator::Css(r#"input[name="path"]"#)).await?;

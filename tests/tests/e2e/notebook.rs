@@ -30,17 +30,64 @@ pub(crate) fn shift_enter() -> String {
     [char::from(Key::Shift), char::from(Key::Enter)].iter().collect()
 }
 
+/// Types `text` into the cell `id`'s editor at the caret, as one input (so
+/// that newlines are newlines, not Enter presses an autocomplete could take).
+pub(crate) async fn type_into(browser: &Browser, id: &str, text: &str) -> Result<()> {
+    let script = r#"
+        const [id, text] = arguments;
+        const cell = document.querySelector(`.notebook:not([hidden]) section[data-cell-id="${id}"]`);
+        if (!cell) return `no cell ${id}`;
+        const rendered = cell.querySelector('.markdown-body');
+        if (rendered) rendered.dispatchEvent(new Event('dblclick'));
+        const input = cell.querySelector('.cm-content, textarea.cell-input');
+        if (!input) return `cell ${id} has no editor`;
+        input.focus();
+        // The caret at the end of the text, as a click after it would put it.
+        const selection = document.getSelection();
+        selection.selectAllChildren(input);
+        selection.collapseToEnd();
+        document.execCommand('insertText', false, text);
+        return null;
+    "#;
+    let out = browser.client.execute(script, vec![id.into(), text.into()]).await?;
+    if let Some(why) = out.as_str() {
+        anyhow::bail!("{why}");
+    }
+    Ok(())
+}
+
+/// The text of the cell `id`'s editor.
+pub(crate) async fn cell_source(browser: &Browser, id: &str) -> Result<String> {
+    let script = r#"
+        const cell = document.querySelector(`.notebook:not([hidden]) section[data-cell-id="${arguments[0]}"]`);
+        if (!cell) return null;
+        const editor = cell.querySelector('.cm-riffle');
+        if (editor && editor.riffleEditor) return editor.riffleEditor.get_value();
+        const lines = cell.querySelectorAll('.cm-content .cm-line');
+        if (lines.length) return Array.from(lines, l => l.textContent).join('\n');
+        return cell.dataset.source ?? '';
+    "#;
+    let out = browser.client.execute(script, vec![id.into()]).await?;
+    out.as_str().map(str::to_string).context(format!("no cell {id}"))
+}
+
+/// The element that takes keys in the cell `id` (its editor).
+pub(crate) async fn cell_input(browser: &Browser, id: &str) -> Result<fantoccini::elements::Element> {
+    let css = format!(
+        r#".notebook:not([hidden]) section[data-cell-id="{id}"] .cm-content, .notebook:not([hidden]) section[data-cell-id="{id}"] textarea.cell-input"#
+    );
+    Ok(browser.client.find(Locator::Css(&css)).await?)
+}
+
 /// Types `sql` into the cell `id` and runs it with Shift+Enter.
 pub(crate) async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{id}"] textarea"#))).await?;
-    input.click().await?;
-    input.send_keys(sql).await?;
-    input.send_keys(&shift_enter()).await?;
+    type_into(browser, id, sql).await?;
+    cell_input(browser, id).await?.send_keys(&shift_enter()).await?;
     Ok(())
 }
 
 pub(crate) async fn last_cell_id(browser: &Browser) -> Result<String> {
-    let cells = browser.client.find_all(Locator::Css("section.cell")).await?;
+    let cells = browser.client.find_all(Locator::Css(".notebook:not([hidden]) section.cell")).await?;
     let last = cells.last().context("the notebook has no cells")?;
     last.attr("data-cell-id").await?.context("a cell without data-cell-id")
 }
@@ -54,7 +101,7 @@ async fn group_by_cell_renders_the_right_numbers() -> Result<()> {
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, GROUP_BY).await?;
-    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     browser.wait_for(&format!("{cell} table.result tbody tr"), Duration::from_secs(60)).await?;
 
     // Shift+Enter moved on: a new cell follows the one that ran.
@@ -100,22 +147,34 @@ async fn errors_show_in_the_cell() -> Result<()> {
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT * FROM nowhere").await?;
-    let error =
-        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let error = browser
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
     assert!(text.contains("nowhere"), "{text}");
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT * FROM read_csv('samples/missing.csv')").await?;
-    let error =
-        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let error = browser
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
     assert!(text.contains("samples/missing.csv") && text.contains("does not exist"), "{text}");
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT 1 + 1 AS two").await?;
-    let td =
-        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] table.result td"#), Duration::from_secs(60)).await?;
+    let td = browser
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result td"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     assert_eq!(td.text().await?, "2");
 
     browser.close().await
@@ -135,7 +194,7 @@ async fn page_fetch(browser: &Browser, method: &str, path: &str, body: &str) -> 
 }
 
 pub(crate) async fn wait_for_result(browser: &Browser, id: &str) -> Result<()> {
-    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     browser.wait_for(&format!("{cell} .row-count, {cell} .cell-error"), Duration::from_secs(120)).await?;
     if let Ok(e) = browser.client.find(Locator::Css(&format!("{cell} .cell-error"))).await {
         anyhow::bail!("cell {id} failed: {}", e.text().await?);
@@ -145,7 +204,11 @@ pub(crate) async fn wait_for_result(browser: &Browser, id: &str) -> Result<()> {
 
 pub(crate) async fn cell_texts(browser: &Browser, id: &str, css: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for el in browser.client.find_all(Locator::Css(&format!(r#"section[data-cell-id="{id}"] {css}"#))).await? {
+    for el in browser
+        .client
+        .find_all(Locator::Css(&format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] {css}"#)))
+        .await?
+    {
         out.push(el.text().await?);
     }
     Ok(out)
@@ -209,9 +272,9 @@ async fn kafka_cells_produce_list_and_read() -> Result<()> {
     row.click().await?;
     let added = last_cell_id(&browser).await?;
     assert_ne!(added, before, "clicking a topic should add a cell");
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{added}"] textarea"#))).await?;
-    let source = input.prop("value").await?.unwrap_or_default();
+    let source = cell_source(&browser, &added).await?;
     assert!(source.contains(&format!("kafka('{topic}')")), "{source}");
+    let input = cell_input(&browser, &added).await?;
     input.click().await?;
     input.send_keys(&shift_enter()).await?;
     wait_for_result(&browser, &added).await?;
@@ -251,8 +314,12 @@ async fn kafka_cells_produce_list_and_read() -> Result<()> {
     let id = last_cell_id(&browser).await?;
     let typo = &empty[..empty.len() - 1];
     run_cell(&browser, &id, &format!("SELECT * FROM kafka('{typo}')")).await?;
-    let error =
-        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let error = browser
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
     assert!(text.contains(&format!("'{typo}' does not exist")) && text.contains("did you mean"), "{text}");
     browser.close().await
@@ -328,8 +395,12 @@ async fn copy_writes_spark_style_parquet_directories() -> Result<()> {
     // The default mode (error if it exists) refuses, and changes nothing.
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, &copy("error")).await?;
-    let error =
-        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .cell-error"#), Duration::from_secs(60)).await?;
+    let error = browser
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] .cell-error"#),
+            Duration::from_secs(60),
+        )
+        .await?;
     let text = error.text().await?;
     assert!(text.contains("already holds data") && text.contains("MODE overwrite"), "{text}");
     assert_eq!(data_files()?.iter().filter(|n| n.starts_with("part-")).count(), 8);
@@ -356,15 +427,15 @@ async fn a_reload_brings_the_notebook_back() -> Result<()> {
 
     let id = last_cell_id(&browser).await?;
     run_cell(&browser, &id, "SELECT 41 + 1 AS answer").await?;
-    let cell = format!(r#"section[data-cell-id="{id}"]"#);
+    let cell = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     browser.wait_for(&format!("{cell} table.result tbody tr"), Duration::from_secs(60)).await?;
     // Shift+Enter added a cell below; type into it without running it.
     let unsaved = last_cell_id(&browser).await?;
     assert_ne!(unsaved, id);
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{unsaved}"] textarea"#))).await?;
-    input.click().await?;
-    input.send_keys("-- typed, never run\nSELECT 'kept' AS note").await?;
+    type_into(&browser, &unsaved, "-- typed, never run\nSELECT 'kept' AS note").await?;
     let before = sources(&browser).await?;
+    // IndexedDB has it once the page says so.
+    browser.wait_for(r#".autosaved[data-saved="yes"]"#, Duration::from_secs(10)).await?;
 
     browser.client.refresh().await?;
     browser.wait_for("#engine-status[data-state=ready]", Duration::from_secs(60)).await?;
@@ -379,9 +450,9 @@ async fn a_reload_brings_the_notebook_back() -> Result<()> {
 /// Every cell's id and text, in order.
 async fn sources(browser: &Browser) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for section in browser.client.find_all(Locator::Css("section.cell")).await? {
+    for section in browser.client.find_all(Locator::Css(".notebook:not([hidden]) section.cell")).await? {
         let id = section.attr("data-cell-id").await?.context("a cell without data-cell-id")?;
-        let text = section.find(Locator::Css("textarea")).await?.prop("value").await?.unwrap_or_default();
+        let text = cell_source(browser, &id).await?;
         out.push((id, text));
     }
     Ok(out)
@@ -399,7 +470,7 @@ async fn command_mode_keys_add_and_delete_cells() -> Result<()> {
     let ids = |cells: Vec<(String, String)>| cells.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
     let start = ids(sources(&browser).await?);
     let first = &start[0];
-    let input = browser.client.find(Locator::Css(&format!(r#"section[data-cell-id="{first}"] textarea"#))).await?;
+    let input = cell_input(&browser, first).await?;
     input.click().await?;
     input.send_keys(&char::from(Key::Escape).to_string()).await?;
     let active = browser.client.active_element().await?;
@@ -428,7 +499,8 @@ async fn command_mode_keys_add_and_delete_cells() -> Result<()> {
     let active = browser.client.active_element().await?;
     active.send_keys(&char::from(Key::Enter).to_string()).await?;
     let active = browser.client.active_element().await?;
-    assert_eq!(active.prop("tagName").await?.as_deref(), Some("TEXTAREA"), "Enter goes back to editing");
+    let editing = active.attr("class").await?.unwrap_or_default();
+    assert!(editing.contains("cm-content") || editing.contains("cell-input"), "Enter goes back to editing: {editing}");
     browser.close().await?;
     Ok(())
 }

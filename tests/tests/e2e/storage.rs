@@ -1220,7 +1220,7 @@ async fn a_dead_namenode_is_a_503_that_says_what_to_do() -> Result<()> {
 
 /// Waits for a cell's error and returns its text.
 async fn cell_error(browser: &Browser, id: &str) -> Result<String> {
-    let css = format!(r#"section[data-cell-id="{id}"] .cell-error"#);
+    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] .cell-error"#);
     Ok(browser.wait_for(&css, Duration::from_secs(120)).await?.text().await?)
 }
 
@@ -1235,7 +1235,7 @@ async fn run(browser: &Browser, sql: &str) -> Result<String> {
 /// A result table's cells, row by row.
 async fn rows(browser: &Browser, id: &str) -> Result<Vec<Vec<String>>> {
     let mut out = Vec::new();
-    let css = format!(r#"section[data-cell-id="{id}"] table.result tbody tr"#);
+    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result tbody tr"#);
     for tr in browser.client.find_all(Locator::Css(&css)).await? {
         let mut row = Vec::new();
         for td in tr.find_all(Locator::Css("td")).await? {

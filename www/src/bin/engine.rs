@@ -219,6 +219,9 @@ impl Worker {
     /// one (so that its table never joins the catalog, and is freed at once).
     async fn run(&self, run: RunRequest, preview: bool) {
         let started = self.now();
+        if !preview {
+            self.post(&FromEngine::Started { run_id: run.run_id, cell_id: run.cell_id.clone() }, None);
+        }
         *self.current.borrow_mut() = AbortController::new().ok().map(|c| (run.run_id, c));
         let result = if preview { self.preview(&run).await } else { self.execute(&run, &self.session, true).await };
         let aborted = self.signal().is_some_and(|s| s.aborted());

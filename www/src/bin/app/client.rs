@@ -1,13 +1,13 @@
 //! The UI's handle on its engine worker.
 
 use leptos::prelude::*;
-use riffle::protocol::{BenchRequest, FromEngine, RunRequest, ToEngine};
+use riffle::protocol::{BenchRequest, FromEngine, RunRequest, TableInfo, ToEngine};
 use riffle_www::{envelope, open};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::table::Preview;
-use crate::{CellState, Notebook};
+use crate::{CellModel, CellState, Notebook};
 
 /// Where the worker's loader is, next to the page (see www/index.html).
 const ENGINE_LOADER: &str = "./engine_loader.js";
@@ -60,10 +60,16 @@ impl FilePreview {
     }
 }
 
+/// How long a stopped run may take to notice before the worker is replaced:
+/// Polars cannot be interrupted mid-computation, a fetch can.
+const STOP_GRACE_MS: u64 = 800;
+
 /// Copyable handle: the worker and the client's state live in Leptos' arena.
 #[derive(Clone, Copy)]
 pub struct EngineClient {
     worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// The notebook whose cells this worker runs.
+    notebook: Notebook,
     /// Requests made before the worker said it was ready.
     pending: StoredValue<Vec<String>>,
     last_run_id: StoredValue<u64>,
@@ -74,12 +80,19 @@ pub struct EngineClient {
     preview_run: StoredValue<u64>,
     /// Counts the writes cells made (`COPY ... TO`), so that file lists refresh.
     pub writes: RwSignal<u64>,
+    /// The catalog's tables and columns, for the editor's autocomplete.
+    pub catalog: RwSignal<Vec<TableInfo>>,
+    /// How many times the worker was replaced (a stop it could not take).
+    pub restarts: RwSignal<u32>,
+    /// Runs the cells that read a table again as soon as it changes.
+    pub auto_run: RwSignal<bool>,
 }
 
 impl EngineClient {
     pub fn start(notebook: Notebook) -> EngineClient {
         let client = EngineClient {
             worker: StoredValue::new_local(None),
+            notebook,
             pending: StoredValue::new(Vec::new()),
             last_run_id: StoredValue::new(0),
             status: RwSignal::new(EngineStatus::Starting),
@@ -87,29 +100,109 @@ impl EngineClient {
             preview: RwSignal::new(FilePreview::Closed),
             preview_run: StoredValue::new(0),
             writes: RwSignal::new(0),
+            catalog: RwSignal::new(Vec::new()),
+            restarts: RwSignal::new(0),
+            auto_run: RwSignal::new(false),
         };
+        client.spawn();
+        client
+    }
+
+    /// Starts a worker; its messages come to `receive` until it is replaced.
+    fn spawn(&self) {
+        let client = *self;
+        self.status.set(EngineStatus::Starting);
         let worker = match Worker::new(ENGINE_LOADER) {
             Ok(worker) => worker,
             Err(e) => {
-                client.status.set(EngineStatus::Failed(format!("{e:?}")));
-                return client;
+                self.status.set(EngineStatus::Failed(format!("{e:?}")));
+                return;
             }
         };
+        let generation = self.restarts.get_untracked();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            client.receive(notebook, &event.data());
+            // A replaced worker's last words are not this notebook's news.
+            if client.restarts.get_untracked() == generation {
+                client.receive(&event.data());
+            }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
             // A crash report, if one came first, says more than the trap does.
-            if !matches!(client.status.get_untracked(), EngineStatus::Failed(_)) {
+            if client.restarts.get_untracked() == generation
+                && !matches!(client.status.get_untracked(), EngineStatus::Failed(_))
+            {
                 client.status.set(EngineStatus::Failed(event.message()));
             }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        client.worker.set_value(Some(worker));
-        client
+        self.worker.set_value(Some(worker));
+    }
+
+    /// Stops a cell's run. The engine aborts downloads at once; a computation
+    /// inside Polars cannot be interrupted, so if the run has not ended after
+    /// a moment the worker is terminated and a new one rebuilds the catalog.
+    pub fn stop(&self, cell: CellModel) {
+        let run_id = cell.run_id.get_untracked();
+        self.cancel(run_id);
+        let client = *self;
+        set_timeout(
+            move || {
+                let still_running = cell.run_id.get_untracked() == run_id
+                    && matches!(cell.state.get_untracked(), CellState::Running { .. } | CellState::Queued);
+                if still_running {
+                    client.restart();
+                }
+            },
+            std::time::Duration::from_millis(STOP_GRACE_MS),
+        );
+    }
+
+    /// Terminates the worker and starts a new one. The running cell fails as
+    /// cancelled, queued cells go back to idle, and the cells whose tables
+    /// were in the catalog run again, in notebook order, to rebuild it.
+    pub fn restart(&self) {
+        self.worker.update_value(|w| {
+            if let Some(worker) = w.take() {
+                worker.terminate();
+            }
+        });
+        self.pending.set_value(Vec::new());
+        self.restarts.update(|n| *n += 1);
+        self.catalog.set(Vec::new());
+        let cells = self.notebook.cells.get_untracked();
+        let mut rebuild = Vec::new();
+        for cell in &cells {
+            match cell.state.get_untracked() {
+                CellState::Running { .. } => cell.state.set(CellState::Failed(
+                    riffle::CellError::new("cancelled: the engine was stopped in the middle of this cell")
+                        .hint("the engine restarted and rebuilt the tables of the cells above; run this cell again when you want it"),
+                )),
+                CellState::Queued => cell.state.set(CellState::Idle),
+                CellState::Done(p) if p.done.registered => rebuild.push(*cell),
+                _ => {}
+            }
+        }
+        if let FilePreview::Loading { path, .. } = self.preview.get_untracked() {
+            self.preview
+                .set(FilePreview::Failed { path, error: riffle::CellError::new("cancelled: the engine restarted") });
+        }
+        self.spawn();
+        for cell in rebuild {
+            crate::run_cell(cell, *self);
+        }
+    }
+
+    /// Stops the worker for good (its notebook was closed).
+    pub fn shutdown(&self) {
+        self.restarts.update(|n| *n += 1);
+        self.worker.update_value(|w| {
+            if let Some(worker) = w.take() {
+                worker.terminate();
+            }
+        });
     }
 
     pub fn next_run_id(&self) -> u64 {
@@ -187,7 +280,8 @@ impl EngineClient {
         });
     }
 
-    fn receive(&self, notebook: Notebook, data: &JsValue) {
+    fn receive(&self, data: &JsValue) {
+        let notebook = self.notebook;
         let Some((json, bytes)) = open(data) else {
             return;
         };
@@ -214,6 +308,12 @@ impl EngineClient {
                     });
                 }
             }
+            FromEngine::Started { run_id, cell_id } => {
+                if let Some(cell) = current_cell(notebook, &cell_id, run_id) {
+                    cell.state.set(CellState::Running { started_ms: js_sys::Date::now() });
+                }
+            }
+            FromEngine::Catalog { tables } => self.catalog.set(tables),
             FromEngine::Progress(progress) => {
                 if let Some(cell) = current_cell(notebook, &progress.cell_id, progress.run_id) {
                     cell.progress.set(Some(progress));
@@ -240,11 +340,16 @@ impl EngineClient {
                 let Some(cell) = current_cell(notebook, &done.cell_id, done.run_id) else {
                     return;
                 };
+                let table = done.registered.then(|| done.table.clone());
                 let state = match Preview::decode(done, bytes.as_deref().unwrap_or_default()) {
                     Ok(preview) => CellState::Done(preview),
                     Err(e) => CellState::Failed(riffle::CellError::new(format!("could not read the result: {e}"))),
                 };
                 cell.state.set(state);
+                cell.stale.set(false);
+                if let Some(table) = table {
+                    crate::mark_stale(notebook, cell, &table, *self);
+                }
             }
             FromEngine::Failed { run_id, cell_id, error } if cell_id == PREVIEW_CELL => {
                 if run_id == self.preview_run.get_value()
@@ -263,7 +368,7 @@ impl EngineClient {
                 let error = riffle::CellError::new(format!("the engine crashed while running this cell: {message}"))
                     .hint("reload the page to restart the engine; please report this as a bug");
                 for cell in notebook.cells.get_untracked() {
-                    if matches!(cell.state.get_untracked(), CellState::Running) {
+                    if matches!(cell.state.get_untracked(), CellState::Running { .. } | CellState::Queued) {
                         cell.state.set(CellState::Failed(error.clone()));
                     }
                 }

@@ -17,9 +17,6 @@ use wasm_bindgen_futures::JsFuture;
 
 use riffle_www::paths::{ancestry, join, parent, read_query, reader_for, root_len};
 
-use crate::Notebook;
-use crate::client::EngineClient;
-
 /// How many rows a preview shows.
 const PREVIEW_ROWS: usize = 20;
 /// Directories probed for part files per listing; more are left unprobed.
@@ -351,13 +348,17 @@ fn iso_time(ms: i64) -> String {
 #[component]
 pub fn FileBrowser() -> impl IntoView {
     let files = expect_context::<Files>();
-    let notebook = expect_context::<Notebook>();
-    let client = expect_context::<EngineClient>();
+    let workspace = expect_context::<crate::Workspace>();
 
     // A cell's COPY wrote somewhere: the listing may have changed.
-    Effect::watch(move || client.writes.get(), move |_, _, _| files.reload(), false);
+    Effect::watch(
+        move || workspace.tabs.with(|tabs| tabs.iter().map(|t| t.client.writes.get()).sum::<u64>()),
+        move |_, _, _| files.reload(),
+        false,
+    );
 
     let add_cell = move |source: String| {
+        let (notebook, _) = crate::active();
         let index = notebook.insert_below_current(&source);
         crate::focus_cell(index);
     };
@@ -368,6 +369,7 @@ pub fn FileBrowser() -> impl IntoView {
             .set(Some(format!("no reader for '{}': Riffle reads .csv, .json, .jsonl and .parquet files", entry.name))),
     };
     let preview = move |path: String, reader: &str| {
+        let (_, client) = crate::active();
         client.preview_file(&path, read_query(reader, &path), PREVIEW_ROWS);
     };
 

@@ -1,13 +1,21 @@
 //! The notebook UI (Leptos, client-side rendered). It never runs Polars:
 //! cells go to the engine worker, and results come back as Arrow IPC.
+//!
+//! State: a [`Workspace`] holds the open notebooks (tabs); each [`Tab`] has
+//! its own [`Notebook`] (cells, in order) and its own engine worker
+//! ([`EngineClient`]). A notebook's view provides both as context to its
+//! cells; the sidebar panels act on the active tab.
 
 mod client;
+mod editor;
 mod files;
+mod notebook_files;
 mod table;
 mod topics;
 
 use leptos::prelude::*;
 use riffle::CellError;
+use riffle::notebook::{Cell, CellId, CellKind, Notebook as Document};
 use riffle::protocol::{RunProgress, RunRequest};
 
 use client::{EngineClient, FilePreview};
@@ -24,14 +32,25 @@ ORDER BY zone";
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
+    // Leptos' own task runner starts with the mount, so not yet.
+    wasm_bindgen_futures::spawn_local(async {
+        // The autosaved workspace first (IndexedDB answers asynchronously),
+        // so that the page never shows a notebook and then swaps it.
+        let saved = autosave::load().await;
+        leptos::mount::mount_to_body(move || view! { <App saved=saved /> });
+    });
 }
 
 /// What a cell shows below its input.
 #[derive(Clone, Debug)]
 pub enum CellState {
     Idle,
-    Running,
+    /// Sent to the engine, waiting for the cells before it.
+    Queued,
+    Running {
+        /// `Date.now()` when the engine began it, for the elapsed timer.
+        started_ms: f64,
+    },
     Done(Preview),
     Failed(CellError),
 }
@@ -40,27 +59,35 @@ pub enum CellState {
 #[derive(Clone, Copy)]
 pub struct CellModel {
     pub id: u64,
+    pub kind: RwSignal<CellKind>,
     pub source: RwSignal<String>,
     pub state: RwSignal<CellState>,
     /// The newest run's id; results of older runs are dropped.
     pub run_id: RwSignal<u64>,
     /// What the running cell has downloaded so far.
     pub progress: RwSignal<Option<RunProgress>>,
+    /// A table this cell read has changed since it ran.
+    pub stale: RwSignal<bool>,
+    /// A Markdown cell shows its source (not its rendering) while edited.
+    pub editing: RwSignal<bool>,
 }
 
 impl CellModel {
-    fn new(id: u64, source: &str) -> Self {
+    fn new(id: u64, kind: CellKind, source: &str) -> Self {
         CellModel {
             id,
+            kind: RwSignal::new(kind),
             source: RwSignal::new(source.to_string()),
             state: RwSignal::new(CellState::Idle),
             run_id: RwSignal::new(0),
             progress: RwSignal::new(None),
+            stale: RwSignal::new(false),
+            editing: RwSignal::new(source.trim().is_empty()),
         }
     }
 }
 
-/// The notebook: its cells, in order.
+/// A notebook: its cells, in order.
 #[derive(Clone, Copy)]
 pub struct Notebook {
     pub cells: RwSignal<Vec<CellModel>>,
@@ -74,27 +101,30 @@ pub struct Notebook {
 }
 
 impl Notebook {
-    fn new(sources: &[&str]) -> Self {
-        Notebook::with_cells(sources.iter().enumerate().map(|(i, s)| (i as u64 + 1, s.to_string())).collect())
-    }
-
-    /// The notebook the last visit left in this browser, or a fresh one.
-    fn restore_or(sources: &[&str]) -> Self {
-        match autosave::load() {
-            Some(doc) => Notebook::with_cells(doc.cells.into_iter().map(|c| (c.id.0, c.source)).collect()),
-            None => Notebook::new(sources),
-        }
-    }
-
-    fn with_cells(cells: Vec<(u64, String)>) -> Self {
-        let next_id = cells.iter().map(|(id, _)| *id).max().unwrap_or(0) + 1;
-        let cells: Vec<CellModel> = cells.iter().map(|(id, source)| CellModel::new(*id, source)).collect();
-        Notebook {
+    fn from_document(doc: &Document) -> Self {
+        let next_id = doc.cells.iter().map(|c| c.id.0).max().unwrap_or(0) + 1;
+        let cells: Vec<CellModel> = doc.cells.iter().map(|c| CellModel::new(c.id.0, c.kind, &c.source)).collect();
+        let notebook = Notebook {
             next_id: StoredValue::new(next_id),
             cells: RwSignal::new(cells),
             current: StoredValue::new(None),
             owner: StoredValue::new(Owner::current()),
+        };
+        if notebook.cells.with_untracked(Vec::is_empty) {
+            notebook.insert(0);
         }
+        notebook
+    }
+
+    /// The document as saved: cell ids, kinds and text, in order.
+    pub fn document(&self, title: Option<String>) -> Document {
+        let cells = self.cells.with(|cells| {
+            cells
+                .iter()
+                .map(|c| Cell { id: CellId(c.id), kind: c.kind.get(), name: None, source: c.source.get() })
+                .collect()
+        });
+        Document { title, cells }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
@@ -106,13 +136,13 @@ impl Notebook {
         self.insert_with(index, "")
     }
 
-    /// Inserts a cell holding `source` at `index` and returns its position.
+    /// Inserts a SQL cell holding `source` at `index` and returns its position.
     pub fn insert_with(&self, index: usize, source: &str) -> usize {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         let cell = match self.owner.get_value() {
-            Some(owner) => owner.with(|| CellModel::new(id, source)),
-            None => CellModel::new(id, source),
+            Some(owner) => owner.with(|| CellModel::new(id, CellKind::Sql, source)),
+            None => CellModel::new(id, CellKind::Sql, source),
         };
         let mut at = index;
         self.cells.update(|cells| {
@@ -140,37 +170,192 @@ impl Notebook {
         }
     }
 
+    /// Moves a cell to position `to` (clamped); returns where it landed.
+    fn move_to(&self, id: u64, to: usize) -> Option<usize> {
+        let from = self.position(id)?;
+        let mut at = to;
+        self.cells.update(|cells| {
+            let cell = cells.remove(from);
+            at = to.min(cells.len());
+            cells.insert(at, cell);
+        });
+        Some(at)
+    }
+
     fn find(&self, id: u64) -> Option<CellModel> {
         self.cells.with_untracked(|cells| cells.iter().find(|c| c.id == id).copied())
     }
 }
 
-#[component]
-fn App() -> impl IntoView {
-    let notebook = Notebook::restore_or(&["SELECT 1 + 1 AS two", EXAMPLE_GROUP_BY, ""]);
-    autosave::keep(notebook);
-    let client = EngineClient::start(notebook);
-    let files = files::Files::new();
-    provide_context(notebook);
-    provide_context(client);
-    provide_context(files);
+/// An open notebook: its cells, its engine worker, and the file it was
+/// opened from or saved to.
+#[derive(Clone, Copy)]
+pub struct Tab {
+    pub id: u64,
+    pub notebook: Notebook,
+    pub client: EngineClient,
+    /// The notebook file in the data directory (`notebooks/x.riffle.json`).
+    pub path: RwSignal<Option<String>>,
+    /// The document's JSON when it was last opened or saved to its file.
+    pub saved: RwSignal<Option<String>>,
+}
 
-    if let Some(request) = client::bench_request_from_url() {
-        client.bench(request);
+impl Tab {
+    pub fn title(&self) -> String {
+        match self.path.get() {
+            Some(path) => notebook_files::title_of(&path),
+            None => format!("Untitled {}", self.id),
+        }
     }
 
-    let status = client.status;
+    /// The document's JSON now, as its file would hold it.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(&self.notebook.document(None)).unwrap_or_default()
+    }
+
+    /// Whether the notebook differs from its file (or was never saved).
+    pub fn unsaved(&self) -> bool {
+        let json = self.json();
+        match self.saved.get() {
+            Some(saved) => saved != json,
+            None => self.notebook.cells.with(|cells| cells.iter().any(|c| c.source.with(|s| !s.trim().is_empty()))),
+        }
+    }
+}
+
+/// The open notebooks and which one is shown.
+#[derive(Clone, Copy)]
+pub struct Workspace {
+    pub tabs: RwSignal<Vec<Tab>>,
+    pub active: RwSignal<u64>,
+    next_tab: StoredValue<u64>,
+    owner: StoredValue<Option<Owner>>,
+    /// Whether the last autosave reached the browser's storage.
+    pub autosaved: RwSignal<autosave::Saved>,
+}
+
+impl Workspace {
+    fn new(saved: Option<autosave::SavedWorkspace>) -> Workspace {
+        let workspace = Workspace {
+            tabs: RwSignal::new(Vec::new()),
+            active: RwSignal::new(0),
+            next_tab: StoredValue::new(1),
+            owner: StoredValue::new(Owner::current()),
+            autosaved: RwSignal::new(autosave::Saved::Yes),
+        };
+        match saved {
+            Some(saved) if !saved.notebooks.is_empty() => {
+                let active = saved.active;
+                for nb in saved.notebooks {
+                    let id = workspace.open(&nb.doc, nb.path, nb.saved);
+                    if nb.id == active {
+                        workspace.active.set(id);
+                    }
+                }
+            }
+            _ => {
+                let doc = Document {
+                    title: None,
+                    cells: ["SELECT 1 + 1 AS two", EXAMPLE_GROUP_BY, ""]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| Cell {
+                            id: CellId(i as u64 + 1),
+                            kind: CellKind::Sql,
+                            name: None,
+                            source: s.to_string(),
+                        })
+                        .collect(),
+                };
+                workspace.open(&doc, None, None);
+            }
+        }
+        workspace
+    }
+
+    /// Opens a notebook in a new tab, with a worker of its own, and shows it.
+    pub fn open(&self, doc: &Document, path: Option<String>, saved: Option<String>) -> u64 {
+        let id = self.next_tab.get_value();
+        self.next_tab.set_value(id + 1);
+        let make = move || {
+            let notebook = Notebook::from_document(doc);
+            let client = EngineClient::start(notebook);
+            Tab { id, notebook, client, path: RwSignal::new(path), saved: RwSignal::new(saved) }
+        };
+        let tab = match self.owner.get_value() {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
+        self.tabs.update(|tabs| tabs.push(tab));
+        self.active.set(id);
+        id
+    }
+
+    pub fn close(&self, id: u64) {
+        if let Some(tab) = self.tabs.with_untracked(|tabs| tabs.iter().find(|t| t.id == id).copied()) {
+            tab.client.shutdown();
+        }
+        self.tabs.update(|tabs| tabs.retain(|t| t.id != id));
+        if self.tabs.with_untracked(Vec::is_empty) {
+            self.open(&Document { title: None, cells: Vec::new() }, None, None);
+        } else if self.active.get_untracked() == id {
+            if let Some(last) = self.tabs.with_untracked(|tabs| tabs.last().map(|t| t.id)) {
+                self.active.set(last);
+            }
+        }
+    }
+
+    /// The tab shown now.
+    pub fn current(&self) -> Tab {
+        let active = self.active.get();
+        self.tabs.with(|tabs| tabs.iter().find(|t| t.id == active).or(tabs.first()).copied()).expect("a tab is open")
+    }
+}
+
+/// The notebook and engine of the tab shown now (for the sidebar's panels).
+pub fn active() -> (Notebook, EngineClient) {
+    let tab = expect_context::<Workspace>().current();
+    (tab.notebook, tab.client)
+}
+
+/// The time, ticking while anything runs, for the cells' elapsed timers.
+#[derive(Clone, Copy)]
+pub struct Clock(pub RwSignal<f64>);
+
+#[component]
+fn App(saved: Option<autosave::SavedWorkspace>) -> impl IntoView {
+    let workspace = Workspace::new(saved);
+    autosave::keep(workspace);
+    let files = files::Files::new();
+    let clock = Clock(RwSignal::new(js_sys::Date::now()));
+    set_interval(move || clock.0.set(js_sys::Date::now()), std::time::Duration::from_millis(100));
+    let theme = theme::Theme::start();
+    provide_context(workspace);
+    // The Kafka panel adds its cells to the first notebook until it follows the active tab.
+    provide_context(workspace.tabs.with_untracked(|t| t[0].notebook));
+    provide_context(files);
+    provide_context(clock);
+
+    if let Some(request) = client::bench_request_from_url() {
+        workspace.current().client.bench(request);
+    }
+
+    let status = move || workspace.current().client.status.get();
     view! {
         <header class="bar">
             <h1>"Riffle"</h1>
-            <span
-                id="engine-status"
-                data-state=move || status.get().as_str()
-            >
-                {move || status.get().label()}
+            <span id="engine-status" data-state=move || status().as_str()>{move || status().label()}</span>
+            <span class="spacer"></span>
+            <span class="autosaved" data-saved=move || workspace.autosaved.get().as_str()>
+                {move || workspace.autosaved.get().label()}
             </span>
-            <span class="hint-keys">"Shift+Enter runs a cell and moves on · Ctrl+Enter runs it in place · Esc, then A/B add, D D deletes, Enter edits"</span>
+            <button class="theme-toggle" title="Switch between light and dark"
+                aria-label=move || format!("switch to the {} theme", theme.other())
+                on:click=move |_| theme.toggle()>
+                {move || if theme.dark.get() { "☀ Light" } else { "☾ Dark" }}
+            </button>
         </header>
+        <notebook_files::TabBar />
         // Files dropped anywhere on the page are uploaded into the directory
         // the file panel shows (and never open in the tab instead).
         <div
@@ -187,11 +372,68 @@ fn App() -> impl IntoView {
                 }
             }
         >
-        <aside class="sidebar">
-            <files::FileBrowser />
-            <topics::TopicList />
-        </aside>
-        <main>
+            <aside class="sidebar">
+                <files::FileBrowser />
+                <topics::TopicList />
+            </aside>
+            <main>
+                <topics::KafkaBrowser />
+                <For
+                    each=move || workspace.tabs.get()
+                    key=|tab| tab.id
+                    children=move |tab| view! { <NotebookView tab=tab /> }
+                />
+            </main>
+        </div>
+    }
+}
+
+/// One notebook's page: its toolbar, file preview and cells. Every open
+/// notebook stays mounted (hidden when not shown), so that switching tabs
+/// keeps results, scroll positions and running cells.
+#[component]
+fn NotebookView(tab: Tab) -> impl IntoView {
+    let workspace = expect_context::<Workspace>();
+    let notebook = tab.notebook;
+    let client = tab.client;
+    provide_context(notebook);
+    provide_context(client);
+    provide_context(tab);
+    let shown = move || workspace.active.get() == tab.id;
+    let stale = move || notebook.cells.with(|cells| cells.iter().filter(|c| c.stale.get()).count());
+    let running = move || {
+        notebook.cells.with(|cells| {
+            cells.iter().filter(|c| matches!(c.state.get(), CellState::Running { .. } | CellState::Queued)).count()
+        })
+    };
+    view! {
+        <div class="notebook" data-tab=tab.id.to_string() hidden=move || !shown()>
+            <div class="toolbar" role="toolbar" aria-label="notebook">
+                <button class="run-all" title="Run every cell, top to bottom" on:click=move |_| run_all(notebook, client)>
+                    "▶▶ Run all"
+                </button>
+                <button class="rerun-stale" title="Run the cells whose tables changed since they ran"
+                    disabled=move || stale() == 0
+                    on:click=move |_| rerun_stale(notebook, client)>
+                    {move || format!("↻ Re-run stale ({})", stale())}
+                </button>
+                <label class="auto-run" title="When a cell's table changes, run the cells that read it">
+                    <input type="checkbox" prop:checked=move || client.auto_run.get()
+                        on:change=move |ev| client.auto_run.set(event_target_checked(&ev)) />
+                    " auto-run dependents"
+                </label>
+                <span class="spacer"></span>
+                {move || (running() > 0).then(|| view! {
+                    <span class="muted">{move || format!("{} running or queued", running())}</span>
+                })}
+                <notebook_files::SaveButtons tab=tab />
+            </div>
+            <p class="restarted muted" hidden=move || client.restarts.get() == 0>
+                {move || format!(
+                    "The engine was restarted {} time(s) to stop a computation; the tables of the cells that had run were rebuilt.",
+                    client.restarts.get()
+                )}
+            </p>
             <FilePreviewView />
             <For
                 each=move || notebook.cells.get()
@@ -201,17 +443,20 @@ fn App() -> impl IntoView {
             <pre id="bench-result" hidden=move || client.bench_result.with(Option::is_none)>
                 {move || client.bench_result.get().unwrap_or_default()}
             </pre>
-        </main>
         </div>
     }
 }
 
-/// Sends a cell to the engine.
-fn run_cell(cell: CellModel, client: EngineClient) {
+/// Sends a cell to the engine (a Markdown cell just shows its rendering).
+pub(crate) fn run_cell(cell: CellModel, client: EngineClient) {
+    if cell.kind.get_untracked() != CellKind::Sql {
+        cell.editing.set(false);
+        return;
+    }
     let run_id = client.next_run_id();
     cell.run_id.set(run_id);
     cell.progress.set(None);
-    cell.state.set(CellState::Running);
+    cell.state.set(CellState::Queued);
     client.run(RunRequest {
         run_id,
         cell_id: cell.id.to_string(),
@@ -221,88 +466,210 @@ fn run_cell(cell: CellModel, client: EngineClient) {
     });
 }
 
-/// Puts the caret in the cell at `index`, once it is on the page.
-pub(crate) fn focus_cell(index: usize) {
-    request_animation_frame(move || {
-        let inputs = document().query_selector_all("textarea.cell-input");
-        if let Ok(inputs) = inputs {
-            if let Some(node) = inputs.item(index as u32) {
-                use wasm_bindgen::JsCast;
-                if let Ok(el) = node.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
+/// Runs every cell, top to bottom; the engine takes them in order.
+fn run_all(notebook: Notebook, client: EngineClient) {
+    for cell in notebook.cells.get_untracked() {
+        if cell.source.with_untracked(|s| !s.trim().is_empty()) {
+            run_cell(cell, client);
+        }
+    }
+}
+
+fn rerun_stale(notebook: Notebook, client: EngineClient) {
+    for cell in notebook.cells.get_untracked() {
+        if cell.stale.get_untracked() {
+            run_cell(cell, client);
+        }
+    }
+}
+
+/// `origin` just ran and (re)made `table`: the cells that read it, directly
+/// or through tables made from it, are now stale. With auto-run on, the ones
+/// that read it directly run again (and theirs follow when they finish).
+pub(crate) fn mark_stale(notebook: Notebook, origin: CellModel, table: &str, client: EngineClient) {
+    let cells = notebook.cells.get_untracked();
+    let mut changed = vec![table.to_string()];
+    let mut stale: Vec<(CellModel, bool)> = Vec::new();
+    let mut i = 0;
+    while i < changed.len() {
+        let t = changed[i].clone();
+        for cell in &cells {
+            if cell.id == origin.id || stale.iter().any(|(s, _)| s.id == cell.id) {
+                continue;
+            }
+            if let CellState::Done(p) = cell.state.get_untracked()
+                && p.done.reads.contains(&t)
+            {
+                stale.push((*cell, i == 0));
+                if p.done.registered {
+                    changed.push(p.done.table.clone());
                 }
             }
         }
+        i += 1;
+    }
+    for (cell, _) in &stale {
+        cell.stale.set(true);
+    }
+    if client.auto_run.get_untracked() {
+        for cell in &cells {
+            if stale.iter().any(|(s, direct)| *direct && s.id == cell.id) {
+                run_cell(*cell, client);
+            }
+        }
+    }
+}
+
+/// Puts the caret in the cell at `index`, once it is on the page. A rendered
+/// Markdown cell is switched to its source first.
+pub(crate) fn focus_cell(index: usize) {
+    request_animation_frame(move || {
+        let Some(section) = visible_cell(index) else { return };
+        if let Ok(Some(rendered)) = section.query_selector(".markdown-body") {
+            // Its double-click handler switches it to editing and calls back here.
+            if let Ok(event) = web_sys::Event::new("dblclick") {
+                let _ = rendered.dispatch_event(&event);
+            }
+            return;
+        }
+        if !editor::focus_editor_in(&section) {
+            // The editor is not on the page yet (a cell just added): next frame.
+            request_animation_frame(move || {
+                editor::focus_editor_in(&section);
+            });
+        }
     });
+}
+
+/// The section of the cell at `index` in the notebook shown now.
+fn visible_cell(index: usize) -> Option<web_sys::Element> {
+    let cells = document().query_selector_all(".notebook:not([hidden]) section.cell").ok()?;
+    use wasm_bindgen::JsCast;
+    cells.item(index as u32)?.dyn_into::<web_sys::Element>().ok()
 }
 
 /// Gives the cell at `index` the focus itself (command mode), once it is on the page.
 pub(crate) fn focus_section(index: usize) {
     request_animation_frame(move || {
-        let cells = document().query_selector_all("section.cell");
-        if let Ok(cells) = cells {
-            if let Some(node) = cells.item(index as u32) {
-                use wasm_bindgen::JsCast;
-                if let Ok(el) = node.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
+        if let Some(section) = visible_cell(index) {
+            use wasm_bindgen::JsCast;
+            if let Ok(el) = section.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
             }
         }
     });
 }
 
+/// The drag-and-drop type of a cell being reordered.
+const CELL_DRAG: &str = "application/x-riffle-cell";
+
 #[component]
 fn CellView(cell: CellModel) -> impl IntoView {
     let client = expect_context::<EngineClient>();
     let notebook = expect_context::<Notebook>();
+    let clock = expect_context::<Clock>();
 
-    let on_keydown = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            // Jupyter's command mode: the cell, not its text, has the focus.
-            ev.prevent_default();
-            focus_section(notebook.position(cell.id).unwrap_or_default());
-            return;
-        }
-        if ev.key() != "Enter" {
-            return;
-        }
-        if ev.shift_key() {
-            ev.prevent_default();
-            run_cell(cell, client);
-            // Jupyter's habit: move to the next cell, making one at the end.
-            let position = notebook.position(cell.id).unwrap_or_default();
-            let len = notebook.cells.with_untracked(Vec::len);
-            let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
-            focus_cell(next);
-        } else if ev.ctrl_key() || ev.meta_key() {
-            ev.prevent_default();
-            run_cell(cell, client);
-        }
+    // Shift+Enter: run and move on (making a cell at the end), as in Jupyter.
+    let run_and_advance = move |edit_next: bool| {
+        run_cell(cell, client);
+        let position = notebook.position(cell.id).unwrap_or_default();
+        let len = notebook.cells.with_untracked(Vec::len);
+        let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
+        if edit_next { focus_cell(next) } else { focus_section(next) }
     };
 
+    // Keys the editor hands over: Shift+Enter, Ctrl/Cmd+Enter, Esc, and
+    // Up/Down past the first or last line (to the cell above or below).
+    let on_editor_key = Callback::new(move |name: String| -> bool {
+        let position = notebook.position(cell.id).unwrap_or_default();
+        let len = notebook.cells.with_untracked(Vec::len);
+        match name.as_str() {
+            "escape" => {
+                // Jupyter's command mode: the cell, not its text, has the focus.
+                if cell.kind.get_untracked() == CellKind::Markdown
+                    && !cell.source.with_untracked(|s| s.trim().is_empty())
+                {
+                    cell.editing.set(false);
+                }
+                focus_section(position);
+                true
+            }
+            "run_next" => {
+                run_and_advance(true);
+                true
+            }
+            "run" => {
+                run_cell(cell, client);
+                true
+            }
+            "up_out" if position > 0 => {
+                focus_cell(position - 1);
+                true
+            }
+            "down_out" if position + 1 < len => {
+                focus_cell(position + 1);
+                true
+            }
+            _ => false,
+        }
+    });
+    let error = Signal::derive(move || match cell.state.get() {
+        CellState::Failed(e) => e.location.map(|l| (l.line as u32, l.column as u32, e.message.clone())),
+        _ => None,
+    });
+    let completions = Signal::derive(move || serde_json::to_string(&client.catalog.get()).unwrap_or_default());
+    let language =
+        Signal::derive(move || if cell.kind.get() == CellKind::Markdown { "markdown" } else { "sql" }.to_string());
+    let on_focus = Callback::new(move |()| notebook.current.set_value(Some(cell.id)));
+
     // Command mode (the cell itself has the focus), as in Jupyter: Enter
-    // edits, A/B insert above/below, D D deletes, Up/Down (K/J) move, and
-    // Shift+Enter runs and moves on.
+    // edits, A/B insert above/below, D D deletes, M/Y make it Markdown/SQL,
+    // Up/Down (K/J) move between cells, Ctrl+Shift+Up/Down move the cell,
+    // Shift+Enter runs and moves on, Ctrl+Enter runs in place.
     let last_d = StoredValue::new(-1e9_f64);
     let on_command = move |ev: web_sys::KeyboardEvent| {
-        let typing = ev
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT" | "BUTTON"));
-        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        let typing =
+            ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT" | "BUTTON")
+                    || el.closest(".cell-editor").ok().flatten().is_some()
+            });
+        if typing {
             return;
         }
         let Some(position) = notebook.position(cell.id) else { return };
         let len = notebook.cells.with_untracked(Vec::len);
-        match ev.key().as_str() {
-            "Enter" if ev.shift_key() => {
-                run_cell(cell, client);
-                let next = if position + 1 < len { position + 1 } else { notebook.insert(len) };
-                focus_section(next);
+        let key = ev.key();
+        if (ev.ctrl_key() || ev.meta_key()) && ev.shift_key() && matches!(key.as_str(), "ArrowUp" | "ArrowDown") {
+            let to = if key == "ArrowUp" { position.saturating_sub(1) } else { position + 1 };
+            if let Some(at) = notebook.move_to(cell.id, to) {
+                focus_section(at);
             }
+            ev.prevent_default();
+            return;
+        }
+        if (ev.ctrl_key() || ev.meta_key()) && key == "Enter" {
+            run_cell(cell, client);
+            ev.prevent_default();
+            return;
+        }
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        match key.as_str() {
+            "Enter" if ev.shift_key() => run_and_advance(false),
             "Enter" => focus_cell(position),
             "a" | "A" => focus_section(notebook.insert(position)),
             "b" | "B" => focus_section(notebook.insert(position + 1)),
+            "m" | "M" => {
+                cell.kind.set(CellKind::Markdown);
+                cell.state.set(CellState::Idle);
+                cell.stale.set(false);
+                cell.editing.set(cell.source.with_untracked(|s| s.trim().is_empty()));
+            }
+            "y" | "Y" => {
+                cell.kind.set(CellKind::Sql);
+                cell.editing.set(true);
+            }
             "ArrowUp" | "k" | "K" => focus_section(position.saturating_sub(1)),
             "ArrowDown" | "j" | "J" => focus_section((position + 1).min(len.saturating_sub(1))),
             "d" | "D" => {
@@ -320,31 +687,100 @@ fn CellView(cell: CellModel) -> impl IntoView {
         ev.prevent_default();
     };
 
-    let rows = move || (cell.source.with(|s| s.lines().count()).max(1) + 1).min(30);
     let saving = RwSignal::new(false);
+    let drop_target = RwSignal::new(false);
+    let is_markdown = move || cell.kind.get() == CellKind::Markdown;
+    let rendered = move || is_markdown() && !cell.editing.get();
 
     view! {
-        <section class="cell" data-cell-id=cell.id.to_string() tabindex="-1" on:keydown=on_command>
+        <section
+            class="cell"
+            class:markdown=is_markdown
+            class:stale=move || cell.stale.get()
+            class:drop-target=move || drop_target.get()
+            data-cell-id=cell.id.to_string()
+            data-kind=move || if is_markdown() { "markdown" } else { "sql" }
+            data-state=move || state_name(&cell.state.get(), cell.stale.get())
+            tabindex="-1"
+            on:keydown=on_command
+            on:dragover=move |ev: web_sys::DragEvent| {
+                if carries_cell(&ev) {
+                    ev.prevent_default();
+                    drop_target.set(true);
+                }
+            }
+            on:dragleave=move |_| drop_target.set(false)
+            on:drop=move |ev: web_sys::DragEvent| {
+                drop_target.set(false);
+                let Some(dragged) = ev.data_transfer().and_then(|t| t.get_data(CELL_DRAG).ok()) else { return };
+                let Ok(dragged) = dragged.parse::<u64>() else { return };
+                ev.prevent_default();
+                if let Some(to) = notebook.position(cell.id) {
+                    notebook.move_to(dragged, to);
+                }
+            }
+        >
             <div class="cell-head">
-                <span>"SQL"</span>
-                <span class="cell-state">{move || state_label(&cell.state.get())}</span>
+                <span
+                    class="drag-handle"
+                    draggable="true"
+                    title="Drag to move this cell (or Esc, then Ctrl+Shift+Up/Down)"
+                    aria-label="move cell"
+                    on:dragstart=move |ev: web_sys::DragEvent| {
+                        if let Some(t) = ev.data_transfer() {
+                            let _ = t.set_data(CELL_DRAG, &cell.id.to_string());
+                            t.set_effect_allowed("move");
+                        }
+                    }
+                >"⠿"</span>
+                <span class="cell-kind">{move || if is_markdown() { "Markdown" } else { "SQL" }}</span>
+                <span class="spacer"></span>
+                {move || cell.stale.get().then(|| view! {
+                    <button class="rerun" title="A table this cell reads has changed: run it again"
+                        on:click=move |_| run_cell(cell, client)>"stale · re-run"</button>
+                })}
+                <span class="cell-state">{move || state_label(&cell.state.get(), clock.0.get())}</span>
+                {move || (!is_markdown()).then(|| view! {
+                    <button class="run-cell" title="Run this cell (Ctrl+Enter)" aria-label="run cell"
+                        on:click=move |_| run_cell(cell, client)>"▶"</button>
+                })}
             </div>
-            <textarea
-                class="cell-input"
-                spellcheck="false"
-                rows=move || rows().to_string()
-                prop:value=move || cell.source.get()
-                on:input=move |ev| cell.source.set(event_target_value(&ev))
-                on:focus=move |_| notebook.current.set_value(Some(cell.id))
-                on:keydown=on_keydown
-            ></textarea>
-            {move || matches!(cell.state.get(), CellState::Running).then(|| view! {
+            {move || if rendered() {
+                view! {
+                    <div class="markdown-body" title="Double-click (or Enter) to edit"
+                        on:dblclick=move |_| {
+                            cell.editing.set(true);
+                            focus_cell(notebook.position(cell.id).unwrap_or_default());
+                        }
+                        inner_html=move || riffle_www::markdown::to_html(&cell.source.get())
+                    ></div>
+                }.into_any()
+            } else {
+                view! {
+                    <editor::CodeEditor
+                        source=cell.source
+                        language=language
+                        on_key=on_editor_key
+                        error=error
+                        completions=completions
+                        on_focus=on_focus
+                    />
+                }.into_any()
+            }}
+            {move || matches!(cell.state.get(), CellState::Running { .. } | CellState::Queued).then(|| view! {
                 <div class="cell-progress">
+                    {move || cell.progress.get().and_then(|p| progress_fraction(&p)).map(|f| view! {
+                        <progress max="1" value=f.to_string()></progress>
+                    })}
                     <span class="progress-label">
-                        {move || cell.progress.get().map(|p| p.label()).unwrap_or_else(|| "running…".into())}
+                        {move || match (cell.progress.get(), cell.state.get()) {
+                            (Some(p), _) => p.label(),
+                            (None, CellState::Queued) => "waiting for the cells before it…".into(),
+                            _ => "running…".into(),
+                        }}
                     </span>
                     <button class="cell-cancel" title="Stop this run"
-                        on:click=move |_| client.cancel(cell.run_id.get_untracked())>"Stop"</button>
+                        on:click=move |_| client.stop(cell)>"Stop"</button>
                 </div>
             })}
             <div class="cell-output">{move || output_view(cell.state.get())}</div>
@@ -359,18 +795,55 @@ fn CellView(cell: CellModel) -> impl IntoView {
     }
 }
 
-fn state_label(state: &CellState) -> String {
+fn carries_cell(ev: &web_sys::DragEvent) -> bool {
+    ev.data_transfer().is_some_and(|t| t.types().iter().any(|t| t.as_string().as_deref() == Some(CELL_DRAG)))
+}
+
+/// Done out of the total, when the source says how much there is.
+fn progress_fraction(p: &RunProgress) -> Option<f64> {
+    let fraction = match (p.rows, p.total_rows, p.total_bytes) {
+        (Some(r), Some(t), _) if t > 0 => r as f64 / t as f64,
+        (_, _, Some(t)) if t > 0 => p.bytes as f64 / t as f64,
+        _ => return None,
+    };
+    Some(fraction.clamp(0.0, 1.0))
+}
+
+fn state_name(state: &CellState, stale: bool) -> &'static str {
+    match state {
+        _ if stale => "stale",
+        CellState::Idle => "idle",
+        CellState::Queued => "queued",
+        CellState::Running { .. } => "running",
+        CellState::Done(_) => "done",
+        CellState::Failed(_) => "error",
+    }
+}
+
+fn state_label(state: &CellState, now_ms: f64) -> String {
     match state {
         CellState::Idle => String::new(),
-        CellState::Running => "running…".into(),
-        CellState::Done(p) => format!("done in {:.0} ms", p.done.elapsed_ms),
+        CellState::Queued => "queued".into(),
+        CellState::Running { started_ms } => format!("running {}", duration((now_ms - started_ms).max(0.0))),
+        CellState::Done(p) => format!("done in {}", duration(p.done.elapsed_ms)),
         CellState::Failed(_) => "error".into(),
+    }
+}
+
+/// 12 ms, 1.4 s, 2 min 5 s.
+fn duration(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 60_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{} min {:.0} s", (ms / 60_000.0).floor(), (ms % 60_000.0) / 1000.0)
     }
 }
 
 fn output_view(state: CellState) -> AnyView {
     match state {
-        CellState::Idle | CellState::Running => ().into_any(),
+        CellState::Idle | CellState::Queued | CellState::Running { .. } => ().into_any(),
         CellState::Failed(error) => {
             let location = error.location.map(|l| format!("line {}, column {}: ", l.line, l.column));
             view! {
@@ -489,43 +962,223 @@ fn FilePreviewView() -> impl IntoView {
     }
 }
 
-/// Autosave: every change to the cells (text, order, added, deleted) is
-/// written to the browser's localStorage for this gateway's origin at once,
-/// so a reload or a crashed tab brings the notebook back exactly.
-mod autosave {
+/// Light and dark: the page follows the system's preference until the user
+/// picks one, which is remembered.
+mod theme {
     use leptos::prelude::*;
-    use riffle::notebook::{Cell, CellId, CellKind, Notebook as Document};
 
-    const KEY: &str = "riffle.notebook";
+    const KEY: &str = "riffle.theme";
 
-    fn storage() -> Option<web_sys::Storage> {
-        web_sys::window()?.local_storage().ok().flatten()
+    #[derive(Clone, Copy)]
+    pub struct Theme {
+        pub dark: RwSignal<bool>,
     }
 
-    pub fn load() -> Option<Document> {
-        let text = storage()?.get_item(KEY).ok().flatten()?;
-        match serde_json::from_str::<Document>(&text) {
-            Ok(doc) if !doc.cells.is_empty() => Some(doc),
-            Ok(_) => None,
-            Err(e) => {
-                web_sys::console::warn_1(&format!("riffle: the autosaved notebook does not parse ({e})").into());
-                None
+    impl Theme {
+        pub fn start() -> Theme {
+            let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(KEY).ok().flatten());
+            let dark = match stored.as_deref() {
+                Some("dark") => true,
+                Some("light") => false,
+                _ => window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches()),
+            };
+            let theme = Theme { dark: RwSignal::new(dark) };
+            Effect::new(move |_| {
+                let name = if theme.dark.get() { "dark" } else { "light" };
+                if let Some(root) = document().document_element() {
+                    let _ = root.set_attribute("data-theme", name);
+                }
+            });
+            theme
+        }
+
+        pub fn toggle(&self) {
+            self.dark.update(|d| *d = !*d);
+            let name = if self.dark.get_untracked() { "dark" } else { "light" };
+            if let Some(storage) = window().local_storage().ok().flatten() {
+                let _ = storage.set_item(KEY, name);
+            }
+        }
+
+        pub fn other(&self) -> &'static str {
+            if self.dark.get() { "light" } else { "dark" }
+        }
+    }
+}
+
+/// Autosave: every change to any open notebook (text, kinds, order, cells
+/// added or deleted, tabs opened or closed) is written to the browser's
+/// IndexedDB at once, so a reload or a crashed tab brings everything back.
+mod autosave {
+    use std::cell::RefCell;
+
+    use leptos::prelude::*;
+    use riffle::notebook::Notebook as Document;
+    use serde::{Deserialize, Serialize};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+
+    const DATABASE: &str = "riffle";
+    const STORE: &str = "workspace";
+    const KEY: &str = "current";
+    /// Where an earlier version kept a single notebook; read once, then moved.
+    const OLD_KEY: &str = "riffle.notebook";
+
+    #[derive(Serialize, Deserialize)]
+    pub struct SavedNotebook {
+        pub id: u64,
+        #[serde(default)]
+        pub path: Option<String>,
+        /// The file's JSON when last opened or saved (for "unsaved changes").
+        #[serde(default)]
+        pub saved: Option<String>,
+        pub doc: Document,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct SavedWorkspace {
+        pub active: u64,
+        pub notebooks: Vec<SavedNotebook>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub enum Saved {
+        Yes,
+        Saving,
+        Failed,
+    }
+
+    impl Saved {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Saved::Yes => "yes",
+                Saved::Saving => "saving",
+                Saved::Failed => "failed",
+            }
+        }
+
+        pub fn label(&self) -> &'static str {
+            match self {
+                Saved::Yes => "All changes kept in this browser",
+                Saved::Saving => "Keeping changes…",
+                Saved::Failed => "Could not keep changes in this browser: use Save",
             }
         }
     }
 
-    pub fn keep(notebook: super::Notebook) {
+    thread_local! {
+        static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    }
+
+    /// Waits for an IndexedDB request; its result, or its error as text.
+    async fn finished(request: &IdbRequest) -> Result<JsValue, String> {
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            let ok = request.clone();
+            let on_success = Closure::once_into_js(move || {
+                let _ = resolve.call1(&JsValue::NULL, &ok.result().unwrap_or(JsValue::UNDEFINED));
+            });
+            let on_error = Closure::once_into_js(move || {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("IndexedDB request failed"));
+            });
+            request.set_onsuccess(Some(on_success.unchecked_ref()));
+            request.set_onerror(Some(on_error.unchecked_ref()));
+        });
+        JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))
+    }
+
+    async fn open() -> Result<IdbDatabase, String> {
+        let factory = window()
+            .indexed_db()
+            .ok()
+            .flatten()
+            .ok_or("this browser gives the page no IndexedDB (a private window?)")?;
+        let request = factory.open_with_u32(DATABASE, 1).map_err(|e| format!("{e:?}"))?;
+        let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let Some(target) = event.target() else { return };
+            let request: web_sys::IdbOpenDbRequest = target.unchecked_into();
+            if let Ok(db) = request.result().map(|r| r.unchecked_into::<IdbDatabase>()) {
+                if !db.object_store_names().contains(STORE) {
+                    let _ = db.create_object_store(STORE);
+                }
+            }
+        });
+        request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+        let db = finished(&request).await?;
+        drop(upgrade);
+        Ok(db.unchecked_into())
+    }
+
+    /// The workspace the last visit left in this browser.
+    pub async fn load() -> Option<SavedWorkspace> {
+        let db = match open().await {
+            Ok(db) => db,
+            Err(e) => {
+                web_sys::console::warn_1(&format!("riffle: autosave is off: {e}").into());
+                return None;
+            }
+        };
+        let read = async {
+            let store = db.transaction_with_str(STORE).ok()?.object_store(STORE).ok()?;
+            let value = finished(&store.get(&JsValue::from_str(KEY)).ok()?).await.ok()?;
+            value.as_string()
+        };
+        let text = read.await;
+        DB.with(|slot| *slot.borrow_mut() = Some(db));
+        if let Some(text) = text {
+            match serde_json::from_str::<SavedWorkspace>(&text) {
+                Ok(saved) => return Some(saved),
+                Err(e) => {
+                    web_sys::console::warn_1(&format!("riffle: the autosaved workspace does not parse ({e})").into())
+                }
+            }
+        }
+        // An earlier version's single notebook, from localStorage.
+        let storage = window().local_storage().ok().flatten()?;
+        let doc = serde_json::from_str::<Document>(&storage.get_item(OLD_KEY).ok().flatten()?).ok()?;
+        Some(SavedWorkspace { active: 1, notebooks: vec![SavedNotebook { id: 1, path: None, saved: None, doc }] })
+    }
+
+    /// Writes the workspace whenever anything in it changes. Writes are
+    /// transactions on one store, so IndexedDB applies them in order.
+    pub fn keep(workspace: super::Workspace) {
+        let sequence = StoredValue::new(0_u64);
         Effect::new(move |_| {
-            let cells = notebook.cells.with(|cells| {
-                cells
-                    .iter()
-                    .map(|c| Cell { id: CellId(c.id), kind: CellKind::Sql, name: None, source: c.source.get() })
+            let active = workspace.active.get();
+            let notebooks = workspace.tabs.with(|tabs| {
+                tabs.iter()
+                    .map(|t| SavedNotebook {
+                        id: t.id,
+                        path: t.path.get(),
+                        saved: t.saved.get(),
+                        doc: t.notebook.document(None),
+                    })
                     .collect()
             });
-            let doc = Document { title: None, cells };
-            let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&doc)) else { return };
-            if let Err(e) = storage.set_item(KEY, &json) {
-                web_sys::console::error_2(&"riffle: could not autosave the notebook".into(), &e);
+            let Ok(json) = serde_json::to_string(&SavedWorkspace { active, notebooks }) else { return };
+            let put = DB.with(|slot| {
+                let db = slot.borrow();
+                let db = db.as_ref().ok_or("no database")?;
+                let tx = db
+                    .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+                    .map_err(|_| "transaction")?;
+                tx.object_store(STORE)
+                    .and_then(|s| s.put_with_key(&JsValue::from_str(&json), &JsValue::from_str(KEY)))
+                    .map_err(|_| "put")
+            });
+            let n = sequence.get_value() + 1;
+            sequence.set_value(n);
+            match put {
+                Ok(request) => {
+                    workspace.autosaved.set(Saved::Saving);
+                    leptos::task::spawn_local(async move {
+                        let result = finished(&request).await;
+                        if sequence.get_value() == n {
+                            workspace.autosaved.set(if result.is_ok() { Saved::Yes } else { Saved::Failed });
+                        }
+                    });
+                }
+                Err(_) => workspace.autosaved.set(Saved::Failed),
             }
         });
     }
