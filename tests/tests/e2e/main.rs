@@ -3,6 +3,7 @@
 
 mod files;
 mod kafka;
+mod kafka_ui;
 mod notebook;
 mod results;
 mod storage;
