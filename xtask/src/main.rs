@@ -36,11 +36,12 @@ fn main() -> Result<()> {
         "test" => x.test(),
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
+        "screenshots" => x.screenshots(),
         "kafka" => x.kafka(rest.first().map(String::as_str).unwrap_or("start"), DEV_KAFKA_PORT),
         "hdfs" => x.hdfs(rest.first().map(String::as_str).unwrap_or("start"), DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes\
+                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|screenshots\
                  |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]>"
             );
             std::process::exit(2);
@@ -246,6 +247,20 @@ impl Xtask {
         self.run("end-to-end tests: gateway + Chromium", &mut c)?;
         eprintln!("\nall tests passed in {:.1} min", started.elapsed().as_secs_f64() / 60.0);
         Ok(())
+    }
+
+    /// The README's screenshots of the notebook, light and dark, into docs/screenshots.
+    fn screenshots(&self) -> Result<()> {
+        self.bootstrap()?;
+        self.build_ui()?;
+        self.build_gateway()?;
+        let mut c = self.cmd("cargo");
+        c.args(["test", "-p", "riffle-tests", "--test", "e2e", "ui::docs_screenshots", "--", "--ignored", "--exact"])
+            .env("RIFFLE_DOCS_SCREENSHOTS", self.root.join("docs/screenshots"))
+            .env("RIFFLE_BIN", self.gateway_bin())
+            .env("RIFFLE_DIST", self.root.join("dist"))
+            .env("RIFFLE_REPO", &self.root);
+        self.run("screenshots: docs/screenshots/notebook-{light,dark}.png", &mut c)
     }
 
     fn bench(&self, extra: &[String]) -> Result<()> {

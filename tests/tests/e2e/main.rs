@@ -7,3 +7,4 @@ mod kafka_ui;
 mod notebook;
 mod results;
 mod storage;
+mod ui;

@@ -412,3 +412,52 @@ async fn notebooks_are_saved_opened_and_run_in_their_own_engines() -> Result<()>
     browser.screenshot("ui-tabs").await?;
     browser.close().await
 }
+
+/// The README's screenshots (docs/screenshots/notebook-{light,dark}.png), at
+/// 1280×800: `cargo xtask screenshots` runs this with RIFFLE_DOCS_SCREENSHOTS set.
+#[tokio::test]
+#[ignore = "writes the README's screenshots; run by `cargo xtask screenshots`"]
+async fn docs_screenshots() -> Result<()> {
+    let Some(dir) = std::env::var_os("RIFFLE_DOCS_SCREENSHOTS") else {
+        bail!("set RIFFLE_DOCS_SCREENSHOTS to the directory the screenshots go to");
+    };
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+    let ids = cell_ids(&browser).await?;
+    // The default notebook: `SELECT 1 + 1`, the group-by, an empty cell. Make
+    // the first a Markdown introduction and run the rest.
+    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{}"] .cm-riffle"#, ids[0]);
+    browser.client.execute("document.querySelector(arguments[0]).riffleEditor.set_value('')", vec![css.into()]).await?;
+    type_into(
+        &browser,
+        &ids[0],
+        "# Taxi revenue by zone\n\nTrips from the bundled sample CSV, grouped by pickup zone. \
+         Every cell is SQL over Polars, running in a Web Worker in this tab.",
+    )
+    .await?;
+    cell_input(&browser, &ids[0]).await?.send_keys(&key(Key::Escape)).await?;
+    browser.client.active_element().await?.send_keys("m").await?;
+    browser.client.active_element().await?.send_keys(&chord(&[Key::Control, Key::Enter])).await?;
+    cell_input(&browser, &ids[1]).await?.click().await?;
+    cell_input(&browser, &ids[1]).await?.send_keys(&chord(&[Key::Control, Key::Enter])).await?;
+    wait_for_result(&browser, &ids[1]).await?;
+    run_cell(
+        &browser,
+        &ids[2],
+        "SELECT passengers, COUNT(*) AS trips, ROUND(AVG(distance_km), 1) AS avg_km\nFROM read_csv('samples/trips.csv')\nGROUP BY passengers ORDER BY passengers",
+    )
+    .await?;
+    wait_for_result(&browser, &ids[2]).await?;
+    browser.client.execute("window.scrollTo(0, 0)", vec![]).await?;
+    std::fs::create_dir_all(&dir)?;
+    for theme in ["light", "dark"] {
+        let script = "document.documentElement.dataset.theme !== arguments[0] && document.querySelector('.theme-toggle').click()";
+        browser.client.execute(script, vec![theme.into()]).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = browser.client.screenshot().await?;
+        std::fs::write(std::path::Path::new(&dir).join(format!("notebook-{theme}.png")), png)?;
+    }
+    browser.close().await
+}

@@ -294,6 +294,7 @@ impl EngineClient {
         };
         match message {
             FromEngine::Ready { engine } => {
+                mark("riffle-engine-ready");
                 self.status.set(EngineStatus::Ready(engine));
                 for json in self.pending.try_update_value(std::mem::take).unwrap_or_default() {
                     self.post(&json);
@@ -334,6 +335,7 @@ impl EngineClient {
                 self.preview.set(state);
             }
             FromEngine::Done(done) => {
+                mark("riffle-result");
                 if done.wrote.is_some() {
                     self.writes.update(|n| *n += 1);
                 }
@@ -406,4 +408,12 @@ pub fn bench_request_from_url() -> Option<BenchRequest> {
         topic: params.get("topic"),
         path: params.get("path"),
     })
+}
+
+/// A User Timing mark (`performance.mark`), for the page-load benchmark (W4):
+/// engine ready, a cell sent, a cell's result received.
+pub fn mark(name: &str) {
+    if let Some(performance) = window().performance() {
+        let _ = performance.mark(name);
+    }
 }

@@ -331,8 +331,6 @@ fn App(saved: Option<autosave::SavedWorkspace>) -> impl IntoView {
     set_interval(move || clock.0.set(js_sys::Date::now()), std::time::Duration::from_millis(100));
     let theme = theme::Theme::start();
     provide_context(workspace);
-    // The Kafka panel adds its cells to the first notebook until it follows the active tab.
-    provide_context(workspace.tabs.with_untracked(|t| t[0].notebook));
     provide_context(files);
     provide_context(clock);
 
@@ -453,6 +451,7 @@ pub(crate) fn run_cell(cell: CellModel, client: EngineClient) {
         cell.editing.set(false);
         return;
     }
+    client::mark("riffle-run");
     let run_id = client.next_run_id();
     cell.run_id.set(run_id);
     cell.progress.set(None);
