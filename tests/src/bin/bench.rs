@@ -24,6 +24,8 @@ struct Args {
     w2: bool,
     /// Run W3 (needs HDFS: RIFFLE_HDFS, as `cargo xtask bench` sets).
     w3: bool,
+    /// Run W4 (a cold page load to the first cell's result).
+    w4: bool,
     /// Run W5 (the result table's scrolling).
     w5: bool,
     rows: usize,
@@ -35,6 +37,7 @@ fn args() -> Result<Args> {
         workloads: vec![Workload::W0, Workload::W1],
         w2: true,
         w3: true,
+        w4: true,
         w5: true,
         rows: 1_000_000,
         iterations: 7,
@@ -48,11 +51,12 @@ fn args() -> Result<Args> {
             "--workloads" => {
                 out.w2 = value.split(',').any(|w| w.eq_ignore_ascii_case("w2"));
                 out.w3 = value.split(',').any(|w| w.eq_ignore_ascii_case("w3"));
+                out.w4 = value.split(',').any(|w| w.eq_ignore_ascii_case("w4"));
                 out.w5 = value.split(',').any(|w| w.eq_ignore_ascii_case("w5"));
                 out.workloads = value
                     .split(',')
-                    .filter(|w| !["w2", "w3", "w5"].iter().any(|x| w.eq_ignore_ascii_case(x)))
-                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w5")))
+                    .filter(|w| !["w2", "w3", "w4", "w5"].iter().any(|x| w.eq_ignore_ascii_case(x)))
+                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w4,w5")))
                     .collect::<Result<_>>()?
             }
             other => bail!("unknown flag {other}; use --workloads w0,w1 --rows N --iterations K"),
@@ -88,7 +92,7 @@ async fn in_browser(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let Args { workloads, w2, w3, w5, rows, iterations } = args()?;
+    let Args { workloads, w2, w3, w4, w5, rows, iterations } = args()?;
     // `cargo xtask bench` runs natively on one Polars thread, as the browser worker has one.
     let threads = std::env::var("POLARS_MAX_THREADS").unwrap_or_else(|_| "all cores".into());
     eprintln!("{rows} rows, {iterations} iterations each; native POLARS_MAX_THREADS={threads}");
@@ -123,6 +127,9 @@ async fn main() -> Result<()> {
             Some(hdfs) => w3_hdfs(&browser, &gateway, &hdfs, iterations.min(5)).await?,
             None => eprintln!("W3 skipped: RIFFLE_HDFS is not set (`cargo xtask bench` starts HDFS and sets it)"),
         }
+    }
+    if w4 {
+        w4_first_result(iterations.min(7)).await?;
     }
     if w5 {
         w5_scroll(&browser, &gateway, data.path(), rows).await?;
@@ -414,5 +421,59 @@ async fn w5_scroll(browser: &Browser, gateway: &Gateway, data: &std::path::Path,
     }
     println!("  {rows} rows; the first rows showed {shown_s:.1} s after Shift+Enter (read, query, first page)");
     println!("  (frames are requestAnimationFrame callbacks; the machine's load shows in them: no pass or fail)");
+    Ok(())
+}
+
+/// W4: a cold page load to the first cell's result. Each iteration is a new
+/// Chromium profile (empty HTTP cache, empty IndexedDB) opening the gateway's
+/// page, which shows the default notebook; its group-by cell (a CSV fetched
+/// through the gateway, parsed and grouped in the worker) is run with
+/// Ctrl+Enter. The page's own User Timing marks give the figures, so the time
+/// WebDriver takes to find the cell and press the keys is left out:
+/// first result = navigation → engine ready, plus run → result.
+async fn w4_first_result(iterations: usize) -> Result<()> {
+    let data = riffle_tests::sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let (mut ready, mut run, mut total, mut wall) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..iterations {
+        let browser = Browser::start().await?;
+        let started = Instant::now();
+        browser.open_notebook(&gateway.url).await?;
+        let cells = browser.client.find_all(fantoccini::Locator::Css("section.cell")).await?;
+        let id = cells.get(1).context("the default notebook has a second cell")?.attr("data-cell-id").await?;
+        let id = id.context("a cell without data-cell-id")?;
+        let input = browser
+            .client
+            .find(fantoccini::Locator::Css(&format!(r#"section[data-cell-id="{id}"] .cm-content"#)))
+            .await?;
+        input.click().await?;
+        let ctrl_enter: String =
+            [char::from(fantoccini::key::Key::Control), char::from(fantoccini::key::Key::Enter)].iter().collect();
+        input.send_keys(&ctrl_enter).await?;
+        browser.wait_for(&format!(r#"section[data-cell-id="{id}"] .row-count"#), Duration::from_secs(120)).await?;
+        wall.push(started.elapsed().as_secs_f64() * 1e3);
+        let marks = browser
+            .client
+            .execute(
+                "const at = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].startTime : null; }; \
+                 return [at('riffle-engine-ready'), at('riffle-run'), at('riffle-result')];",
+                vec![],
+            )
+            .await?;
+        let mark = |i: usize| marks[i].as_f64().with_context(|| format!("mark {i} missing: {marks}"));
+        let (r, sent, done) = (mark(0)?, mark(1)?, mark(2)?);
+        ready.push(r);
+        run.push(done - sent);
+        total.push(r + (done - sent));
+        browser.close().await?;
+    }
+    let fmt = |v: &[f64]| v.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>();
+    println!(
+        "W4        cold page load → first cell result (group-by over samples/trips.csv), {iterations} fresh profiles"
+    );
+    println!("  navigation → engine ready:  median {:.0} ms  {:?}", median(&ready), fmt(&ready));
+    println!("  run → result rendered:      median {:.0} ms  {:?}", median(&run), fmt(&run));
+    println!("  first result (the two):     median {:.0} ms  {:?}", median(&total), fmt(&total));
+    println!("  wall clock incl. WebDriver: median {:.0} ms", median(&wall));
     Ok(())
 }
