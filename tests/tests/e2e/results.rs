@@ -31,7 +31,9 @@ fn write_million(data: &Path) -> Result<()> {
 /// The texts of the cells of the row `index` of the cell `id`'s result, once
 /// that row is loaded (not a placeholder).
 async fn row_texts(browser: &Browser, id: &str, index: u64) -> Result<Vec<String>> {
-    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result tbody tr[data-row="{index}"]:not(.loading)"#);
+    let css = format!(
+        r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result tbody tr[data-row="{index}"]:not(.loading)"#
+    );
     let tr = browser.wait_for(&css, WAIT).await.with_context(|| format!("row {index} never loaded"))?;
     let mut out = Vec::new();
     for td in tr.find_all(Locator::Css("td")).await? {
@@ -101,7 +103,10 @@ async fn a_million_rows_scroll_and_download() -> Result<()> {
     // The middle, past any page fetched so far.
     scroll_to(&browser, &id, 0.5).await?;
     let middle = browser
-        .wait_for(&format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] tbody tr[data-row]:not(.loading)"#), WAIT)
+        .wait_for(
+            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] tbody tr[data-row]:not(.loading)"#),
+            WAIT,
+        )
         .await?
         .attr("data-row")
         .await?
