@@ -79,6 +79,39 @@ pub(crate) async fn cell_input(browser: &Browser, id: &str) -> Result<fantoccini
     Ok(browser.client.find(Locator::Css(&css)).await?)
 }
 
+/// Waits until the cell `id` itself has the focus (command mode; the page
+/// moves the focus on the next animation frame) and returns it.
+pub(crate) async fn focused(browser: &Browser, id: &str) -> Result<fantoccini::elements::Element> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let active = browser.client.active_element().await?;
+        let (cell, class) = (active.attr("data-cell-id").await?, active.attr("class").await?.unwrap_or_default());
+        if cell.as_deref() == Some(id) && class.split(' ').any(|c| c == "cell") {
+            return Ok(active);
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("cell {id} never got the focus (the focus is on {cell:?}, class {class:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the focus is in an editor (edit mode) and returns that element.
+pub(crate) async fn editing(browser: &Browser) -> Result<fantoccini::elements::Element> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let active = browser.client.active_element().await?;
+        let class = active.attr("class").await?.unwrap_or_default();
+        if class.contains("cm-content") || class.contains("cell-input") {
+            return Ok(active);
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("no editor got the focus (it is on class {class:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Types `sql` into the cell `id` and runs it with Shift+Enter.
 pub(crate) async fn run_cell(browser: &Browser, id: &str, sql: &str) -> Result<()> {
     type_into(browser, id, sql).await?;
@@ -473,8 +506,7 @@ async fn command_mode_keys_add_and_delete_cells() -> Result<()> {
     let input = cell_input(&browser, first).await?;
     input.click().await?;
     input.send_keys(&char::from(Key::Escape).to_string()).await?;
-    let active = browser.client.active_element().await?;
-    assert_eq!(active.attr("data-cell-id").await?.as_deref(), Some(first.as_str()), "Esc selects the cell");
+    let active = focused(&browser, first).await.context("Esc selects the cell")?;
 
     active.send_keys("b").await?;
     let after_b = ids(sources(&browser).await?);
@@ -482,25 +514,22 @@ async fn command_mode_keys_add_and_delete_cells() -> Result<()> {
     assert_eq!(&after_b[0], first);
     assert!(!start.contains(&after_b[1]), "the new cell is right below: {after_b:?}");
     let new_cell = after_b[1].clone();
-    let active = browser.client.active_element().await?;
-    assert_eq!(active.attr("data-cell-id").await?, Some(new_cell.clone()), "the new cell is selected");
+    let active = focused(&browser, &new_cell).await.context("the new cell is selected")?;
 
     active.send_keys("a").await?;
     let after_a = ids(sources(&browser).await?);
     assert_eq!(after_a.len(), start.len() + 2, "A adds a cell: {after_a:?}");
     assert_eq!(after_a[2], new_cell, "above the selected one: {after_a:?}");
 
-    let active = browser.client.active_element().await?;
+    let active = focused(&browser, &after_a[1]).await.context("the cell A added is selected")?;
     active.send_keys("dd").await?;
     let after_dd = ids(sources(&browser).await?);
     assert_eq!(after_dd.len(), start.len() + 1, "D D deletes the selected cell: {after_dd:?}");
     assert!(!after_dd.contains(&after_a[1]), "{after_dd:?}");
 
-    let active = browser.client.active_element().await?;
+    let active = focused(&browser, &after_dd[1]).await.context("the cell below the deleted one is selected")?;
     active.send_keys(&char::from(Key::Enter).to_string()).await?;
-    let active = browser.client.active_element().await?;
-    let editing = active.attr("class").await?.unwrap_or_default();
-    assert!(editing.contains("cm-content") || editing.contains("cell-input"), "Enter goes back to editing: {editing}");
+    editing(&browser).await.context("Enter goes back to editing")?;
     browser.close().await?;
     Ok(())
 }
