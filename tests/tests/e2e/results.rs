@@ -31,15 +31,47 @@ fn write_million(data: &Path) -> Result<()> {
 /// The texts of the cells of the row `index` of the cell `id`'s result, once
 /// that row is loaded (not a placeholder).
 async fn row_texts(browser: &Browser, id: &str, index: u64) -> Result<Vec<String>> {
-    let css = format!(
-        r#".notebook:not([hidden]) section[data-cell-id="{id}"] table.result tbody tr[data-row="{index}"]:not(.loading)"#
-    );
-    let tr = browser.wait_for(&css, WAIT).await.with_context(|| format!("row {index} never loaded"))?;
-    let mut out = Vec::new();
-    for td in tr.find_all(Locator::Css("td")).await? {
-        out.push(td.text().await?);
+    // Read in one script: the table re-renders rows as pages arrive, so an
+    // element found in one WebDriver call may be gone by the next.
+    let script = r#"
+        const [id, index] = arguments;
+        const tr = document.querySelector(
+            `.notebook:not([hidden]) section[data-cell-id="${id}"] table.result tbody tr[data-row="${index}"]:not(.loading)`);
+        return tr ? Array.from(tr.querySelectorAll('td'), td => td.innerText) : null;
+    "#;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let out = browser.client.execute(script, vec![id.into(), index.into()]).await?;
+        if let Some(cells) = out.as_array() {
+            return Ok(cells.iter().map(|c| c.as_str().unwrap_or_default().to_string()).collect());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("row {index} never loaded");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Ok(out)
+}
+
+/// The first loaded row in view whose index is in `range`, once there is one.
+async fn loaded_row_in(browser: &Browser, id: &str, range: std::ops::Range<u64>) -> Result<u64> {
+    let script = r#"
+        const [id, lo, hi] = arguments;
+        const rows = document.querySelectorAll(
+            `.notebook:not([hidden]) section[data-cell-id="${id}"] table.result tbody tr[data-row]:not(.loading)`);
+        for (const tr of rows) { const n = Number(tr.dataset.row); if (n >= lo && n < hi) return n; }
+        return null;
+    "#;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let out = browser.client.execute(script, vec![id.into(), range.start.into(), range.end.into()]).await?;
+        if let Some(n) = out.as_u64() {
+            return Ok(n);
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("no loaded row between {} and {} came into view", range.start, range.end);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn rows_in_dom(browser: &Browser, id: &str) -> Result<usize> {
@@ -102,16 +134,7 @@ async fn a_million_rows_scroll_and_download() -> Result<()> {
     assert!(shown < 200, "{shown} rows in the DOM after scrolling to the end");
     // The middle, past any page fetched so far.
     scroll_to(&browser, &id, 0.5).await?;
-    let middle = browser
-        .wait_for(
-            &format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"] tbody tr[data-row]:not(.loading)"#),
-            WAIT,
-        )
-        .await?
-        .attr("data-row")
-        .await?
-        .context("a row without data-row")?;
-    let middle: u64 = middle.parse()?;
+    let middle = loaded_row_in(&browser, &id, 400_000..600_000).await.context("half way down")?;
     assert!((400_000..600_000).contains(&middle), "row {middle} at half way");
     let texts = row_texts(&browser, &id, middle + 5).await?;
     assert_eq!(texts[..2], [format!("{}", middle + 5), format!("row-{}", middle + 5)]);
