@@ -31,6 +31,9 @@ pub struct Config {
     kafka: KafkaConfig,
     ingest_headers: Vec<String>,
     shutdown: CancellationToken,
+    /// A notebook file given with `serve --open` from outside the data
+    /// directory: served, read-only, at `/api/opened`.
+    opened: Option<PathBuf>,
 }
 
 impl Config {
@@ -43,7 +46,14 @@ impl Config {
             kafka: KafkaConfig::new(kafka::config::DEFAULT_BOOTSTRAP),
             ingest_headers: kafka::DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect(),
             shutdown: CancellationToken::new(),
+            opened: None,
         })
+    }
+
+    /// Serves this one notebook file at `/api/opened` (for `serve --open`).
+    pub fn with_opened(mut self, file: PathBuf) -> Config {
+        self.opened = Some(file);
+        self
     }
 
     /// HDFS over WebHDFS: `hdfs://` paths resolve there.
@@ -88,6 +98,7 @@ pub(crate) struct AppState {
     pub(crate) kafka: Arc<Kafka>,
     pub(crate) ingest_headers: Arc<Vec<String>>,
     pub(crate) writes: Arc<writes::Writes>,
+    pub(crate) opened: Option<Arc<PathBuf>>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
@@ -97,9 +108,11 @@ pub fn app(config: Config) -> Router {
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
         ingest_headers: Arc::new(config.ingest_headers),
         writes: Arc::new(writes::Writes::default()),
+        opened: config.opened.map(Arc::new),
     };
     let api = Router::new()
         .route("/health", get(health))
+        .route("/opened", get(opened))
         .nest("/fs", storage::routes())
         .nest("/kafka", kafka::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
@@ -156,4 +169,16 @@ async fn json_errors(request: axum::extract::Request, next: axum::middleware::Ne
 
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// `GET /api/opened`: the notebook file `serve --open` named, read now (so an
+/// edit on disk shows on reload). Only that file; nothing else outside the
+/// data directory is reachable.
+async fn opened(axum::extract::State(state): axum::extract::State<AppState>) -> Result<String, ApiError> {
+    let Some(path) = state.opened else {
+        return Err(ApiError::not_found("no notebook was opened with `riffle serve --open <file>`"));
+    };
+    tokio::fs::read_to_string(path.as_ref()).await.map_err(|e| {
+        ApiError::not_found(format!("could not read the notebook {} ({e}); is it still there?", path.display()))
+    })
 }

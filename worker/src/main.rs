@@ -62,6 +62,9 @@ struct ServeArgs {
     /// Request headers that /ingest/{topic} merges into each event.
     #[arg(long, env = "RIFFLE_INGEST_HEADERS", value_delimiter = ',', default_value = "Host,User-Agent,Accept")]
     ingest_headers: Vec<String>,
+    /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
+    #[arg(long)]
+    open: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -95,13 +98,35 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(url) = args.hdfs.filter(|u| !u.is_empty()) {
         config = config.with_hdfs(HdfsConfig { url, user: args.hdfs_user, root: args.hdfs_root })?;
     }
-    let config = config.with_kafka(kafka).with_ingest_headers(args.ingest_headers).with_shutdown(shutdown.clone());
+    let mut config = config.with_kafka(kafka).with_ingest_headers(args.ingest_headers).with_shutdown(shutdown.clone());
+    // `--open`: a file in the data directory opens by its path there (so Save
+    // writes it back); one elsewhere is served read-only at /api/opened.
+    let mut open_param = None;
+    if let Some(file) = args.open {
+        let file = std::fs::canonicalize(&file)
+            .with_context(|| format!("--open {}: no such notebook file", file.display()))?;
+        let root = std::fs::canonicalize(config.data_root())?;
+        match file.strip_prefix(&root) {
+            Ok(relative) => open_param = Some(relative.to_string_lossy().replace('\\', "/")),
+            Err(_) => {
+                config = config.with_opened(file);
+                open_param = Some("/api/opened".to_string());
+            }
+        }
+    }
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
         .with_context(|| format!("could not listen on {}:{} (is the port in use? try --port)", args.bind, args.port))?;
     let addr = listener.local_addr()?;
     let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
-    let query = args.token.map(|t| format!("/?token={t}")).unwrap_or_default();
+    let mut params: Vec<String> = Vec::new();
+    if let Some(t) = &args.token {
+        params.push(format!("token={t}"));
+    }
+    if let Some(open) = &open_param {
+        params.push(format!("open={}", url_encode(open)));
+    }
+    let query = if params.is_empty() { String::new() } else { format!("/?{}", params.join("&")) };
     println!("Riffle is serving at http://{host}:{}{query}", addr.port());
     let hdfs = config.hdfs().map(|h| h.url().to_string()).unwrap_or_else(|| "off".into());
     tracing::info!(%addr, data = %config.data_root().display(), %hdfs, kafka = %config.kafka().bootstrap, "gateway listening");
@@ -128,4 +153,16 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters and `/` stay).
+fn url_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }

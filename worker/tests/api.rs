@@ -412,3 +412,28 @@ async fn browsing_checks_its_input_before_asking_kafka() {
         assert!(message.contains(needle), "{query}: {message}");
     }
 }
+
+#[tokio::test]
+async fn serve_open_serves_that_one_notebook() {
+    let (dir, config) = fixture();
+    // Without --open there is nothing to serve.
+    let response = app(config).oneshot(Request::get("/api/opened").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body_text(response).await.contains("serve --open"));
+
+    let file = dir.join("report.riffle.md");
+    std::fs::write(&file, "# Report\n").unwrap();
+    let (_dir2, config) = fixture();
+    let router = app(config.with_opened(file.clone()));
+    let response = router.clone().oneshot(Request::get("/api/opened").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(body_text(response).await, "# Report\n");
+    // Read when asked: an edit on disk shows.
+    std::fs::write(&file, "# Report v2\n").unwrap();
+    let response = router.clone().oneshot(Request::get("/api/opened").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(body_text(response).await, "# Report v2\n");
+    std::fs::remove_file(&file).unwrap();
+    let response = router.oneshot(Request::get("/api/opened").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body_text(response).await.contains("report.riffle.md"));
+}
