@@ -6,6 +6,7 @@
 //! native test) fetches the bytes and hands them back. It builds both natively
 //! and for `wasm32-unknown-unknown`.
 
+pub mod chart;
 pub mod error;
 pub mod ipc_progress;
 pub mod lang;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::CellError;
+use crate::notebook::CellKind;
 
 /// UI → engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +45,13 @@ pub struct RunRequest {
     pub source: String,
     /// How many rows of the result to send back for display.
     pub preview_rows: usize,
+    /// What `source` is: SQL, or a chart spec ([`crate::chart::ChartSpec`]).
+    #[serde(default = "sql_kind")]
+    pub kind: CellKind,
+}
+
+fn sql_kind() -> CellKind {
+    CellKind::Sql
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +136,10 @@ pub struct RunDone {
     /// that read a table stale when the table changes.
     #[serde(default)]
     pub reads: Vec<String>,
+    /// A chart cell's drawing (an `<svg>` element); its preview rows are the
+    /// chart's aggregated data.
+    #[serde(default)]
+    pub svg: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,6 +238,7 @@ mod tests {
             default_name: "cell_1".into(),
             source: "SELECT 1".into(),
             preview_rows: 10,
+            kind: CellKind::Sql,
         });
         let progress = FromEngine::Progress(RunProgress {
             run_id: 1,
@@ -258,9 +271,31 @@ mod tests {
         let done =
             r#"{"type":"done","run_id":1,"cell_id":"c","table":"t","schema":[],"rows":0,"shown":0,"elapsed_ms":1.0}"#;
         match serde_json::from_str::<FromEngine>(done).unwrap() {
-            FromEngine::Done(d) => assert!(!d.registered && d.wrote.is_none()),
+            FromEngine::Done(d) => assert!(!d.registered && d.wrote.is_none() && d.svg.is_none()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn run_requests_say_their_kind() {
+        // A request without a kind (an older UI) is SQL.
+        let old =
+            r#"{"type":"run","run_id":1,"cell_id":"c","default_name":"cell_1","source":"SELECT 1","preview_rows":5}"#;
+        match serde_json::from_str::<ToEngine>(old).unwrap() {
+            ToEngine::Run(r) => assert_eq!(r.kind, CellKind::Sql),
+            other => panic!("{other:?}"),
+        }
+        let chart = ToEngine::Run(RunRequest {
+            run_id: 2,
+            cell_id: "c".into(),
+            default_name: "cell_2".into(),
+            source: "table: t\nkind: bar\n".into(),
+            preview_rows: 5,
+            kind: CellKind::Chart,
+        });
+        let text = serde_json::to_string(&chart).unwrap();
+        assert!(text.contains(r#""kind":"chart""#), "{text}");
+        assert_eq!(serde_json::from_str::<ToEngine>(&text).unwrap(), chart);
     }
 
     #[test]

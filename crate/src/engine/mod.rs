@@ -19,7 +19,7 @@ mod schema_text;
 mod source;
 mod sql;
 mod statement;
-mod suggest;
+pub(crate) mod suggest;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};

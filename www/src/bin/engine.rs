@@ -13,6 +13,7 @@ use riffle::engine::{
     SourceRequest, WritePlan, parquet_footer,
 };
 use riffle::ipc_progress::IpcProgress;
+use riffle::notebook::CellKind;
 use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunProgress, RunRequest, ToEngine};
 use riffle::{CellError, bench};
 use riffle_www::{envelope, open};
@@ -293,6 +294,7 @@ impl Worker {
             registered,
             wrote,
             reads,
+            svg: None,
         };
         Ok((done, ipc))
     }
@@ -688,6 +690,7 @@ impl Worker {
                 default_name: format!("bench_{}_{i}", request.workload.to_lowercase()),
                 source: source.clone(),
                 preview_rows: 1,
+                kind: CellKind::Sql,
             };
             let t0 = self.now();
             let result = self.execute(&run, &self.session, true).await;
