@@ -231,6 +231,7 @@ impl EngineClient {
             default_name: "file_preview".into(),
             source,
             preview_rows: rows,
+            kind: riffle::notebook::CellKind::Sql,
         }));
     }
 

@@ -462,6 +462,7 @@ pub(crate) fn run_cell(cell: CellModel, client: EngineClient) {
         default_name: riffle::notebook::default_table_name(riffle::notebook::CellId(cell.id)),
         source: cell.source.get_untracked(),
         preview_rows: PREVIEW_ROWS,
+        kind: CellKind::Sql,
     });
 }
 
