@@ -10,6 +10,7 @@ pub mod chart;
 pub mod error;
 pub mod ipc_progress;
 pub mod lang;
+pub mod markdown;
 pub mod notebook;
 pub mod paths;
 pub mod protocol;

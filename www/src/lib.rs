@@ -5,8 +5,10 @@
 //! [`riffle::protocol`] message and, for results, an `ArrayBuffer` of Arrow IPC
 //! that is transferred (moved), not copied.
 
-pub mod markdown;
 pub mod paths;
+
+/// Markdown cells' sanitising renderer, shared with the core's HTML export.
+pub use riffle::markdown;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};

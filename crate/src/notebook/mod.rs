@@ -1,9 +1,39 @@
 //! The notebook document: an ordered list of cells with stable ids.
 //!
 //! The model is independent of any file format; it round-trips losslessly
-//! through serde.
+//! through serde and through the plain-text format ([`to_text`],
+//! [`from_text`]). Sharing formats carry outputs too: a Jupyter notebook
+//! ([`to_ipynb`], [`from_ipynb`]) and a self-contained web page ([`to_html`]).
+
+mod html;
+mod ipynb;
+mod output;
+mod text;
+
+pub use html::to_html;
+pub use ipynb::{from_ipynb, to_ipynb};
+pub use output::{CellOutput, TableOutput};
+pub use text::{TEXT_EXTENSION, from_text, to_text};
 
 use serde::{Deserialize, Serialize};
+
+/// A notebook file that cannot be read: what is wrong, where (a 1-based line
+/// of a text file, when there is one), and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct FormatError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl FormatError {
+    pub(crate) fn at(line: usize, message: impl Into<String>) -> FormatError {
+        FormatError { line: Some(line), message: message.into() }
+    }
+    pub(crate) fn new(message: impl Into<String>) -> FormatError {
+        FormatError { line: None, message: message.into() }
+    }
+}
 
 /// A cell's stable id. It never changes when cells move, so a cell's default
 /// table name (`cell_3`) stays valid.
