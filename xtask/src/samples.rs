@@ -111,6 +111,70 @@ pub fn game_events(count: usize) -> String {
     out
 }
 
+/// The Acorn groups of CACI's classification: A–E, F–J and K–Q.
+fn acorn_group(letter: u8) -> &'static str {
+    match letter {
+        b'A'..=b'E' => "Affluent",
+        b'F'..=b'J' => "Comfortable",
+        _ => "Adversity",
+    }
+}
+
+/// A household's use in one half hour, relative to its base load: low at
+/// night, a morning peak (later at weekends) and a larger evening peak.
+fn daily_shape(half_hour: u32, weekend: bool) -> f64 {
+    let hour = half_hour as f64 / 2.0;
+    let bump = |centre: f64, width: f64, height: f64| height * (-((hour - centre) / width).powi(2)).exp();
+    let morning = if weekend { bump(9.5, 1.5, 1.0) } else { bump(7.75, 1.0, 1.1) };
+    let midday = if weekend { bump(13.0, 2.0, 0.6) } else { bump(13.0, 2.0, 0.25) };
+    0.55 + morning + midday + bump(18.75, 1.75, 1.9)
+}
+
+/// Smart-meter readings like the London "Smart Meters in London" data set:
+/// `households` homes, half-hourly for `days` days from Monday 2013-01-07.
+/// Time-of-use (ToU) homes use a little less in the 16:00–19:30 peak and a
+/// little more at night, when their price is low.
+pub fn energy_csv(households: u32, days: u32) -> String {
+    let mut rng = Lcg(2013);
+    let mut out = String::from("LCLid,stdorToU,DateTime,KWH/hh,Acorn,Acorn_grouped\n");
+    for h in 0..households {
+        let letter = b'A' + rng.below(17) as u8;
+        let group = acorn_group(letter);
+        let tou = rng.below(3) == 0;
+        let base = match group {
+            "Affluent" => 0.21,
+            "Comfortable" => 0.17,
+            _ => 0.14,
+        } * (0.7 + rng.below(70) as f64 / 100.0);
+        let id = format!("MAC{:06}", 100 + h * 37);
+        let tariff = if tou { "ToU" } else { "Std" };
+        for day in 0..days {
+            // 2013-01-07 was a Monday; days 5 and 6 of each week are the weekend.
+            let weekend = day % 7 >= 5;
+            let date = 7 + day;
+            for half_hour in 0..48 {
+                let peak = (32..39).contains(&half_hour);
+                let night = half_hour < 14;
+                let tou_factor = match (tou, peak, night) {
+                    (true, true, _) => 0.82,
+                    (true, _, true) => 1.12,
+                    _ => 1.0,
+                };
+                let noise = 0.75 + rng.below(500) as f64 / 1000.0;
+                let kwh = base * daily_shape(half_hour, weekend) * tou_factor * noise;
+                let _ = writeln!(
+                    out,
+                    "{id},{tariff},2013-01-{date:02} {:02}:{:02}:00,{kwh:.3},ACORN-{},{group}",
+                    half_hour / 2,
+                    (half_hour % 2) * 30,
+                    letter as char
+                );
+            }
+        }
+    }
+    out
+}
+
 pub fn write_all(root: &Path) -> Result<()> {
     let dir = root.join("data/samples");
     std::fs::create_dir_all(&dir)?;
@@ -119,6 +183,7 @@ pub fn write_all(root: &Path) -> Result<()> {
         ("zones.csv", zones_csv()),
         ("commits.json", commits_json(100)),
         ("game_events.jsonl", game_events(60)),
+        ("energy.csv", energy_csv(30, 14)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text)?;

@@ -526,7 +526,12 @@ struct Rect {
 /// histograms; dates as epoch milliseconds).
 enum XAxis {
     Band(Vec<String>),
-    Linear { lo: f64, hi: f64, time: bool },
+    /// `time`: Some(the smallest tick step in ms) for dates (a day) and datetimes.
+    Linear {
+        lo: f64,
+        hi: f64,
+        time: Option<f64>,
+    },
 }
 
 struct Ticks {
@@ -612,8 +617,8 @@ fn value_ticks(lo: f64, hi: f64, target: usize) -> (f64, f64, Ticks) {
 }
 
 /// Ticks inside [lo, hi] (the domain stays), for numbers or dates.
-fn inner_ticks(lo: f64, hi: f64, time: bool, target: usize) -> Ticks {
-    if !time {
+fn inner_ticks(lo: f64, hi: f64, time: Option<f64>, target: usize) -> Ticks {
+    let Some(min_step) = time else {
         let step = nice_step((hi - lo).max(f64::MIN_POSITIVE), target);
         let mut values = Vec::new();
         let mut v = (lo / step).ceil() * step;
@@ -623,7 +628,7 @@ fn inner_ticks(lo: f64, hi: f64, time: bool, target: usize) -> Ticks {
         }
         let labels = values.iter().map(|v| format_number(*v, decimals(step))).collect();
         return Ticks { values, labels };
-    }
+    };
     const MIN: f64 = 60_000.0;
     const HOUR: f64 = 3_600_000.0;
     let steps = [
@@ -645,10 +650,11 @@ fn inner_ticks(lo: f64, hi: f64, time: bool, target: usize) -> Ticks {
         365.0 * DAY_MS,
     ];
     let span = hi - lo;
-    let step = steps.iter().copied().find(|s| span / s <= target as f64).unwrap_or_else(|| {
-        let years = nice_step(span / (365.0 * DAY_MS), target).max(1.0);
-        years * 365.0 * DAY_MS
-    });
+    let step =
+        steps.iter().copied().filter(|s| *s >= min_step).find(|s| span / s <= target as f64).unwrap_or_else(|| {
+            let years = nice_step(span / (365.0 * DAY_MS), target).max(1.0);
+            years * 365.0 * DAY_MS
+        });
     let format = if step >= DAY_MS {
         "%Y-%m-%d"
     } else if span > DAY_MS {
@@ -772,7 +778,7 @@ fn draw(spec: &ChartSpec, shaped: &Shaped, notes: &mut Vec<String>) -> Result<St
             .zip(&ends)
             .map(|(s, e)| format!("{}–{}", plain_number(s.unwrap_or(0.0)), plain_number(e.unwrap_or(0.0))))
             .collect();
-        (XAxis::Linear { lo, hi, time: false }, starts, labels, value.clone())
+        (XAxis::Linear { lo, hi, time: None }, starts, labels, value.clone())
     } else {
         let x = shaped.x.clone().unwrap_or_default();
         let column = df.column(&x).map_err(polars)?;
@@ -796,7 +802,12 @@ fn draw(spec: &ChartSpec, shaped: &Shaped, notes: &mut Vec<String>) -> Result<St
             let lo = xs.iter().flatten().copied().fold(f64::INFINITY, f64::min);
             let hi = xs.iter().flatten().copied().fold(f64::NEG_INFINITY, f64::max);
             let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, hi + 1.0) };
-            (XAxis::Linear { lo, hi, time: column.dtype().is_temporal() }, xs, labels, x)
+            let time = match column.dtype() {
+                DataType::Date => Some(DAY_MS),
+                DataType::Datetime(..) => Some(0.0),
+                _ => None,
+            };
+            (XAxis::Linear { lo, hi, time }, xs, labels, x)
         } else {
             // Text on a line chart: categories, evenly spaced, in data order.
             let mut categories: Vec<String> = Vec::new();
@@ -1428,10 +1439,13 @@ mod tests {
     fn dates_tick_as_dates() {
         let day = |d: i64| d as f64 * DAY_MS;
         // 2024-01-01 is day 19723.
-        let ticks = inner_ticks(day(19_723), day(19_737), true, 6);
+        let ticks = inner_ticks(day(19_723), day(19_737), Some(DAY_MS), 6);
         assert!(ticks.labels.iter().all(|l| l.starts_with("2024-01-")), "{:?}", ticks.labels);
-        let hours = inner_ticks(day(19_723), day(19_723) + 6.0 * 3_600_000.0, true, 6);
+        let hours = inner_ticks(day(19_723), day(19_723) + 6.0 * 3_600_000.0, Some(0.0), 6);
         assert_eq!(hours.labels.first().map(String::as_str), Some("00:00"));
+        // Dates never tick between days.
+        let days = inner_ticks(day(19_723), day(19_725), Some(DAY_MS), 8);
+        assert_eq!(days.labels, ["2024-01-01", "2024-01-02", "2024-01-03"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!    returns the result and, for `COPY` and `INSERT INTO kafka`, the bytes
 //!    to write or produce ([`Effect`]). The host does that IO.
 
+mod chart;
 mod download;
 mod export;
 mod footer;
@@ -27,6 +28,7 @@ use std::sync::{Arc, RwLock};
 use polars::prelude::*;
 use polars::sql::{FunctionRegistry, SQLContext};
 
+pub use chart::ChartOutcome;
 pub use download::{Download, MAX_PAGE_ROWS, download, page_ipc};
 pub use export::{Compression, ExportFormat, export};
 pub use footer::{FOOTER_GUESS, Footer, ParquetFooter, parquet_footer};
