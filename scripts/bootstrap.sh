@@ -42,6 +42,10 @@ command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # Node.js and npm build the cell editor's JavaScript (scripts/editor.sh).
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# Python 3 with venv for the test that validates .ipynb exports with pip's
+# nbformat (scripts/python.sh makes the venv).
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -213,6 +213,28 @@ impl Xtask {
         Ok(guard)
     }
 
+    /// Runs scripts/python.sh: a venv with pip's nbformat, for the .ipynb
+    /// schema test. Returns the venv's python.
+    fn python(&self) -> Result<PathBuf> {
+        let what = "python venv with nbformat (scripts/python.sh)";
+        eprintln!("\n==> {what}");
+        let output = self
+            .cmd("bash")
+            .arg("scripts/python.sh")
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .with_context(|| format!("could not start: {what}"))?;
+        if !output.status.success() {
+            bail!("{what} failed ({})", output.status);
+        }
+        let python = String::from_utf8(output.stdout).context("scripts/python.sh printed a path that is not UTF-8")?;
+        let python = PathBuf::from(python.trim());
+        if !python.exists() {
+            bail!("scripts/python.sh printed {}, which does not exist", python.display());
+        }
+        Ok(python)
+    }
+
     fn test(&self) -> Result<()> {
         let started = Instant::now();
         self.bootstrap()?;
@@ -235,10 +257,12 @@ impl Xtask {
         let mut c = self.cmd("cargo");
         c.args(["build", "-p", "riffle-tests", "--tests"]);
         self.run("build the end-to-end tests", &mut c)?;
+        let python = self.python()?;
         let _broker = self.test_broker()?;
         let _hdfs = self.test_hdfs()?;
         let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle-tests", "--test", "e2e"])
+            .env("RIFFLE_PYTHON", python)
             .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
             .env("RIFFLE_HDFS", format!("http://127.0.0.1:{}", self.test_hdfs_port))
             .env("RIFFLE_BIN", self.gateway_bin())

@@ -38,6 +38,7 @@ details.source pre { margin: 0; }
 .riffle-table { border-collapse: collapse; width: max-content; min-width: 100%; }
 .riffle-table th, .riffle-table td { padding: 4px 12px; text-align: left; border-bottom: 1px solid var(--border); white-space: pre; }
 .riffle-table th { background: var(--panel); position: sticky; top: 0; }
+.riffle-table .num { text-align: right; font-variant-numeric: tabular-nums; }
 .riffle-table .dtype { color: var(--muted); font-weight: normal; }
 .riffle-table td.null { color: var(--muted); }
 .shape { color: var(--muted); font-size: 13px; margin: 6px 0 0; }
@@ -61,7 +62,12 @@ pub fn to_html(doc: &Notebook, outputs: &BTreeMap<CellId, CellOutput>) -> String
     out.push_str("<meta name=\"generator\" content=\"Riffle\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape_html(title.as_deref().unwrap_or("Riffle notebook"))));
     out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n<main class=\"notebook\">\n"));
-    if let Some(title) = &title {
+    // A first Markdown cell that is the title as a heading stands for it.
+    let titled = doc.cells.first().is_some_and(|c| {
+        c.kind == CellKind::Markdown
+            && c.source.lines().next().and_then(|l| l.strip_prefix("# ")).map(str::trim) == title.as_deref()
+    });
+    if let Some(title) = title.as_ref().filter(|_| !titled) {
         out.push_str(&format!("<h1 class=\"notebook-title\">{}</h1>\n", escape_html(title)));
     }
     for cell in &doc.cells {
@@ -149,6 +155,10 @@ mod tests {
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains("<title>Trips &lt;2024&gt;</title>"), "{html}");
         assert!(html.contains("<h1>Revenue</h1>"));
+        assert!(html.contains("<h1 class=\"notebook-title\">Trips &lt;2024&gt;</h1>"));
+        // A first cell that is the title's heading is the title.
+        doc.title = Some("Revenue".into());
+        assert!(!to_html(&doc, &outputs).contains("notebook-title\">"));
         assert!(!html.contains("<script") && html.contains("&lt;script&gt;"));
         assert!(!html.contains("javascript:"));
         assert!(html.contains("SELECT &#39;&lt;b&gt;&#39; AS tag"));

@@ -111,9 +111,11 @@ impl TableOutput {
     /// The table alone.
     pub(crate) fn table_html(&self) -> String {
         let mut out = String::from("<table class=\"riffle-table\">\n<thead>\n<tr>");
-        for c in &self.columns {
+        let numeric: Vec<bool> = self.columns.iter().map(|c| is_numeric(&c.dtype)).collect();
+        for (c, numeric) in self.columns.iter().zip(&numeric) {
             out.push_str(&format!(
-                "<th>{}<br><small class=\"dtype\">{}</small></th>",
+                "<th{}>{}<br><small class=\"dtype\">{}</small></th>",
+                if *numeric { " class=\"num\"" } else { "" },
                 escape_html(&c.name),
                 escape_html(&c.dtype)
             ));
@@ -123,6 +125,7 @@ impl TableOutput {
             out.push_str("<tr>");
             for i in 0..self.columns.len() {
                 match row.get(i).unwrap_or(&None) {
+                    Some(v) if numeric[i] => out.push_str(&format!("<td class=\"num\">{}</td>", escape_html(v))),
                     Some(v) => out.push_str(&format!("<td>{}</td>", escape_html(v))),
                     None => out.push_str("<td class=\"null\"><em>null</em></td>"),
                 }
@@ -142,6 +145,28 @@ impl TableOutput {
         out.push_str("</p>\n");
         out
     }
+}
+
+/// Whether a type (as the engine names it, Spark's names) holds numbers,
+/// which tables align right.
+fn is_numeric(dtype: &str) -> bool {
+    let base = dtype.split('(').next().unwrap_or_default().trim().to_ascii_lowercase();
+    matches!(
+        base.as_str(),
+        "byte"
+            | "short"
+            | "integer"
+            | "int"
+            | "long"
+            | "bigint"
+            | "float"
+            | "double"
+            | "decimal"
+            | "tinyint"
+            | "smallint"
+    ) || base.starts_with("int")
+        || base.starts_with("uint")
+        || base.starts_with("float")
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -221,6 +246,8 @@ mod tests {
         let html = sample_table().to_html();
         assert!(html.contains("<th>zone<br><small class=\"dtype\">string</small></th>"), "{html}");
         assert!(html.contains("<td>Midtown &lt;East&gt;</td>"), "{html}");
+        assert!(html.contains("<td class=\"num\">1234.5</td>"), "{html}");
+        assert!(html.contains("<th class=\"num\">total"), "{html}");
         assert!(html.contains("<em>null</em>"), "{html}");
         assert!(html.contains("1,234 rows × 2 columns"), "{html}");
     }

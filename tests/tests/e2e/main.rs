@@ -2,6 +2,7 @@
 //! gateway and drives a real headless Chromium or a real Kafka broker.
 
 mod files;
+mod formats;
 mod kafka;
 mod kafka_ui;
 mod notebook;
