@@ -88,12 +88,16 @@ pub fn copy_query(table: &str, path: &str, format: &str, mode: &str) -> String {
 /// Where notebooks are kept, under the gateway's data directory.
 pub const NOTEBOOKS: &str = "notebooks";
 /// A notebook file's extension.
-pub const NOTEBOOK_EXTENSION: &str = ".riffle.json";
+pub const NOTEBOOK_EXTENSION: &str = ".riffle.md";
 
 /// "notebooks/revenue.riffle.json" → "revenue".
 pub fn notebook_title(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.strip_suffix(NOTEBOOK_EXTENSION).or_else(|| name.strip_suffix(".json")).unwrap_or(name).to_string()
+    [NOTEBOOK_EXTENSION, ".riffle.json", ".ipynb", ".json", ".md"]
+        .iter()
+        .find_map(|x| name.strip_suffix(x))
+        .unwrap_or(name)
+        .to_string()
 }
 
 /// A notebook name as typed → its path under `notebooks/`; `None` if the
@@ -163,9 +167,11 @@ mod tests {
 
     #[test]
     fn notebook_names_and_paths() {
-        assert_eq!(notebook_title("notebooks/revenue.riffle.json"), "revenue");
-        assert_eq!(notebook_path(" revenue report ").as_deref(), Some("notebooks/revenue report.riffle.json"));
-        assert_eq!(notebook_path("x.riffle.json").as_deref(), Some("notebooks/x.riffle.json"));
+        assert_eq!(notebook_title("notebooks/revenue.riffle.md"), "revenue");
+        assert_eq!(notebook_title("notebooks/old.riffle.json"), "old");
+        assert_eq!(notebook_title("https://x.org/a/report.ipynb"), "report");
+        assert_eq!(notebook_path(" revenue report ").as_deref(), Some("notebooks/revenue report.riffle.md"));
+        assert_eq!(notebook_path("x.riffle.md").as_deref(), Some("notebooks/x.riffle.md"));
         assert_eq!(notebook_path("../etc/passwd"), None);
         assert_eq!(notebook_path("a/b"), None);
         assert_eq!(notebook_path(""), None);

@@ -358,8 +358,8 @@ async fn notebooks_are_saved_opened_and_run_in_their_own_engines() -> Result<()>
     browser.client.send_alert_text("portfolio").await.context("the name prompt")?;
     browser.client.accept_alert().await.context("accepting the name")?;
     browser.wait_for(r#".notebook:not([hidden]) .file-state[data-unsaved="false"]"#, WAIT).await?;
-    let file = data.path().join("notebooks/portfolio.riffle.json");
-    let saved: riffle::notebook::Notebook = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+    let file = data.path().join("notebooks/portfolio.riffle.md");
+    let saved: riffle::notebook::Notebook = riffle::notebook::from_text(&std::fs::read_to_string(&file)?)?;
     assert!(saved.cells.iter().any(|c| c.source == "-- name: mine\nSELECT 5 AS five"), "{saved:?}");
     let tab = browser.client.find(Locator::Css("nav.tabs .tab.active .tab-title")).await?.text().await?;
     assert!(tab.starts_with("portfolio"), "{tab}");
@@ -374,7 +374,7 @@ async fn notebooks_are_saved_opened_and_run_in_their_own_engines() -> Result<()>
         .await
         .context("Ctrl+S")?;
     browser.wait_for(r#".notebook:not([hidden]) .file-state[data-unsaved="false"]"#, WAIT).await?;
-    let saved: riffle::notebook::Notebook = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+    let saved: riffle::notebook::Notebook = riffle::notebook::from_text(&std::fs::read_to_string(&file)?)?;
     assert!(saved.cells.iter().any(|c| c.source == "SELECT 'draft' AS d"), "{saved:?}");
 
     // A new notebook has an engine of its own: the first one's table is not there.
@@ -394,7 +394,7 @@ async fn notebooks_are_saved_opened_and_run_in_their_own_engines() -> Result<()>
     // Open… lists the saved notebook; it is open already, so its tab comes back.
     click(&browser, "nav.tabs button.open-notebook").await?;
     let entry = browser
-        .wait_for(r#"nav.tabs .open-list button.open-file[data-path="notebooks/portfolio.riffle.json"]"#, WAIT)
+        .wait_for(r#"nav.tabs .open-list button.open-file[data-path="notebooks/portfolio.riffle.md"]"#, WAIT)
         .await?;
     entry.click().await.context("the saved notebook in the Open list")?;
     let tab = browser.client.find(Locator::Css("nav.tabs .tab.active .tab-title")).await?.text().await?;

@@ -8,6 +8,7 @@
 
 mod client;
 mod editor;
+mod export;
 mod files;
 mod notebook_files;
 mod table;
@@ -15,6 +16,7 @@ mod topics;
 
 use leptos::prelude::*;
 use riffle::CellError;
+use riffle::chart::{Aggregate, ChartKind, ChartSpec};
 use riffle::notebook::{Cell, CellId, CellKind, Notebook as Document};
 use riffle::protocol::{RunProgress, RunRequest};
 
@@ -194,10 +196,12 @@ pub struct Tab {
     pub id: u64,
     pub notebook: Notebook,
     pub client: EngineClient,
-    /// The notebook file in the data directory (`notebooks/x.riffle.json`).
+    /// The notebook file in the data directory (`notebooks/x.riffle.md`).
     pub path: RwSignal<Option<String>>,
-    /// The document's JSON when it was last opened or saved to its file.
+    /// The file's text when it was last opened or saved.
     pub saved: RwSignal<Option<String>>,
+    /// The `?open=` target this tab was opened from, if any.
+    pub source: RwSignal<Option<String>>,
 }
 
 impl Tab {
@@ -208,16 +212,16 @@ impl Tab {
         }
     }
 
-    /// The document's JSON now, as its file would hold it.
-    pub fn json(&self) -> String {
-        serde_json::to_string_pretty(&self.notebook.document(None)).unwrap_or_default()
+    /// The notebook now, as its file would hold it.
+    pub fn file_text(&self) -> String {
+        notebook_files::file_text(&self.notebook.document(None))
     }
 
     /// Whether the notebook differs from its file (or was never saved).
     pub fn unsaved(&self) -> bool {
-        let json = self.json();
+        let text = self.file_text();
         match self.saved.get() {
-            Some(saved) => saved != json,
+            Some(saved) => saved != text,
             None => self.notebook.cells.with(|cells| cells.iter().any(|c| c.source.with(|s| !s.trim().is_empty()))),
         }
     }
@@ -232,6 +236,8 @@ pub struct Workspace {
     owner: StoredValue<Option<Owner>>,
     /// Whether the last autosave reached the browser's storage.
     pub autosaved: RwSignal<autosave::Saved>,
+    /// A problem opening a notebook (`?open=`), shown above the tabs.
+    pub notice: RwSignal<Option<String>>,
 }
 
 impl Workspace {
@@ -242,12 +248,20 @@ impl Workspace {
             next_tab: StoredValue::new(1),
             owner: StoredValue::new(Owner::current()),
             autosaved: RwSignal::new(autosave::Saved::Yes),
+            notice: RwSignal::new(None),
         };
         match saved {
             Some(saved) if !saved.notebooks.is_empty() => {
                 let active = saved.active;
                 for nb in saved.notebooks {
                     let id = workspace.open(&nb.doc, nb.path, nb.saved);
+                    if let Some(source) = nb.source {
+                        workspace.tabs.with_untracked(|tabs| {
+                            if let Some(tab) = tabs.iter().find(|t| t.id == id) {
+                                tab.source.set(Some(source));
+                            }
+                        });
+                    }
                     if nb.id == active {
                         workspace.active.set(id);
                     }
@@ -280,7 +294,14 @@ impl Workspace {
         let make = move || {
             let notebook = Notebook::from_document(doc);
             let client = EngineClient::start(notebook);
-            Tab { id, notebook, client, path: RwSignal::new(path), saved: RwSignal::new(saved) }
+            Tab {
+                id,
+                notebook,
+                client,
+                path: RwSignal::new(path),
+                saved: RwSignal::new(saved),
+                source: RwSignal::new(None),
+            }
         };
         let tab = match self.owner.get_value() {
             Some(owner) => owner.with(make),
@@ -326,6 +347,7 @@ pub struct Clock(pub RwSignal<f64>);
 fn App(saved: Option<autosave::SavedWorkspace>) -> impl IntoView {
     let workspace = Workspace::new(saved);
     autosave::keep(workspace);
+    export::open_from_url(workspace);
     let files = files::Files::new();
     let clock = Clock(RwSignal::new(js_sys::Date::now()));
     set_interval(move || clock.0.set(js_sys::Date::now()), std::time::Duration::from_millis(100));
@@ -425,6 +447,7 @@ fn NotebookView(tab: Tab) -> impl IntoView {
                     <span class="muted">{move || format!("{} running or queued", running())}</span>
                 })}
                 <notebook_files::SaveButtons tab=tab />
+                <export::ExportMenu tab=tab />
             </div>
             <p class="restarted muted" hidden=move || client.restarts.get() == 0>
                 {move || format!(
@@ -447,7 +470,8 @@ fn NotebookView(tab: Tab) -> impl IntoView {
 
 /// Sends a cell to the engine (a Markdown cell just shows its rendering).
 pub(crate) fn run_cell(cell: CellModel, client: EngineClient) {
-    if cell.kind.get_untracked() != CellKind::Sql {
+    let kind = cell.kind.get_untracked();
+    if kind == CellKind::Markdown {
         cell.editing.set(false);
         return;
     }
@@ -462,7 +486,7 @@ pub(crate) fn run_cell(cell: CellModel, client: EngineClient) {
         default_name: riffle::notebook::default_table_name(riffle::notebook::CellId(cell.id)),
         source: cell.source.get_untracked(),
         preview_rows: PREVIEW_ROWS,
-        kind: CellKind::Sql,
+        kind,
     });
 }
 
@@ -511,11 +535,12 @@ pub(crate) fn mark_stale(notebook: Notebook, origin: CellModel, table: &str, cli
     for (cell, _) in &stale {
         cell.stale.set(true);
     }
-    if client.auto_run.get_untracked() {
-        for cell in &cells {
-            if stale.iter().any(|(s, direct)| *direct && s.id == cell.id) {
-                run_cell(*cell, client);
-            }
+    // A chart follows its table at once; other cells when auto-run is on.
+    let auto = client.auto_run.get_untracked();
+    for cell in &cells {
+        let direct = stale.iter().any(|(s, direct)| *direct && s.id == cell.id);
+        if direct && (auto || cell.kind.get_untracked() == CellKind::Chart) {
+            run_cell(*cell, client);
         }
     }
 }
@@ -699,7 +724,11 @@ fn CellView(cell: CellModel) -> impl IntoView {
             class:stale=move || cell.stale.get()
             class:drop-target=move || drop_target.get()
             data-cell-id=cell.id.to_string()
-            data-kind=move || if is_markdown() { "markdown" } else { "sql" }
+            data-kind=move || match cell.kind.get() {
+                CellKind::Markdown => "markdown",
+                CellKind::Chart => "chart",
+                CellKind::Sql => "sql",
+            }
             data-state=move || state_name(&cell.state.get(), cell.stale.get())
             tabindex="-1"
             on:keydown=on_command
@@ -733,7 +762,11 @@ fn CellView(cell: CellModel) -> impl IntoView {
                         }
                     }
                 >"⠿"</span>
-                <span class="cell-kind">{move || if is_markdown() { "Markdown" } else { "SQL" }}</span>
+                <span class="cell-kind">{move || match cell.kind.get() {
+                    CellKind::Markdown => "Markdown",
+                    CellKind::Chart => "Chart",
+                    CellKind::Sql => "SQL",
+                }}</span>
                 <span class="spacer"></span>
                 {move || cell.stale.get().then(|| view! {
                     <button class="rerun" title="A table this cell reads has changed: run it again"
@@ -745,6 +778,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
                         on:click=move |_| run_cell(cell, client)>"▶"</button>
                 })}
             </div>
+            {move || (cell.kind.get() == CellKind::Chart).then(|| view! { <ChartForm cell=cell /> })}
             {move || if rendered() {
                 view! {
                     <div class="markdown-body" title="Double-click (or Enter) to edit"
@@ -786,12 +820,128 @@ fn CellView(cell: CellModel) -> impl IntoView {
             <div class="cell-output">{move || output_view(cell.state.get())}</div>
             {move || saveable_table(&cell.state.get()).map(|table| view! {
                 <div class="cell-actions">
+                    <button class="add-chart" title="Add a chart of this table below"
+                        on:click={
+                            let table = table.clone();
+                            move |_| add_chart(notebook, client, cell, &table)
+                        }>"Chart…"</button>
                     <button class="save-as" title="Write this result to a file or directory"
                         on:click=move |_| saving.update(|s| *s = !*s)>"Save as…"</button>
                 </div>
                 {move || saving.get().then(|| view! { <SaveAsForm cell=cell table=table.clone() open=saving /> })}
             })}
         </section>
+    }
+}
+
+/// Adds a chart cell of `table` below `cell`: a bar chart of its first
+/// column against its first numeric one, ready to be changed in the form.
+fn add_chart(notebook: Notebook, client: EngineClient, cell: CellModel, table: &str) {
+    let columns = match cell.state.get_untracked() {
+        CellState::Done(p) => p.done.schema.clone(),
+        _ => Vec::new(),
+    };
+    let mut spec = ChartSpec::new(table, ChartKind::Bar);
+    spec.x = columns.first().map(|c| c.name.clone());
+    spec.y = columns.iter().skip(1).find(|c| numeric(&c.dtype)).map(|c| c.name.clone());
+    spec.aggregate = if spec.y.is_some() { Aggregate::Sum } else { Aggregate::Count };
+    let at = notebook.position(cell.id).map_or_else(|| notebook.cells.with_untracked(Vec::len), |p| p + 1);
+    let index = notebook.insert_with(at, &spec.to_text());
+    if let Some(added) = notebook.cells.with_untracked(|cells| cells.get(index).copied()) {
+        added.kind.set(CellKind::Chart);
+        run_cell(added, client);
+    }
+}
+
+fn numeric(dtype: &str) -> bool {
+    ["tinyint", "smallint", "int", "bigint", "float", "double", "decimal"].iter().any(|t| dtype.starts_with(t))
+}
+
+/// A chart cell's form: table, kind and encodings as menus. Each change
+/// rewrites the cell's spec text (which stays editable below) and redraws.
+#[component]
+fn ChartForm(cell: CellModel) -> impl IntoView {
+    let client = expect_context::<EngineClient>();
+    let spec = Memo::new(move |_| ChartSpec::parse(&cell.source.get()).ok());
+    let columns = move || {
+        let table = spec.get().map(|s| s.table);
+        client.catalog.with(|tables| {
+            tables.iter().find(|t| Some(&t.name) == table.as_ref()).map(|t| t.columns.clone()).unwrap_or_default()
+        })
+    };
+    let change = move |edit: &dyn Fn(&mut ChartSpec, String), value: String| {
+        if let Some(mut s) = spec.get_untracked() {
+            edit(&mut s, value);
+            cell.source.set(s.to_text());
+            run_cell(cell, client);
+        }
+    };
+    let options = move |current: Option<String>, names: Vec<String>, none: Option<&'static str>| {
+        let mut all: Vec<(String, String)> = none.map(|n| (String::new(), n.to_string())).into_iter().collect();
+        all.extend(names.into_iter().map(|n| (n.clone(), n)));
+        if let Some(c) = &current {
+            if !all.iter().any(|(v, _)| v == c) {
+                all.push((c.clone(), c.clone()));
+            }
+        }
+        all.into_iter()
+            .map(|(value, label)| {
+                let selected = current.as_deref().unwrap_or_default() == value;
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    let column_names = move || columns().into_iter().map(|c| c.name).collect::<Vec<_>>();
+    let opt = |v: String| (!v.is_empty()).then_some(v);
+    view! {
+        <div class="chart-form" hidden=move || spec.with(Option::is_none)>
+            <label>"table "
+                <select name="table" on:change=move |ev| change(&|s, v| s.table = v, event_target_value(&ev))>
+                    {move || options(
+                        spec.get().map(|s| s.table),
+                        client.catalog.with(|t| t.iter().map(|t| t.name.clone()).collect()),
+                        None,
+                    )}
+                </select>
+            </label>
+            <label>"kind "
+                <select name="kind" on:change=move |ev| change(&|s, v| {
+                    if let Some(k) = ChartKind::parse(&v) { s.kind = k }
+                }, event_target_value(&ev))>
+                    {move || options(
+                        spec.get().map(|s| s.kind.as_str().to_string()),
+                        ChartKind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
+                        None,
+                    )}
+                </select>
+            </label>
+            <label>"x "
+                <select name="x" on:change=move |ev| change(&|s, v| s.x = opt(v), event_target_value(&ev))>
+                    {move || options(spec.get().and_then(|s| s.x), column_names(), Some("—"))}
+                </select>
+            </label>
+            <label>"y "
+                <select name="y" on:change=move |ev| change(&|s, v| s.y = opt(v), event_target_value(&ev))>
+                    {move || options(spec.get().and_then(|s| s.y), column_names(), Some("—"))}
+                </select>
+            </label>
+            <label>"aggregate "
+                <select name="aggregate" on:change=move |ev| change(&|s, v| {
+                    if let Some(a) = Aggregate::parse(&v) { s.aggregate = a }
+                }, event_target_value(&ev))>
+                    {move || options(
+                        spec.get().map(|s| s.aggregate.as_str().to_string()),
+                        Aggregate::ALL.iter().map(|a| a.as_str().to_string()).collect(),
+                        None,
+                    )}
+                </select>
+            </label>
+            <label>"color "
+                <select name="color" on:change=move |ev| change(&|s, v| s.color = opt(v), event_target_value(&ev))>
+                    {move || options(spec.get().and_then(|s| s.color), column_names(), Some("none"))}
+                </select>
+            </label>
+        </div>
     }
 }
 
@@ -854,7 +1004,18 @@ fn output_view(state: CellState) -> AnyView {
             }
             .into_any()
         }
-        CellState::Done(preview) => table::render(preview).into_any(),
+        CellState::Done(preview) => match preview.done.svg.clone() {
+            // Our own renderer's SVG (labels escaped there), then its data.
+            Some(svg) => view! {
+                <figure class="chart" inner_html=svg></figure>
+                <details class="chart-data">
+                    <summary>"Data"</summary>
+                    {table::render(preview)}
+                </details>
+            }
+            .into_any(),
+            None => table::render(preview).into_any(),
+        },
     }
 }
 
@@ -1030,9 +1191,12 @@ mod autosave {
         pub id: u64,
         #[serde(default)]
         pub path: Option<String>,
-        /// The file's JSON when last opened or saved (for "unsaved changes").
+        /// The file's text when last opened or saved (for "unsaved changes").
         #[serde(default)]
         pub saved: Option<String>,
+        /// The `?open=` target the tab came from.
+        #[serde(default)]
+        pub source: Option<String>,
         pub doc: Document,
     }
 
@@ -1136,7 +1300,10 @@ mod autosave {
         // An earlier version's single notebook, from localStorage.
         let storage = window().local_storage().ok().flatten()?;
         let doc = serde_json::from_str::<Document>(&storage.get_item(OLD_KEY).ok().flatten()?).ok()?;
-        Some(SavedWorkspace { active: 1, notebooks: vec![SavedNotebook { id: 1, path: None, saved: None, doc }] })
+        Some(SavedWorkspace {
+            active: 1,
+            notebooks: vec![SavedNotebook { id: 1, path: None, saved: None, source: None, doc }],
+        })
     }
 
     /// Writes the workspace whenever anything in it changes. Writes are
@@ -1151,6 +1318,7 @@ mod autosave {
                         id: t.id,
                         path: t.path.get(),
                         saved: t.saved.get(),
+                        source: t.source.get(),
                         doc: t.notebook.document(None),
                     })
                     .collect()

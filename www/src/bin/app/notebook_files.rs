@@ -19,6 +19,16 @@ fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
 }
 
+/// The text a notebook file holds: the plain-text format.
+pub fn file_text(doc: &Document) -> String {
+    riffle::notebook::to_text(doc)
+}
+
+/// GET `url`'s text, or the gateway's (or the network's) error.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    request("GET", url, None).await
+}
+
 /// A request to the gateway; the body's text, or the gateway's error.
 async fn request(method: &str, url: &str, body: Option<&str>) -> Result<String, String> {
     let init = web_sys::RequestInit::new();
@@ -44,19 +54,18 @@ async fn request(method: &str, url: &str, body: Option<&str>) -> Result<String, 
 
 /// Writes the tab's notebook to `path` (replacing what is there).
 async fn save_to(tab: Tab, path: String) -> Result<(), String> {
-    let json = tab.json();
+    let text = tab.file_text();
     request("POST", &format!("/api/fs/mkdir?path={}", encode(FOLDER)), None).await?;
-    request("PUT", &format!("/api/fs/files?path={}&overwrite=true", encode(&path)), Some(&json)).await?;
+    request("PUT", &format!("/api/fs/files?path={}&overwrite=true", encode(&path)), Some(&text)).await?;
     tab.path.set(Some(path));
-    tab.saved.set(Some(json));
+    tab.saved.set(Some(text));
     Ok(())
 }
 
-/// Reads a notebook file; its JSON must be a Riffle notebook.
+/// Reads a notebook file (`.riffle.md`, `.ipynb`, or an earlier `.riffle.json`).
 async fn read(path: &str) -> Result<(Document, String), String> {
     let text = request("GET", &format!("/api/fs/read?path={}", encode(path)), None).await?;
-    let doc: Document = serde_json::from_str(&text)
-        .map_err(|e| format!("'{path}' is not a Riffle notebook ({e}); notebooks are the JSON that Save writes"))?;
+    let doc = crate::export::parse(path, &text)?;
     Ok((doc, text))
 }
 
@@ -79,7 +88,8 @@ async fn list() -> Result<Vec<String>, String> {
                 .filter(|e| e["kind"].as_str() == Some("file"))
                 .filter_map(|e| {
                     let path = e["path"].as_str()?;
-                    path.ends_with(EXTENSION).then(|| (e["modified_ms"].as_i64().unwrap_or_default(), path.to_string()))
+                    let known = [EXTENSION, ".riffle.json", ".ipynb"].iter().any(|x| path.ends_with(x));
+                    known.then(|| (e["modified_ms"].as_i64().unwrap_or_default(), path.to_string()))
                 })
                 .collect()
         })
@@ -113,14 +123,24 @@ pub fn TabBar() -> impl IntoView {
         spawn_local(async move {
             match read(&path).await {
                 Ok((doc, _)) => {
-                    let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
-                    workspace.open(&doc, Some(path), Some(json));
+                    // Saving writes the plain-text format: an .ipynb or an
+                    // earlier .json file is saved as .riffle.md next to it.
+                    let native = path.ends_with(EXTENSION);
+                    let text = file_text(&doc);
+                    let save_as =
+                        if native { path } else { riffle_www::paths::notebook_path(&title_of(&path)).unwrap_or(path) };
+                    workspace.open(&doc, Some(save_as), native.then_some(text));
                 }
                 Err(e) => open_list.set(Some(Err(e))),
             }
         });
     };
     view! {
+        {move || workspace.notice.get().map(|n| view! {
+            <div class="open-notice" role="alert">{n}
+                <button class="dismiss" aria-label="dismiss" on:click=move |_| workspace.notice.set(None)>"×"</button>
+            </div>
+        })}
         <nav class="tabs" role="tablist" aria-label="open notebooks">
             <For
                 each=move || workspace.tabs.get()

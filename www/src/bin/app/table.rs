@@ -509,7 +509,7 @@ fn copy(text: String, done: &str, status: RwSignal<Option<String>>) {
 }
 
 /// Saves bytes as a file through a temporary `<a download>` link.
-fn save_file(filename: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn save_file(filename: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     let why = |e: JsValue| format!("{e:?}");
     // `new Blob([bytes], { type: mime })`, without web-sys' BlobPropertyBag.
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
