@@ -2,6 +2,8 @@
 //! title it should, and matches the snapshots in `tests/snapshots/`
 //! (`RIFFLE_BLESS=1 cargo test -p riffle --test chart` writes them again).
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use polars::prelude::*;
@@ -208,6 +210,46 @@ fn bad_charts_are_clear_errors() {
     let many = df! { "k" => (0..100).map(|i| i.to_string()).collect::<Vec<_>>(), "v" => vec![1.0; 100] }.unwrap();
     let e = render(&spec("table: t\nkind: bar\nx: k\ny: v\ncolor: k"), &many).expect_err("too many series");
     assert!(e.message.contains("100 values"), "{e:?}");
+}
+
+/// Odd data draws or fails with a message; it never panics or hangs.
+#[test]
+fn odd_data_still_draws() {
+    let check = |text: &str, df: &DataFrame| {
+        let chart = render(&spec(text), df).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        well_formed(&chart.svg);
+        chart
+    };
+    let constant = df! { "k" => ["a", "b"], "v" => [5.0, 5.0] }.unwrap();
+    check("table: t\nkind: line\nx: k\ny: v", &constant);
+    check("table: t\nkind: histogram\ny: v", &constant);
+    check("table: t\nkind: box\ny: v", &constant);
+    // Values too close together for their magnitude.
+    let close = df! { "x" => [1.0, 2.0], "v" => [1e16, 1e16 + 2.0] }.unwrap();
+    check("table: t\nkind: scatter\nx: x\ny: v", &close);
+    let negative = df! { "k" => ["a", "b", "c"], "v" => [-3.0, 0.0, 7.5] }.unwrap();
+    let bars = check("table: t\nkind: bar\nx: k\ny: v", &negative);
+    assert_eq!(count(&bars.svg, "class=\"mark bar\""), 3);
+    // Nulls: in x (a "null" category), in y (not drawn, with a note), in the colour.
+    let nulls = df! {
+        "k" => [Some("a"), None, Some("c"), Some("a")],
+        "v" => [Some(1.0), Some(2.0), None, Some(4.0)],
+        "c" => [Some(true), None, Some(false), Some(true)],
+    }
+    .unwrap();
+    let chart = check("table: t\nkind: bar\nx: k\ny: v\ncolor: c", &nulls);
+    assert!(chart.notes.iter().any(|n| n.contains("no y value")), "{:?}", chart.notes);
+    // Datetimes (microseconds) a few hours apart tick as times.
+    let times = df! { "t" => [1_704_067_200_000_000i64, 1_704_078_000_000_000], "v" => [1.0, 2.0] }.unwrap();
+    let t = times.column("t").unwrap().cast(&DataType::Datetime(TimeUnit::Microseconds, None)).unwrap();
+    let mut times = times.clone();
+    times.with_column(t).unwrap();
+    let chart = check("table: t\nkind: line\nx: t\ny: v", &times);
+    assert!(texts(&chart.svg).iter().any(|t| t == "01:00"), "{:?}", texts(&chart.svg));
+    // Only nulls in y.
+    let empty_y = df! { "k" => ["a"], "v" => [None::<f64>] }.unwrap();
+    let e = render(&spec("table: t\nkind: bar\nx: k\ny: v"), &empty_y).expect_err("nothing to draw");
+    assert!(e.message.contains("no values"), "{e:?}");
 }
 
 /// The example: average kWh per half hour of the day per Acorn

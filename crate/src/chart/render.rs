@@ -54,10 +54,8 @@ pub fn render(spec: &ChartSpec, df: &DataFrame) -> Result<Chart, CellError> {
     spec.check()?;
     let columns: Vec<String> = df.get_column_names_str().into_iter().map(String::from).collect();
     for (role, name) in [("x", &spec.x), ("y", &spec.y), ("color", &spec.color), ("facet", &spec.facet)] {
-        if let Some(name) = name {
-            if !columns.contains(name) {
-                return Err(missing_column(role, name, &spec.table, &columns));
-            }
+        if let Some(name) = name.as_ref().filter(|n| !columns.contains(n)) {
+            return Err(missing_column(role, name, &spec.table, &columns));
         }
     }
     if df.height() == 0 {
@@ -507,8 +505,11 @@ fn distinct(labels: &[String], keys: Option<&[Option<f64>]>) -> Vec<String> {
     seen.into_iter().map(|s| s.1).collect()
 }
 
+/// Each row's label, and for numbers and dates the number it stands for.
+type Labelled = (Vec<String>, Option<Vec<Option<f64>>>);
+
 /// A column's labels and, for numbers and dates, the numbers they stand for.
-fn column_labels(df: &DataFrame, name: &str) -> Result<(Vec<String>, Option<Vec<Option<f64>>>), CellError> {
+fn column_labels(df: &DataFrame, name: &str) -> Result<Labelled, CellError> {
     let column = df.column(name).map_err(polars)?;
     let keys = if is_ordered(column.dtype()) { Some(numbers(column)?) } else { None };
     Ok((labels(column)?, keys))
@@ -605,27 +606,33 @@ fn value_ticks(lo: f64, hi: f64, target: usize) -> (f64, f64, Ticks) {
         (lo - lo.abs() * 0.1, hi + hi.abs() * 0.1)
     };
     let step = nice_step(hi - lo, target);
-    let (lo, hi) = ((lo / step).floor() * step, (hi / step).ceil() * step);
-    let mut values = Vec::new();
-    let mut v = lo;
-    while v <= hi + step * 1e-9 {
-        values.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
-        v += step;
+    let (lo, mut hi) = ((lo / step).floor() * step, (hi / step).ceil() * step);
+    if hi <= lo {
+        // Values too close for f64 to tell steps apart.
+        hi = lo + lo.abs().max(1.0);
     }
+    let values = steps_between(lo, hi, step);
     let labels = values.iter().map(|v| format_number(*v, decimals(step))).collect();
     (lo, hi, Ticks { values, labels })
+}
+
+/// The multiples of `step` in [lo, hi] (by index, so that a step too small
+/// for the magnitude cannot loop forever); at most 100.
+fn steps_between(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    if step.is_nan() || step <= 0.0 || !lo.is_finite() || !hi.is_finite() {
+        return vec![lo];
+    }
+    let first = (lo / step - 1e-9).ceil();
+    let last = (hi / step + 1e-9).floor();
+    let count = (last - first).clamp(0.0, 100.0) as usize;
+    (0..=count).map(|k| (first + k as f64) * step).map(|v| if v.abs() < step * 1e-9 { 0.0 } else { v }).collect()
 }
 
 /// Ticks inside [lo, hi] (the domain stays), for numbers or dates.
 fn inner_ticks(lo: f64, hi: f64, time: Option<f64>, target: usize) -> Ticks {
     let Some(min_step) = time else {
         let step = nice_step((hi - lo).max(f64::MIN_POSITIVE), target);
-        let mut values = Vec::new();
-        let mut v = (lo / step).ceil() * step;
-        while v <= hi + step * 1e-9 {
-            values.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
-            v += step;
-        }
+        let values = steps_between(lo, hi, step);
         let labels = values.iter().map(|v| format_number(*v, decimals(step))).collect();
         return Ticks { values, labels };
     };
@@ -662,12 +669,7 @@ fn inner_ticks(lo: f64, hi: f64, time: Option<f64>, target: usize) -> Ticks {
     } else {
         "%H:%M"
     };
-    let mut values = Vec::new();
-    let mut v = (lo / step).ceil() * step;
-    while v <= hi {
-        values.push(v);
-        v += step;
-    }
+    let values = steps_between(lo, hi, step);
     let labels = values.iter().map(|v| date_label(*v, format)).collect();
     Ticks { values, labels }
 }
@@ -842,8 +844,9 @@ fn draw(spec: &ChartSpec, shaped: &Shaped, notes: &mut Vec<String>) -> Result<St
     } else {
         marks.y.iter().flatten().copied().for_each(&mut extend);
     }
-    if matches!(spec.kind, ChartKind::Bar | ChartKind::GroupedBar | ChartKind::Histogram) {
-        extend(0.0);
+    if matches!(spec.kind, ChartKind::Bar | ChartKind::GroupedBar | ChartKind::Histogram) && hi >= lo {
+        lo = lo.min(0.0);
+        hi = hi.max(0.0);
     }
     if !lo.is_finite() {
         return Err(CellError::new(format!("the y column {} has no values to draw (all null)", shaped.y)));
