@@ -399,6 +399,8 @@ impl Browser {
                 "download.default_directory": dir,
                 "download.prompt_for_download": false,
                 "download.directory_upgrade": true,
+                // More than one download from a page (an export after another) without asking.
+                "profile.default_content_setting_values.automatic_downloads": 1,
             });
         }
         let mut caps = serde_json::Map::new();

@@ -37,11 +37,12 @@ fn main() -> Result<()> {
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
         "screenshots" => x.screenshots(),
+        "examples" => x.examples(),
         "kafka" => x.kafka(rest.first().map(String::as_str).unwrap_or("start"), DEV_KAFKA_PORT),
         "hdfs" => x.hdfs(rest.first().map(String::as_str).unwrap_or("start"), DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|screenshots\
+                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|screenshots|examples\
                  |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]>"
             );
             std::process::exit(2);
@@ -285,6 +286,25 @@ impl Xtask {
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
         self.run("screenshots: docs/screenshots/notebook-{light,dark}.png", &mut c)
+    }
+
+    /// Runs examples/portfolio.riffle.md in the browser and rewrites its
+    /// committed exports (examples/portfolio.ipynb and .html) and screenshots.
+    fn examples(&self) -> Result<()> {
+        self.bootstrap()?;
+        self.build_ui()?;
+        self.build_gateway()?;
+        let python = self.python()?;
+        let mut c = self.cmd("cargo");
+        c.args(["test", "-p", "riffle-tests", "--test", "e2e", "--", "--exact", "--nocapture"])
+            .arg("examples::the_portfolio_notebook_runs_and_exports")
+            .env("RIFFLE_WRITE_EXAMPLES", "1")
+            .env("RIFFLE_SCREENSHOTS", self.root.join("docs/screenshots"))
+            .env("RIFFLE_PYTHON", python)
+            .env("RIFFLE_BIN", self.gateway_bin())
+            .env("RIFFLE_DIST", self.root.join("dist"))
+            .env("RIFFLE_REPO", &self.root);
+        self.run("examples: run the portfolio notebook, write its .ipynb and .html", &mut c)
     }
 
     fn bench(&self, extra: &[String]) -> Result<()> {

@@ -12,8 +12,11 @@ pub fn parse(text: &str) -> Result<Schema, CellError> {
         if field.is_empty() {
             continue;
         }
-        let (name, rest) = if let Some(quoted) = field.strip_prefix('`') {
-            let end = quoted.find('`').ok_or_else(|| CellError::new(format!("unclosed ` in '{field}'")))?;
+        // Spark quotes names with backticks; SQL's double quotes work too.
+        let quote = field.chars().next().filter(|c| *c == '`' || *c == '"');
+        let (name, rest) = if let Some(q) = quote {
+            let quoted = &field[1..];
+            let end = quoted.find(q).ok_or_else(|| CellError::new(format!("unclosed {q} in '{field}'")))?;
             (quoted[..end].to_string(), quoted[end + 1..].trim())
         } else {
             let (name, rest) = field
@@ -41,7 +44,7 @@ fn split_top_level(text: &str) -> Vec<&str> {
     let (mut parts, mut depth, mut quoted, mut start) = (Vec::new(), 0i32, false, 0);
     for (i, c) in text.char_indices() {
         match c {
-            '`' => quoted = !quoted,
+            '`' | '"' => quoted = !quoted,
             '(' | '<' if !quoted => depth += 1,
             ')' | '>' if !quoted => depth -= 1,
             ',' if !quoted && depth == 0 => {
@@ -87,6 +90,16 @@ pub fn parse_type(text: &str) -> Option<DataType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_names() {
+        for text in ["`KWH/hh` DOUBLE, Acorn STRING", "\"KWH/hh\" DOUBLE, Acorn STRING"] {
+            let schema = parse(text).unwrap();
+            let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+            assert_eq!(names, ["KWH/hh", "Acorn"], "{text}");
+        }
+        assert!(parse("\"KWH/hh DOUBLE").unwrap_err().message.contains("unclosed"));
+    }
 
     #[test]
     fn spark_ddl() {

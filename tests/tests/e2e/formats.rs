@@ -21,7 +21,7 @@ use riffle::protocol::ColumnInfo;
 use riffle_tests::{Browser, TempDir, in_ci};
 
 /// The python with nbformat, or `None` (after a note) when there is none here.
-fn require_python(test: &str) -> Result<Option<PathBuf>> {
+pub(crate) fn require_python(test: &str) -> Result<Option<PathBuf>> {
     let found = std::env::var_os("RIFFLE_PYTHON").filter(|p| !p.is_empty()).map(PathBuf::from);
     match found {
         Some(python) if python.exists() => return Ok(Some(python)),
@@ -45,7 +45,7 @@ fn require_python(test: &str) -> Result<Option<PathBuf>> {
 }
 
 /// Runs `code` with the python, the arguments after it; fails with its stderr.
-fn run_python(python: &Path, code: &str, args: &[&Path]) -> Result<String> {
+pub(crate) fn run_python(python: &Path, code: &str, args: &[&Path]) -> Result<String> {
     let out = Command::new(python)
         .arg("-c")
         .arg(code)
@@ -58,7 +58,7 @@ fn run_python(python: &Path, code: &str, args: &[&Path]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-const VALIDATE: &str = "import nbformat, sys; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print(nb.nbformat_minor)";
+pub(crate) const VALIDATE: &str = "import nbformat, sys; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print(nb.nbformat_minor)";
 
 fn column(name: &str, dtype: &str) -> ColumnInfo {
     ColumnInfo { name: name.into(), dtype: dtype.into() }

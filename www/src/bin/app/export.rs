@@ -20,7 +20,8 @@ pub fn outputs(notebook: Notebook) -> BTreeMap<CellId, CellOutput> {
     for cell in notebook.cells.get_untracked() {
         let output = match cell.state.get_untracked() {
             CellState::Done(p) => CellOutput {
-                table: (!p.done.schema.is_empty()).then(|| TableOutput {
+                // A chart exports as its drawing; its data stays in the notebook.
+                table: (!p.done.schema.is_empty() && p.done.svg.is_none()).then(|| TableOutput {
                     name: p.done.table.clone(),
                     columns: p.done.schema.clone(),
                     rows: p
@@ -60,7 +61,8 @@ pub fn outputs(notebook: Notebook) -> BTreeMap<CellId, CellOutput> {
 
 /// A file name from the notebook's title.
 fn file_stem(tab: Tab) -> String {
-    let title = tab.title();
+    // The file's name when there is a file; otherwise the title.
+    let title = tab.path.get_untracked().map(|p| crate::notebook_files::title_of(&p)).unwrap_or_else(|| tab.title());
     let stem: String =
         title.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     if stem.trim_matches('-').is_empty() { "notebook".into() } else { stem }

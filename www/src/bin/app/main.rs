@@ -202,19 +202,28 @@ pub struct Tab {
     pub saved: RwSignal<Option<String>>,
     /// The `?open=` target this tab was opened from, if any.
     pub source: RwSignal<Option<String>>,
+    /// The document's own title (a file's front matter), kept through saves.
+    pub doc_title: RwSignal<Option<String>>,
 }
 
 impl Tab {
-    pub fn title(&self) -> String {
-        match self.path.get() {
-            Some(path) => notebook_files::title_of(&path),
-            None => format!("Untitled {}", self.id),
+    /// The tab's label: the file's name, else the document's title.
+    pub fn label(&self) -> String {
+        match (self.path.get(), self.doc_title.get()) {
+            (Some(path), _) => notebook_files::title_of(&path),
+            (None, Some(title)) => title,
+            (None, None) => format!("Untitled {}", self.id),
         }
+    }
+
+    /// The document's title (its front matter), else the tab's label.
+    pub fn title(&self) -> String {
+        self.doc_title.get().unwrap_or_else(|| self.label())
     }
 
     /// The notebook now, as its file would hold it.
     pub fn file_text(&self) -> String {
-        notebook_files::file_text(&self.notebook.document(None))
+        notebook_files::file_text(&self.notebook.document(self.doc_title.get()))
     }
 
     /// Whether the notebook differs from its file (or was never saved).
@@ -301,6 +310,7 @@ impl Workspace {
                 path: RwSignal::new(path),
                 saved: RwSignal::new(saved),
                 source: RwSignal::new(None),
+                doc_title: RwSignal::new(doc.title.clone()),
             }
         };
         let tab = match self.owner.get_value() {
@@ -1319,7 +1329,7 @@ mod autosave {
                         path: t.path.get(),
                         saved: t.saved.get(),
                         source: t.source.get(),
-                        doc: t.notebook.document(None),
+                        doc: t.notebook.document(t.doc_title.get()),
                     })
                     .collect()
             });

@@ -152,14 +152,14 @@ pub fn TabBar() -> impl IntoView {
                             data-tab=tab.id.to_string()>
                             <button class="tab-title" on:click=move |_| workspace.active.set(tab.id)
                                 title=move || tab.path.get().unwrap_or_else(|| "not saved to a file yet".into())>
-                                {move || tab.title()}
+                                {move || tab.label()}
                                 <span class="unsaved-dot" hidden=move || !tab.unsaved() title="unsaved changes">" ●"</span>
                             </button>
                             <button class="tab-close" aria-label="close notebook" title="Close this notebook (its engine stops)"
                                 on:click=move |_| {
                                     let sure = !tab.unsaved()
                                         || window()
-                                            .confirm_with_message(&format!("'{}' has unsaved changes. Close it anyway?", tab.title()))
+                                            .confirm_with_message(&format!("'{}' has unsaved changes. Close it anyway?", tab.label()))
                                             .unwrap_or(false);
                                     if sure {
                                         workspace.close(tab.id);
@@ -203,7 +203,7 @@ pub fn SaveButtons(tab: Tab) -> impl IntoView {
             Some(path) if !ask => path,
             current => {
                 let suggestion =
-                    current.as_deref().map(title_of).unwrap_or_else(|| tab.title().to_lowercase().replace(' ', "-"));
+                    current.as_deref().map(title_of).unwrap_or_else(|| tab.label().to_lowercase().replace(' ', "-"));
                 let Some(name) = window()
                     .prompt_with_message_and_default(
                         "Save the notebook as (in the data directory's notebooks/ folder):",
