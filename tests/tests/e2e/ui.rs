@@ -469,3 +469,65 @@ async fn docs_screenshots() -> Result<()> {
     }
     browser.close().await
 }
+
+/// A chart cell: made from a result with "Chart…", changed with its form
+/// (which rewrites the spec text), and redrawn when its table changes.
+#[tokio::test]
+async fn charts_follow_their_form_and_their_table() -> Result<()> {
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    browser.open_notebook(&gateway.url).await?;
+
+    let table = last_cell_id(&browser).await?;
+    let query = "-- name: boroughs\nSELECT borough, COUNT(*) AS zones FROM read_csv('samples/zones.csv') GROUP BY borough ORDER BY borough";
+    run_cell(&browser, &table, query).await?;
+    wait_for_result(&browser, &table).await?;
+    click(&browser, &format!(r#".notebook:not([hidden]) section[data-cell-id="{table}"] button.add-chart"#)).await?;
+    let ids = cell_ids(&browser).await?;
+    let position = ids.iter().position(|i| *i == table).context("the table's cell")?;
+    let chart = ids.get(position + 1).cloned().context("a chart cell below")?;
+    assert_eq!(cell_attr(&browser, &chart, "data-kind").await?, "chart");
+    wait_state(&browser, &chart, "done").await?;
+    let css = format!(r#".notebook:not([hidden]) section[data-cell-id="{chart}"]"#);
+    let bars = browser.client.find_all(Locator::Css(&format!("{css} figure.chart .mark.bar"))).await?;
+    assert_eq!(bars.len(), 3, "Brooklyn, Manhattan, Queens");
+    let spec = cell_source(&browser, &chart).await?;
+    assert!(spec.contains("table: boroughs") && spec.contains("kind: bar"), "{spec}");
+
+    // The form writes the spec and redraws: a line instead of bars.
+    let script = "const s = document.querySelector(arguments[0]); s.value = 'line'; s.dispatchEvent(new Event('change', { bubbles: true }));";
+    browser.client.execute(script, vec![format!(r#"{css} .chart-form select[name="kind"]"#).into()]).await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    while browser.client.find_all(Locator::Css(&format!("{css} figure.chart .mark.line"))).await?.is_empty() {
+        if std::time::Instant::now() > deadline {
+            bail!("the chart never became a line");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cell_source(&browser, &chart).await?.contains("kind: line"));
+
+    // The table changes: the chart follows without being asked.
+    let css_table = format!(r#".notebook:not([hidden]) section[data-cell-id="{table}"] .cm-riffle"#);
+    browser
+        .client
+        .execute("document.querySelector(arguments[0]).riffleEditor.set_value('')", vec![css_table.into()])
+        .await?;
+    type_into(&browser, &table, &query.replace("GROUP BY", "WHERE borough <> 'Queens' GROUP BY")).await?;
+    cell_input(&browser, &table).await?.send_keys(&chord(&[Key::Control, Key::Enter])).await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let points = browser.client.find_all(Locator::Css(&format!("{css} figure.chart .mark.point"))).await?;
+        let svg =
+            browser.client.find(Locator::Css(&format!("{css} figure.chart svg"))).await?.prop("outerHTML").await?;
+        if points.len() == 2 && !svg.unwrap_or_default().contains("Queens") {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the chart did not follow its table: {} points", points.len());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.screenshot("ui-chart").await?;
+    browser.close().await
+}
