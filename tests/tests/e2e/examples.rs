@@ -56,15 +56,15 @@ async fn the_portfolio_notebook_runs_and_exports() -> Result<()> {
     }
 
     // Five charts, with the groups in their legends.
-    let charts = browser.client.find_all(Locator::Css(".notebook:not([hidden]) figure.chart svg")).await?;
-    assert_eq!(charts.len(), 5);
-    let svgs: Vec<String> = {
-        let mut out = Vec::new();
-        for c in &charts {
-            out.push(c.prop("outerHTML").await?.unwrap_or_default());
-        }
-        out
-    };
+    let svgs = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('.notebook:not([hidden]) figure.chart svg'), s => s.outerHTML);",
+            vec![],
+        )
+        .await?;
+    let svgs: Vec<String> = serde_json::from_value(svgs)?;
+    assert_eq!(svgs.len(), 5);
     for group in ["Affluent", "Comfortable", "Adversity"] {
         assert!(svgs[2].contains(group), "the Acorn chart names {group}");
     }

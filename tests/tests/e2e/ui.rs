@@ -498,13 +498,7 @@ async fn charts_follow_their_form_and_their_table() -> Result<()> {
     // The form writes the spec and redraws: a line instead of bars.
     let script = "const s = document.querySelector(arguments[0]); s.value = 'line'; s.dispatchEvent(new Event('change', { bubbles: true }));";
     browser.client.execute(script, vec![format!(r#"{css} .chart-form select[name="kind"]"#).into()]).await?;
-    let deadline = std::time::Instant::now() + WAIT;
-    while browser.client.find_all(Locator::Css(&format!("{css} figure.chart .mark.line"))).await?.is_empty() {
-        if std::time::Instant::now() > deadline {
-            bail!("the chart never became a line");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_chart(&browser, &css, "a line", |lines, _, _| lines > 0).await?;
     assert!(cell_source(&browser, &chart).await?.contains("kind: line"));
 
     // The table changes: the chart follows without being asked.
@@ -515,19 +509,30 @@ async fn charts_follow_their_form_and_their_table() -> Result<()> {
         .await?;
     type_into(&browser, &table, &query.replace("GROUP BY", "WHERE borough <> 'Queens' GROUP BY")).await?;
     cell_input(&browser, &table).await?.send_keys(&chord(&[Key::Control, Key::Enter])).await?;
+    wait_chart(&browser, &css, "two points and no Queens", |_, points, text| points == 2 && !text.contains("Queens"))
+        .await?;
+    browser.screenshot("ui-chart").await?;
+    browser.close().await
+}
+
+/// Waits until the chart in `css` satisfies `ok(lines, points, svg text)`,
+/// read in one script (the chart is redrawn as it changes).
+async fn wait_chart(browser: &Browser, css: &str, what: &str, ok: impl Fn(u64, u64, &str) -> bool) -> Result<()> {
+    let script = r#"
+        const svg = document.querySelector(arguments[0] + ' figure.chart svg');
+        if (!svg) return [0, 0, ''];
+        return [svg.querySelectorAll('.mark.line').length, svg.querySelectorAll('.mark.point').length, svg.outerHTML];
+    "#;
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let points = browser.client.find_all(Locator::Css(&format!("{css} figure.chart .mark.point"))).await?;
-        let svg =
-            browser.client.find(Locator::Css(&format!("{css} figure.chart svg"))).await?.prop("outerHTML").await?;
-        if points.len() == 2 && !svg.unwrap_or_default().contains("Queens") {
-            break;
+        let out = browser.client.execute(script, vec![css.into()]).await?;
+        let (lines, points) = (out[0].as_u64().unwrap_or(0), out[1].as_u64().unwrap_or(0));
+        if ok(lines, points, out[2].as_str().unwrap_or_default()) {
+            return Ok(());
         }
         if std::time::Instant::now() > deadline {
-            bail!("the chart did not follow its table: {} points", points.len());
+            bail!("the chart never showed {what}: {lines} lines, {points} points");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    browser.screenshot("ui-chart").await?;
-    browser.close().await
 }
