@@ -119,6 +119,33 @@ struct SourceVisitor {
 impl VisitorMut for SourceVisitor {
     type Break = CellError;
 
+    /// Polars 0.51 ignores ORDER BY inside an aggregate's window: `SUM(x)
+    /// OVER (PARTITION BY p ORDER BY o)` gives the partition's total, where
+    /// Spark gives a running sum. A silently different answer is worse than
+    /// none, so such windows are refused with what to do instead.
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<CellError> {
+        if let Expr::Function(function) = expr
+            && let Some(sqlparser::ast::WindowType::WindowSpec(spec)) = &function.over
+            && !spec.order_by.is_empty()
+        {
+            let name = function.name.to_string().to_ascii_lowercase();
+            if ["sum", "avg", "mean", "count", "min", "max"].contains(&name.as_str()) {
+                return ControlFlow::Break(
+                    CellError::new(format!(
+                        "{}(...) OVER (... ORDER BY ...) is a running aggregate, which the in-browser engine does not compute: \
+                         it would return the partition's total instead",
+                        name.to_uppercase()
+                    ))
+                    .hint(
+                        "drop the ORDER BY for a per-partition total, compute the running value with a self-join \
+                         (SUM over rows with o <= this o), or run the cell on Spark",
+                    ),
+                );
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<CellError> {
         let TableFactor::Table { name, args, .. } = factor else {
             return ControlFlow::Continue(());
@@ -372,6 +399,17 @@ pub(super) fn polars_error(error: &PolarsError) -> CellError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_aggregates_are_refused_not_wrong() {
+        let Err(err) = rewrite("SELECT zone, SUM(fare) OVER (PARTITION BY zone ORDER BY ts) AS running FROM t") else {
+            panic!("a running SUM should be refused");
+        };
+        assert!(err.message.contains("running aggregate") && err.message.contains("SUM"), "{}", err.message);
+        assert!(err.hint.unwrap_or_default().contains("self-join"));
+        // Without ORDER BY, a window aggregate is a per-partition total, which Polars computes.
+        assert!(rewrite("SELECT zone, SUM(fare) OVER (PARTITION BY zone) AS total FROM t").is_ok());
+    }
 
     #[test]
     fn table_functions_become_sources() {
