@@ -4,6 +4,7 @@
 mod error;
 pub mod kafka;
 mod security;
+pub mod spark;
 mod storage;
 mod writes;
 
@@ -34,6 +35,8 @@ pub struct Config {
     /// A notebook file given with `serve --open` from outside the data
     /// directory: served, read-only, at `/api/opened`.
     opened: Option<PathBuf>,
+    /// Spark Connect (`--spark sc://host:15002`): SQL cells that run on Spark.
+    spark: Option<spark::SparkUrl>,
 }
 
 impl Config {
@@ -47,6 +50,7 @@ impl Config {
             ingest_headers: kafka::DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect(),
             shutdown: CancellationToken::new(),
             opened: None,
+            spark: None,
         })
     }
 
@@ -60,6 +64,12 @@ impl Config {
     pub fn with_hdfs(mut self, hdfs: HdfsConfig) -> anyhow::Result<Config> {
         self.hdfs = Some(WebHdfs::new(hdfs)?);
         Ok(self)
+    }
+
+    /// Spark Connect: `POST /api/spark/sql` runs queries there.
+    pub fn with_spark(mut self, url: spark::SparkUrl) -> Config {
+        self.spark = Some(url);
+        self
     }
 
     pub fn hdfs(&self) -> Option<&WebHdfs> {
@@ -99,22 +109,32 @@ pub(crate) struct AppState {
     pub(crate) ingest_headers: Arc<Vec<String>>,
     pub(crate) writes: Arc<writes::Writes>,
     pub(crate) opened: Option<Arc<PathBuf>>,
+    pub(crate) spark: Option<Arc<spark::SparkClient>>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
 pub fn app(config: Config) -> Router {
+    let spark = config.spark.and_then(|url| match spark::SparkClient::new(url) {
+        Ok(client) => Some(Arc::new(client)),
+        Err(e) => {
+            tracing::error!(error = %e, "Spark Connect is off");
+            None
+        }
+    });
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
         ingest_headers: Arc::new(config.ingest_headers),
         writes: Arc::new(writes::Writes::default()),
         opened: config.opened.map(Arc::new),
+        spark,
     };
     let api = Router::new()
         .route("/health", get(health))
         .route("/opened", get(opened))
         .nest("/fs", storage::routes())
         .nest("/kafka", kafka::routes())
+        .nest("/spark", spark::routes())
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
         .layer(axum::middleware::from_fn(json_errors))
         .with_state(state.clone());

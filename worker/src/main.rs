@@ -62,6 +62,10 @@ struct ServeArgs {
     /// Request headers that /ingest/{topic} merges into each event.
     #[arg(long, env = "RIFFLE_INGEST_HEADERS", value_delimiter = ',', default_value = "Host,User-Agent,Accept")]
     ingest_headers: Vec<String>,
+    /// Spark Connect, e.g. sc://127.0.0.1:15002 or sc://host:15002/;user_id=ada;token=...
+    /// SQL cells marked to run on Spark go there (`bash scripts/spark.sh start` runs a local server).
+    #[arg(long, env = "RIFFLE_SPARK")]
+    spark: Option<String>,
     /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
     #[arg(long)]
     open: Option<PathBuf>,
@@ -97,6 +101,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = Config::new(args.dist, args.data, args.token.clone())?;
     if let Some(url) = args.hdfs.filter(|u| !u.is_empty()) {
         config = config.with_hdfs(HdfsConfig { url, user: args.hdfs_user, root: args.hdfs_root })?;
+    }
+    if let Some(url) = args.spark.filter(|u| !u.trim().is_empty()) {
+        let url = riffle_gateway::spark::SparkUrl::parse(&url).map_err(|e| anyhow::anyhow!("--spark: {e}"))?;
+        tracing::info!(spark = %url.display(), user = %url.user_id, "Spark Connect on");
+        config = config.with_spark(url);
     }
     let mut config = config.with_kafka(kafka).with_ingest_headers(args.ingest_headers).with_shutdown(shutdown.clone());
     // `--open`: a file in the data directory opens by its path there (so Save
