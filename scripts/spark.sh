@@ -3,7 +3,8 @@
 # "on spark" cells and for their tests. Spark comes from PyPI
 # (pyspark[connect]), installed once into a virtual environment in
 # $RIFFLE_CACHE/spark-venv, outside the clone; the spark-sql-kafka connector
-# comes from Maven Central through --packages (Ivy cache in $RIFFLE_CACHE/spark-ivy).
+# comes from Maven Central (services/spark-kafka/pom.xml, fetched with mvn into
+# $RIFFLE_CACHE/spark-kafka) and is put on the server's classpath with --jars.
 #
 #   scripts/spark.sh start     install once, start, wait until the port answers
 #   scripts/spark.sh stop      stop it
@@ -12,23 +13,25 @@
 #   scripts/spark.sh install   only install (idempotent)
 #
 # SPARK_CONNECT_PORT (default 15002) picks the port; each port has its own
-# state directory. Needs Java 17 and python3 with venv.
+# state directory. SPARK_UI_PORT (default 4040) is Spark's web UI and its REST
+# API (/api/v1/applications/<id>/jobs), on 127.0.0.1 too. SPARK_HDFS
+# (e.g. hdfs://127.0.0.1:8020) makes that HDFS Spark's default file system, so
+# hdfs:///path names the same file in Spark as in Riffle's browser engine.
+# SPARK_KAFKA=none starts without the Kafka connector. Needs Java 17, python3
+# with venv, and mvn (scripts/bootstrap.sh installs them).
 set -euo pipefail
 
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${RIFFLE_CACHE:-$HOME/.cache/riffle}"
 port="${SPARK_CONNECT_PORT:-15002}"
 PYSPARK_VERSION="4.3.0"
 venv="$cache/spark-venv"
 python="$venv/bin/python"
-ivy="$cache/spark-ivy"
 state="${SPARK_STATE:-$cache/spark-run/$port}"
-# The Kafka connector should match Spark's version. When Maven Central (as
-# reached from here) cannot resolve it (in Nov 2026 neither 4.3.0 nor the
-# 4.2.0 token provider it needs were there), the start retries once with
-# SPARK_KAFKA_FALLBACK (default: none, no connector: Spark then cannot read
-# Kafka) and says so loudly. SPARK_KAFKA_VERSION=none starts without it.
-kafka_version="${SPARK_KAFKA_VERSION:-$PYSPARK_VERSION}"
-kafka_fallback="${SPARK_KAFKA_FALLBACK:-none}"
+ui_port="${SPARK_UI_PORT:-4040}"
+kafka_pom="$here/services/spark-kafka/pom.xml"
+kafka_version="$(sed -n 's:.*<spark.kafka.version>\(.*\)</spark.kafka.version>.*:\1:p' "$kafka_pom")"
+kafka_libs="$cache/spark-kafka/$kafka_version/libs"
 
 say() { printf '[spark] %s\n' "$*" >&2; }
 fail() { printf '[spark] error: %s\n' "$*" >&2; exit 1; }
@@ -52,6 +55,20 @@ install() {
   say "installed in $((SECONDS - t0))s"
 }
 
+# The Kafka connector's four jars (see services/spark-kafka/pom.xml).
+fetch_kafka() {
+  [ "${SPARK_KAFKA:-}" = none ] && return
+  [ -f "$kafka_libs/.complete" ] && return
+  command -v mvn >/dev/null 2>&1 || fail "mvn is not on PATH; run scripts/bootstrap.sh"
+  say "fetching spark-sql-kafka-0-10 $kafka_version from Maven Central into $kafka_libs"
+  rm -rf "$kafka_libs.tmp"
+  mvn -q -B -Dstyle.color=never -f "$kafka_pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$kafka_libs.tmp" \
+    || fail "mvn could not fetch the Kafka connector; Maven Central must be reachable the first time (SPARK_KAFKA=none starts without it)"
+  rm -rf "$kafka_libs" && mkdir -p "$(dirname "$kafka_libs")" && mv "$kafka_libs.tmp" "$kafka_libs"
+  touch "$kafka_libs/.complete"
+}
+
 spark_home() { "$python" -c 'import pyspark, os; print(os.path.dirname(pyspark.__file__))'; }
 
 # The Spark Connect server runs as a daemon: sbin/spark-daemon.sh writes its pid here.
@@ -62,22 +79,27 @@ running() { local f; f="$(pidfile)"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
 launch() {
-  local home="$1" kversion="$2"
-  local packages=()
-  [ "$kversion" = none ] || packages=(--packages "org.apache.spark:spark-sql-kafka-0-10_2.13:$kversion")
+  local home="$1"
+  local extra=()
+  if [ "${SPARK_KAFKA:-}" != none ]; then
+    extra+=(--jars "$(ls "$kafka_libs"/*.jar | paste -sd, -)")
+  fi
+  # One DataNode in the local HDFS: Spark's writes ask for one replica, not three.
+  [ -z "${SPARK_HDFS:-}" ] || extra+=(--conf "spark.hadoop.fs.defaultFS=$SPARK_HDFS" --conf spark.hadoop.dfs.replication=1)
   rm -f "$state"/logs/*.out*
   export SPARK_HOME="$home" SPARK_LOG_DIR="$state/logs" SPARK_PID_DIR="$state/pids" SPARK_LOCAL_IP=127.0.0.1
   export SPARK_LOCAL_DIRS="$state/tmp" SPARK_IDENT_STRING="$(id -un)" PYSPARK_PYTHON="$python"
   "$home/sbin/start-connect-server.sh" \
     --master 'local[2]' \
     --driver-memory "${SPARK_DRIVER_MEMORY:-1g}" \
-    "${packages[@]}" \
-    --conf "spark.jars.ivy=$ivy" \
+    "${extra[@]}" \
     --conf spark.driver.host=127.0.0.1 \
     --conf spark.driver.bindAddress=127.0.0.1 \
     --conf spark.connect.grpc.binding.address=127.0.0.1 \
     --conf "spark.connect.grpc.binding.port=$port" \
-    --conf spark.ui.enabled=false \
+    --conf "spark.ui.port=$ui_port" \
+    --conf spark.ui.showConsoleProgress=false \
+    --conf spark.sql.shuffle.partitions=4 \
     --conf "spark.sql.warehouse.dir=$state/warehouse" \
     --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$state/tmp" \
     >"$state/start.out" 2>&1 || { cat "$state/start.out" >&2; fail "start-connect-server.sh failed"; }
@@ -105,29 +127,20 @@ start() {
   if running; then say "already running on sc://127.0.0.1:$port (pid $(cat "$(pidfile)"))"; return; fi
   if answers; then fail "something else already listens on 127.0.0.1:$port; pick another SPARK_CONNECT_PORT"; fi
   install
+  fetch_kafka
   command -v java >/dev/null 2>&1 || fail "java is not on PATH; Spark needs Java 17 (scripts/bootstrap.sh installs it)"
   local home; home="$(spark_home)"
   [ -x "$home/sbin/start-connect-server.sh" ] || fail "$home/sbin/start-connect-server.sh is missing from the pyspark install"
-  mkdir -p "$state/logs" "$state/pids" "$state/warehouse" "$state/tmp" "$ivy"
-  local t0=$SECONDS kversion="$kafka_version"
-  launch "$home" "$kversion"
-  if ! wait_ready "$t0"; then
-    if [ "$kversion" != none ] && [ "$kversion" != "$kafka_fallback" ] \
-      && grep -q "unresolved dependency: org.apache.spark#spark-" "$state"/logs/*.out 2>/dev/null; then
-      say "WARNING: spark-sql-kafka $kversion is not on Maven Central as reached from here;" \
-        "retrying with $kafka_fallback (SPARK_KAFKA_VERSION picks another, none starts without it)"
-      kversion="$kafka_fallback"
-      launch "$home" "$kversion"
-      wait_ready "$t0" || fail "the Spark Connect server did not start"
-    else
-      fail "the Spark Connect server did not start"
-    fi
-  fi
+  mkdir -p "$state/logs" "$state/pids" "$state/warehouse" "$state/tmp"
+  local t0=$SECONDS
+  launch "$home"
+  wait_ready "$t0" || fail "the Spark Connect server did not start"
   local pid rss; pid="$(cat "$(pidfile)")"
   rss="$(awk '/VmRSS/ {print int($2/1024) " MiB"}' "/proc/$pid/status" 2>/dev/null || echo "?")"
-  echo "$kversion" >"$state/kafka-connector-version"
-  say "Spark Connect $PYSPARK_VERSION (spark-sql-kafka $kversion) ready on sc://127.0.0.1:$port" \
-    "in $((SECONDS - t0))s (pid $pid, RSS $rss, logs in $state/logs)"
+  local kafka="spark-sql-kafka $kafka_version"
+  [ "${SPARK_KAFKA:-}" != none ] || kafka="no Kafka connector"
+  say "Spark Connect $PYSPARK_VERSION ($kafka${SPARK_HDFS:+, default FS $SPARK_HDFS}) ready on sc://127.0.0.1:$port" \
+    "in $((SECONDS - t0))s (pid $pid, RSS $rss, UI http://127.0.0.1:$ui_port, logs in $state/logs)"
 }
 
 stop() {
@@ -146,6 +159,6 @@ case "${1:-start}" in
   restart) stop; start ;;
   status) running ;;
   reset) stop; rm -rf "$state" ;;
-  install) install ;;
+  install) install; fetch_kafka ;;
   *) echo "usage: $0 start|stop|restart|status|reset|install" >&2; exit 2 ;;
 esac
