@@ -4,12 +4,40 @@
 //! -- name: purchases
 //! SELECT * FROM events WHERE event_type = 'purchase_sword'
 //! ```
+//!
+//! `-- engine: spark` hands the cell to Spark Connect through the gateway;
+//! `-- max_rows: 500000` sets how many of its rows come back (the row cap).
 
 /// The directives a cell's leading comment lines set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directives {
     /// `-- name: t`: the table the cell's result is registered as.
     pub name: Option<String>,
+    /// `-- engine: spark` (or `browser`, the default).
+    pub engine: Engine,
+    /// `-- max_rows: N`: the row cap for a result computed elsewhere (Spark).
+    pub max_rows: Option<u64>,
+    /// Directive lines that could not be understood: (line, message).
+    pub problems: Vec<(u32, String)>,
+}
+
+/// Where a SQL cell runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Polars, in the notebook's Web Worker.
+    #[default]
+    Browser,
+    /// A Spark cluster, through the gateway's Spark Connect client.
+    Spark,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Browser => "browser",
+            Engine::Spark => "spark",
+        }
+    }
 }
 
 impl Directives {
@@ -17,7 +45,8 @@ impl Directives {
     /// first line that is neither blank nor a comment.
     pub fn parse(source: &str) -> Directives {
         let mut directives = Directives::default();
-        for line in source.lines() {
+        for (index, line) in source.lines().enumerate() {
+            let number = index as u32 + 1;
             let line = line.trim();
             if line.is_empty() {
                 continue;
@@ -29,11 +58,60 @@ impl Directives {
                 continue;
             };
             let value = value.trim();
-            if key.trim().eq_ignore_ascii_case("name") && is_identifier(value) {
-                directives.name = Some(value.to_string());
+            let key = key.trim().to_ascii_lowercase();
+            match key.as_str() {
+                "name" if is_identifier(value) => directives.name = Some(value.to_string()),
+                "engine" => match value.to_ascii_lowercase().as_str() {
+                    "spark" => directives.engine = Engine::Spark,
+                    "browser" | "polars" | "local" => directives.engine = Engine::Browser,
+                    _ => directives.problems.push((
+                        number,
+                        format!("-- engine: {value} is not an engine; write -- engine: spark or -- engine: browser"),
+                    )),
+                },
+                "max_rows" | "max-rows" => match value.replace(['_', ','], "").parse::<u64>() {
+                    Ok(n) if n > 0 => directives.max_rows = Some(n),
+                    _ => directives.problems.push((
+                        number,
+                        format!(
+                            "-- max_rows: {value} is not a row count; write a whole number such as -- max_rows: 500000"
+                        ),
+                    )),
+                },
+                _ => {}
             }
         }
         directives
+    }
+
+    /// The text with `-- engine: spark` set (`on`) or removed, keeping every
+    /// other line as typed: the UI's Spark toggle edits the cell this way.
+    pub fn with_engine(source: &str, engine: Engine) -> String {
+        let mut lines: Vec<&str> = Vec::new();
+        let mut header = true;
+        for line in source.lines() {
+            let trimmed = line.trim();
+            if header && !trimmed.is_empty() && !trimmed.starts_with("--") {
+                header = false;
+            }
+            let is_engine = header
+                && trimmed
+                    .strip_prefix("--")
+                    .and_then(|c| c.split_once(':'))
+                    .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("engine"));
+            if !is_engine {
+                lines.push(line);
+            }
+        }
+        let mut out = String::new();
+        if engine == Engine::Spark {
+            out.push_str("-- engine: spark\n");
+        }
+        out.push_str(&lines.join("\n"));
+        if source.ends_with('\n') && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out
     }
 }
 
@@ -54,5 +132,27 @@ mod tests {
         assert_eq!(d.name.as_deref(), Some("purchases"));
         assert_eq!(Directives::parse("SELECT 1").name, None);
         assert_eq!(Directives::parse("-- name: not valid!\nSELECT 1").name, None);
+    }
+
+    #[test]
+    fn engine_and_row_cap_directives() {
+        let d = Directives::parse("-- name: big\n-- engine: Spark\n-- max_rows: 250_000\nSELECT 1");
+        assert_eq!((d.engine, d.max_rows, d.problems.len()), (Engine::Spark, Some(250_000), 0));
+        assert_eq!(Directives::parse("SELECT 1\n-- engine: spark").engine, Engine::Browser);
+        let bad = Directives::parse("-- engine: hive\n-- max_rows: lots\nSELECT 1");
+        assert_eq!(bad.engine, Engine::Browser);
+        assert_eq!(bad.problems.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(bad.problems[0].1.contains("-- engine: spark"), "{:?}", bad.problems);
+    }
+
+    #[test]
+    fn the_spark_toggle_edits_only_the_engine_line() {
+        let on = Directives::with_engine("-- name: t\nSELECT 1 -- engine: x\n", Engine::Spark);
+        assert_eq!(on, "-- engine: spark\n-- name: t\nSELECT 1 -- engine: x\n");
+        assert_eq!(Directives::parse(&on).engine, Engine::Spark);
+        assert_eq!(Directives::with_engine(&on, Engine::Spark), on);
+        let off = Directives::with_engine(&on, Engine::Browser);
+        assert_eq!(off, "-- name: t\nSELECT 1 -- engine: x\n");
+        assert_eq!(Directives::with_engine("SELECT 2", Engine::Spark), "-- engine: spark\nSELECT 2");
     }
 }

@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod notebook;
 pub mod paths;
 pub mod protocol;
+pub mod spark;
 
 #[cfg(feature = "engine")]
 pub mod bench;

@@ -157,12 +157,27 @@ pub struct RunProgress {
     #[serde(default)]
     pub total_bytes: Option<u64>,
     pub elapsed_ms: f64,
+    /// A cell running on Spark: its tasks and statements, from Spark's
+    /// progress reports (`bytes` is then what came back so far).
+    #[serde(default)]
+    pub spark: Option<crate::spark::SparkProgress>,
 }
 
 impl RunProgress {
     /// "12,000 of 100,000 messages · 1.2 MB · 0.4 s"
     pub fn label(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(spark) = &self.spark {
+            let detail = spark.label();
+            if !detail.is_empty() {
+                parts.push(detail);
+            }
+            if self.bytes > 0 {
+                parts.push(format!("{} received", human_bytes(self.bytes)));
+            }
+            parts.push(format!("{:.1} s", self.elapsed_ms / 1000.0));
+            return format!("{}: {}", self.what, parts.join(" · "));
+        }
         match (self.rows, self.total_rows) {
             (Some(r), Some(t)) => parts.push(format!("{} of {} rows", thousands(r), thousands(t))),
             (Some(r), None) => parts.push(format!("{} rows", thousands(r))),
@@ -249,6 +264,7 @@ mod tests {
             bytes: 1_234_567,
             total_bytes: None,
             elapsed_ms: 400.0,
+            spark: None,
         });
         let text = serde_json::to_string(&progress).unwrap();
         assert_eq!(serde_json::from_str::<FromEngine>(&text).unwrap(), progress);
@@ -257,6 +273,15 @@ mod tests {
             let file =
                 RunProgress { rows: None, total_bytes: Some(100_000_000), what: "read_parquet('t')".into(), ..p };
             assert_eq!(file.label(), "read_parquet('t'): 100,000 rows · 1.2 MB of 100.0 MB · 0.4 s");
+            let spark = crate::spark::SparkProgress {
+                statement: 1,
+                statements: 2,
+                tasks: 40,
+                completed_tasks: 12,
+                ..Default::default()
+            };
+            let on_spark = RunProgress { what: "Spark".into(), bytes: 0, spark: Some(spark), ..file };
+            assert_eq!(on_spark.label(), "Spark: statement 2 of 2 · 12 of 40 tasks · 0.4 s");
         }
         let text = serde_json::to_string(&run).unwrap();
         assert!(text.contains(r#""type":"run""#), "{text}");

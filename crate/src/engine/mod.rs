@@ -18,6 +18,7 @@ mod output;
 mod repair;
 mod schema_text;
 mod source;
+mod spark;
 mod sql;
 mod statement;
 pub(crate) mod suggest;
@@ -36,6 +37,7 @@ pub use json::JsonStats;
 pub use kafka::{KafkaBound, KafkaRange, Record as KafkaRecord};
 pub use output::{ResultTable, print_schema, spark_type_name};
 pub use source::{FileFormat, SourceData, SourceKind, SourceRequest};
+pub use spark::{SparkCell, spark_cell, spark_result};
 pub use statement::WriteMode;
 
 use crate::CellError;
@@ -365,6 +367,13 @@ impl Session {
     pub fn run(&mut self, source: &str, default_name: &str) -> Result<ResultTable, CellError> {
         let prepared = self.prepare(source, default_name)?;
         self.execute(prepared, Vec::new()).map(|o| o.table)
+    }
+
+    /// Registers a result computed elsewhere (on Spark), which read no table
+    /// of this catalog.
+    pub fn register_external(&mut self, name: &str, df: DataFrame) {
+        self.register(name, df);
+        self.dependencies.insert(name.to_string(), Vec::new());
     }
 
     /// Registers a frame under a name, as a cell result would be.

@@ -170,7 +170,7 @@ impl VisitorMut for SourceVisitor {
 
 const TABLE_FUNCTIONS: &str = "read_csv('path'), read_json('path'), read_parquet('path') and kafka('topic')";
 
-fn source_request(function: &str, args: &[FunctionArg], index: usize) -> Result<SourceRequest, CellError> {
+pub(super) fn source_request(function: &str, args: &[FunctionArg], index: usize) -> Result<SourceRequest, CellError> {
     let lower = function.to_ascii_lowercase();
     let format = match lower.as_str() {
         "read_csv" => Some(FileFormat::Csv),

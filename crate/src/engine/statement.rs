@@ -73,7 +73,7 @@ pub(super) fn classify(source: &str) -> Result<CellStatement, CellError> {
     }
 }
 
-fn tokenize(source: &str) -> Result<Vec<TokenWithSpan>, CellError> {
+pub(super) fn tokenize(source: &str) -> Result<Vec<TokenWithSpan>, CellError> {
     Tokenizer::new(&GenericDialect, source).tokenize_with_location().map_err(|e| {
         CellError::new(e.message.clone())
             .at(Some(Location { line: e.location.line as u32, column: e.location.column as u32 }))
@@ -84,7 +84,7 @@ fn tokenize(source: &str) -> Result<Vec<TokenWithSpan>, CellError> {
 /// `SELECT offset, partition FROM kafka('t', from => 'earliest')`. Quotes them
 /// where they are names: before `=>`, and `offset`/`partition`/`timestamp`
 /// where no clause follows (`OFFSET 10`, `PARTITION BY`, `TIMESTAMP '…'`).
-fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> Option<String> {
+pub(super) fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> Option<String> {
     let significant: Vec<&TokenWithSpan> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
     let mut spans = Vec::new();
     for (i, t) in significant.iter().enumerate() {
@@ -300,7 +300,7 @@ fn keep_only(source: &str, from: &TokenWithSpan, until: Option<&TokenWithSpan>) 
 }
 
 /// The byte offset of a 1-based line and column (in characters).
-fn byte_offset(source: &str, line: u64, column: u64) -> usize {
+pub(super) fn byte_offset(source: &str, line: u64, column: u64) -> usize {
     let mut offset = 0;
     for (n, text) in source.split_inclusive('\n').enumerate() {
         if n as u64 + 1 == line {

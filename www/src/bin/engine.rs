@@ -13,8 +13,10 @@ use riffle::engine::{
     SourceRequest, WritePlan, parquet_footer,
 };
 use riffle::ipc_progress::IpcProgress;
+use riffle::lang::{Directives, Engine};
 use riffle::notebook::CellKind;
 use riffle::protocol::{BenchReport, BenchRequest, FromEngine, RunDone, RunProgress, RunRequest, ToEngine};
+use riffle::spark::{Frame, FrameDecoder, HintLimits, SparkProgress, SparkSummary};
 use riffle::{CellError, bench};
 use riffle_www::{envelope, open};
 use wasm_bindgen::prelude::*;
@@ -30,6 +32,11 @@ struct Worker {
     busy: RefCell<bool>,
     /// The run in progress and the switch that aborts its downloads.
     current: RefCell<Option<(u64, AbortController)>>,
+    /// "Run this on Spark" notes for the run in progress (big sources).
+    hints: RefCell<Vec<String>>,
+    /// From what size a source gets such a note (the gateway's settings,
+    /// `GET /api/spark/status`, asked once).
+    hint_limits: RefCell<Option<HintLimits>>,
 }
 
 /// How often a download reports progress.
@@ -77,6 +84,8 @@ fn main() {
         queue: RefCell::new(VecDeque::new()),
         busy: RefCell::new(false),
         current: RefCell::new(None),
+        hints: RefCell::new(Vec::new()),
+        hint_limits: RefCell::new(None),
     });
     let handler = {
         let worker = worker.clone();
@@ -286,6 +295,13 @@ impl Worker {
         if run.kind == CellKind::Chart {
             return chart(run, session);
         }
+        if Directives::parse(&run.source).engine == Engine::Spark {
+            if !effects {
+                return Err(CellError::new("a preview runs in the browser, not on Spark"));
+            }
+            return self.execute_on_spark(run, session).await;
+        }
+        self.hints.borrow_mut().clear();
         let prepared = session.borrow().prepare(&run.source, &run.default_name)?;
         let reads = prepared.reads.clone();
         let mut inputs = Vec::with_capacity(prepared.sources.len());
@@ -295,6 +311,7 @@ impl Worker {
         }
         let outcome = session.borrow_mut().execute(prepared, inputs)?;
         let mut table = outcome.table;
+        table.notes.extend(self.hints.borrow_mut().drain(..));
         let mut wrote = None;
         match &outcome.effect {
             None => {}
@@ -321,6 +338,179 @@ impl Worker {
             registered,
             wrote,
             reads,
+            svg: None,
+        };
+        Ok((done, ipc))
+    }
+
+    /// Adds a "run it on Spark" note when a source is over the gateway's limits.
+    async fn hint_if_big(&self, what: &str, bytes: Option<u64>, messages: Option<u64>) {
+        if self.hint_limits.borrow().is_none() {
+            let limits = match self.call("GET", "/api/spark/status", None, "").await {
+                Ok(status) => HintLimits {
+                    bytes: status["hint_bytes"].as_u64().unwrap_or(HintLimits::default().bytes),
+                    messages: status["hint_messages"].as_u64().unwrap_or(HintLimits::default().messages),
+                },
+                Err(_) => HintLimits::default(),
+            };
+            *self.hint_limits.borrow_mut() = Some(limits);
+        }
+        let limits = self.hint_limits.borrow().unwrap_or_default();
+        if let Some(hint) = riffle::spark::sizing_hint(what, bytes, messages, &limits) {
+            self.hints.borrow_mut().push(hint);
+        }
+    }
+
+    /// A `-- engine: spark` cell: the gateway runs it on Spark Connect and
+    /// streams back progress, the rows (Arrow IPC, up to the row cap) and a
+    /// summary. The rows join the catalog like any result.
+    async fn execute_on_spark(
+        &self,
+        run: &RunRequest,
+        session: &RefCell<Session>,
+    ) -> Result<(RunDone, Vec<u8>), CellError> {
+        let cell = riffle::engine::spark_cell(&run.source, &run.default_name, &format!("r{}", run.run_id))?;
+        let body = serde_json::to_vec(&cell.request).map_err(|e| CellError::new(format!("internal: {e}")))?;
+        let started = self.now();
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
+        if let Ok(headers) = web_sys::Headers::new() {
+            let _ = headers.set("content-type", "application/json");
+            init.set_headers(&headers);
+        }
+        if let Some(signal) = self.signal() {
+            init.set_signal(Some(&signal));
+        }
+        let response = JsFuture::from(self.scope.fetch_with_str_and_init("/api/spark/run", &init))
+            .await
+            .map_err(|e| CellError::new(format!("the gateway did not answer ({})", js_error(&e))))?;
+        let response: Response = response.unchecked_into();
+        if !response.ok() {
+            let text = match response.text() {
+                Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            let message = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+                .unwrap_or(text);
+            return Err(CellError::new(format!("could not run the cell on Spark: {message}"))
+                .hint("remove -- engine: spark (or switch Spark off) to run it in the browser"));
+        }
+        let Some(stream) = response.body() else {
+            return Err(CellError::new("the gateway's Spark answer had no body"));
+        };
+        let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let mut decoder = FrameDecoder::new();
+        let mut ipc: Vec<u8> = Vec::new();
+        let mut counter = IpcProgress::new();
+        let mut latest = SparkProgress::default();
+        let mut summary: Option<SparkSummary> = None;
+        let mut last_report = 0.0;
+        let broke_off = |why: String| {
+            CellError::new(format!("the answer from Spark broke off ({why})"))
+                .hint("run the cell again; the gateway's log says more")
+        };
+        while summary.is_none() {
+            let chunk = JsFuture::from(reader.read()).await.map_err(|e| broke_off(js_error(&e)))?;
+            if js_sys::Reflect::get(&chunk, &"done".into()).ok().is_some_and(|d| d.is_truthy()) {
+                break;
+            }
+            let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { continue };
+            let bytes = js_sys::Uint8Array::from(value).to_vec();
+            let mut changed = false;
+            for frame in decoder.push(&bytes).map_err(broke_off)? {
+                match frame {
+                    Frame::Progress(p) => {
+                        latest = p;
+                        changed = true;
+                    }
+                    Frame::Arrow(data) => {
+                        counter.feed(&data);
+                        ipc.extend_from_slice(&data);
+                        changed = true;
+                    }
+                    Frame::Summary(s) => summary = Some(s),
+                }
+            }
+            let now = self.now();
+            if changed && now - last_report >= PROGRESS_EVERY_MS {
+                last_report = now;
+                let rows = (counter.rows > 0).then_some(counter.rows);
+                self.post(
+                    &FromEngine::Progress(RunProgress {
+                        run_id: run.run_id,
+                        cell_id: run.cell_id.clone(),
+                        what: "Spark".into(),
+                        rows,
+                        total_rows: None,
+                        bytes: ipc.len() as u64,
+                        total_bytes: None,
+                        elapsed_ms: now - started,
+                        spark: Some(latest.clone()),
+                    }),
+                    None,
+                );
+            }
+        }
+        let Some(summary) = summary else {
+            return Err(broke_off(format!("no summary after {} bytes of rows", ipc.len())));
+        };
+        if let Some(error) = summary.error {
+            if error.kind == "interrupted" {
+                return Err(cancelled());
+            }
+            let place = error
+                .statement
+                .filter(|_| cell.request.statements.len() > 1)
+                .map(|i| format!(" (statement {} of {})", i + 1, cell.request.statements.len()))
+                .unwrap_or_default();
+            let location = cell.locate(error.statement.unwrap_or(0) as usize, &error.message);
+            let hint = match error.kind.as_str() {
+                "unreachable" => "start Spark (bash scripts/spark.sh start) or run the cell in the browser",
+                _ if error.message.contains("TABLE_OR_VIEW_NOT_FOUND") => {
+                    "Spark sees its own tables and the files you name, not this notebook's browser tables: \
+                     read the source with read_parquet('...') or kafka('...') in this cell"
+                }
+                _ => "the message is Spark's; fix the SQL, or remove -- engine: spark to run it in the browser",
+            };
+            return Err(CellError::new(format!("Spark{place}: {}", error.message)).at(location).hint(hint));
+        }
+        let df = riffle::engine::spark_result(&ipc)?;
+        let mut notes = Vec::new();
+        let seconds = summary.elapsed_ms as f64 / 1000.0;
+        if summary.truncated {
+            let total = summary.total_rows.map(riffle::protocol::thousands).unwrap_or_else(|| "more".into());
+            notes.push(format!(
+                "showing first {} of {total} rows: Spark's result is capped at {} rows (-- max_rows: N changes the cap)",
+                riffle::protocol::thousands(summary.rows),
+                riffle::protocol::thousands(cell.request.max_rows)
+            ));
+        }
+        notes.push(format!(
+            "ran on Spark in {seconds:.1} s ({} statement{}); {} rows came back",
+            cell.request.statements.len(),
+            if cell.request.statements.len() == 1 { "" } else { "s" },
+            riffle::protocol::thousands(summary.rows)
+        ));
+        session.borrow_mut().register_external(&cell.table, df.clone());
+        let table = riffle::engine::ResultTable { notes, ..riffle::engine::ResultTable::new(cell.table.clone(), df) };
+        let shown = table.rows().min(run.preview_rows);
+        let ipc = table.preview_ipc(shown)?;
+        let done = RunDone {
+            run_id: run.run_id,
+            cell_id: run.cell_id.clone(),
+            table: table.name.clone(),
+            schema: table.schema(),
+            rows: table.rows() as u64,
+            shown: shown as u64,
+            elapsed_ms: 0.0,
+            notes: table.notes,
+            text: None,
+            registered: true,
+            wrote: None,
+            reads: Vec::new(),
             svg: None,
         };
         Ok((done, ipc))
@@ -469,6 +659,7 @@ impl Worker {
                     ))
                     .hint("read fewer part files (a subdirectory or one part), or run this cell on Spark"));
                 }
+                self.hint_if_big(&what, Some(total_bytes), None).await;
                 // Parquet: the footers first (two small range reads each), so
                 // a file that is not Parquet fails before its data is fetched,
                 // and progress can say how many rows are coming.
@@ -516,7 +707,11 @@ impl Worker {
             }
             SourceKind::Kafka(range) => {
                 let url = format!("/api/kafka/topics/{}/read?{}", encode(&range.topic), range.to_query());
-                Ok(SourceData::single(self.fetch(&url, &what, Some(progress(true))).await?))
+                let bytes = self.fetch(&url, &what, Some(progress(true))).await?;
+                let mut counter = IpcProgress::new();
+                counter.feed(&bytes);
+                self.hint_if_big(&what, None, Some(counter.rows)).await;
+                Ok(SourceData::single(bytes))
             }
         }
     }
@@ -589,6 +784,7 @@ impl Worker {
                 bytes: t.bytes.get(),
                 total_bytes: Some(t.total_bytes),
                 elapsed_ms: now - p.started,
+                spark: None,
             }),
             None,
         );
@@ -688,6 +884,7 @@ impl Worker {
             bytes: counter.bytes,
             total_bytes: None,
             elapsed_ms: now - p.started,
+            spark: None,
         });
         self.post(&message, None);
     }

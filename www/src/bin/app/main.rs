@@ -726,6 +726,10 @@ fn CellView(cell: CellModel) -> impl IntoView {
     let drop_target = RwSignal::new(false);
     let is_markdown = move || cell.kind.get() == CellKind::Markdown;
     let rendered = move || is_markdown() && !cell.editing.get();
+    let on_spark = move || {
+        cell.kind.get() == CellKind::Sql
+            && cell.source.with(|s| riffle::lang::Directives::parse(s).engine == riffle::lang::Engine::Spark)
+    };
 
     view! {
         <section
@@ -740,6 +744,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
                 CellKind::Sql => "sql",
             }
             data-state=move || state_name(&cell.state.get(), cell.stale.get())
+            data-engine=move || if on_spark() { "spark" } else { "browser" }
             tabindex="-1"
             on:keydown=on_command
             on:dragover=move |ev: web_sys::DragEvent| {
@@ -783,6 +788,21 @@ fn CellView(cell: CellModel) -> impl IntoView {
                         on:click=move |_| run_cell(cell, client)>"stale · re-run"</button>
                 })}
                 <span class="cell-state">{move || state_label(&cell.state.get(), clock.0.get())}</span>
+                {move || (cell.kind.get() == CellKind::Sql).then(|| view! {
+                    <button class="engine-toggle"
+                        class:on=on_spark
+                        aria-pressed=move || on_spark().to_string()
+                        title=move || if on_spark() {
+                            "Runs on Spark through the gateway (-- engine: spark); click to run it in the browser"
+                        } else {
+                            "Runs in this browser tab; click to run it on Spark instead (adds -- engine: spark)"
+                        }
+                        on:click=move |_| {
+                            let engine = if on_spark() { riffle::lang::Engine::Browser } else { riffle::lang::Engine::Spark };
+                            cell.source.update(|s| *s = riffle::lang::Directives::with_engine(s, engine));
+                        }
+                    >{move || if on_spark() { "⚡ Spark" } else { "Browser" }}</button>
+                })}
                 {move || (!is_markdown()).then(|| view! {
                     <button class="run-cell" title="Run this cell (Ctrl+Enter)" aria-label="run cell"
                         on:click=move |_| run_cell(cell, client)>"▶"</button>
@@ -961,6 +981,9 @@ fn carries_cell(ev: &web_sys::DragEvent) -> bool {
 
 /// Done out of the total, when the source says how much there is.
 fn progress_fraction(p: &RunProgress) -> Option<f64> {
+    if let Some(spark) = &p.spark {
+        return (spark.tasks > 0).then(|| (spark.completed_tasks as f64 / spark.tasks as f64).clamp(0.0, 1.0));
+    }
     let fraction = match (p.rows, p.total_rows, p.total_bytes) {
         (Some(r), Some(t), _) if t > 0 => r as f64 / t as f64,
         (_, _, Some(t)) if t > 0 => p.bytes as f64 / t as f64,

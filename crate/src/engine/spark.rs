@@ -1,0 +1,348 @@
+//! A cell marked `-- engine: spark`, made ready for Spark Connect.
+//!
+//! The cell is Spark SQL, passed on as typed, except that Riffle's table
+//! functions become temporary views, so the same cell reads the same data in
+//! both engines: `read_parquet('hdfs:///x')` → a `parquet` view over the
+//! path, `kafka('events', from => 'earliest')` → a `kafka` view with Spark's
+//! options (`subscribe`, `startingOffsets`, ...). Statements are split at
+//! top-level semicolons; the last one's rows are the cell's result.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::DataFrame;
+use sqlparser::ast::{SetExpr, Statement, TableFactor};
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use super::kafka::{KafkaBound, KafkaRange};
+use super::source::{FileFormat, SourceKind, SourceRequest};
+use super::statement::{byte_offset, quote_column_keywords, tokenize};
+use super::{repair, sql};
+use crate::lang::{Directives, Engine};
+use crate::spark::{DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT, RunOnSpark, SparkSource};
+use crate::{CellError, Location};
+
+/// A Spark cell: the request for the gateway and the table its result becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparkCell {
+    pub table: String,
+    pub request: RunOnSpark,
+    /// The cell line each statement starts on (1-based), to place Spark's errors.
+    pub first_lines: Vec<u32>,
+}
+
+impl SparkCell {
+    /// Spark's `(line L, pos P)` in statement `statement` as a place in the cell.
+    pub fn locate(&self, statement: usize, message: &str) -> Option<Location> {
+        let (line, pos) = crate::spark::spark_location(message)?;
+        let first = *self.first_lines.get(statement)?;
+        Some(Location { line: first + line.max(1) - 1, column: pos + 1 })
+    }
+}
+
+const FUNCTIONS: [&str; 4] = ["read_parquet", "read_json", "read_csv", "kafka"];
+
+/// Translates a cell for Spark. `tag` makes its views' names unique to the
+/// run (Spark's temporary views live as long as the gateway's session).
+pub fn spark_cell(source: &str, default_name: &str, tag: &str) -> Result<SparkCell, CellError> {
+    let directives = Directives::parse(source);
+    if let Some((line, message)) = directives.problems.first() {
+        return Err(CellError::new(message.clone()).at(Some(Location { line: *line, column: 1 })));
+    }
+    debug_assert_eq!(directives.engine, Engine::Spark);
+    let max_rows = directives.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
+    if max_rows > MAX_ROWS_LIMIT {
+        return Err(CellError::new(format!(
+            "-- max_rows: {max_rows} is more than the {MAX_ROWS_LIMIT} rows a result may bring into the browser"
+        ))
+        .hint("aggregate on Spark, or write the result with INSERT OVERWRITE DIRECTORY and read it in parts"));
+    }
+    let tokens = tokenize(source)?;
+    let mut statements = Vec::new();
+    let mut sources = Vec::new();
+    let mut first_lines = Vec::new();
+    let mut start = 0;
+    let mut piece: Vec<&TokenWithSpan> = Vec::new();
+    for token in tokens.iter().chain(std::iter::once(&TokenWithSpan::wrap(Token::EOF))) {
+        let end = match token.token {
+            Token::SemiColon => byte_offset(source, token.span.start.line, token.span.start.column),
+            Token::EOF => source.len(),
+            _ => {
+                piece.push(token);
+                continue;
+            }
+        };
+        if let Some(text) = statement(source, start, end, &piece, tag, &mut sources)? {
+            let skipped = source[start..end].len() - source[start..end].trim_start().len();
+            first_lines.push(source[..start + skipped].matches('\n').count() as u32 + 1);
+            statements.push(text);
+        }
+        piece.clear();
+        start = (end + 1).min(source.len());
+    }
+    if statements.is_empty() {
+        return Err(
+            CellError::new("the cell is empty").hint("write Spark SQL after -- engine: spark, such as SELECT 1")
+        );
+    }
+    let table = directives.name.unwrap_or_else(|| default_name.to_string());
+    Ok(SparkCell { table, request: RunOnSpark { sources, statements, max_rows, count_total: true }, first_lines })
+}
+
+/// One statement's text with its table functions replaced by views; none
+/// when it holds only comments.
+fn statement(
+    source: &str,
+    start: usize,
+    end: usize,
+    tokens: &[&TokenWithSpan],
+    tag: &str,
+    sources: &mut Vec<SparkSource>,
+) -> Result<Option<String>, CellError> {
+    let significant: Vec<&TokenWithSpan> =
+        tokens.iter().copied().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
+    let Some(first) = significant.first() else { return Ok(None) };
+    let at = |t: &TokenWithSpan| Some(Location { line: t.span.start.line as u32, column: t.span.start.column as u32 });
+    let keyword = |t: &TokenWithSpan| match &t.token {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+        _ => None,
+    };
+    if keyword(first) == Some(Keyword::COPY) {
+        return Err(CellError::new("COPY ... TO is Riffle's; Spark writes with INSERT OVERWRITE DIRECTORY")
+            .at(at(first))
+            .hint("on Spark write: INSERT OVERWRITE DIRECTORY 'hdfs:///out/purchases' USING parquet SELECT ..."));
+    }
+    let offset = |t: &TokenWithSpan| byte_offset(source, t.span.start.line, t.span.start.column);
+    let end_of = |t: &TokenWithSpan| byte_offset(source, t.span.end.line, t.span.end.column);
+    let mut replacements: Vec<(usize, usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < significant.len() {
+        let t = significant[i];
+        let is_function = matches!(&t.token, Token::Word(w) if w.quote_style.is_none()
+            && FUNCTIONS.contains(&w.value.to_ascii_lowercase().as_str()));
+        let opens = matches!(significant.get(i + 1).map(|n| &n.token), Some(Token::LParen));
+        let after_from = i > 0
+            && (significant[i - 1].token == Token::Comma
+                || matches!(keyword(significant[i - 1]), Some(Keyword::FROM | Keyword::JOIN | Keyword::INTO)));
+        let is_call = is_function && opens && after_from;
+        if !is_call {
+            i += 1;
+            continue;
+        }
+        if keyword(significant[i - 1]) == Some(Keyword::INTO) {
+            return Err(CellError::new(
+                "INSERT INTO kafka(...) is Riffle's; on Spark, write to Kafka with the kafka data source",
+            )
+            .at(at(t))
+            .hint(
+                "run this cell in the browser (remove -- engine: spark), or on Spark: INSERT INTO a view USING kafka",
+            ));
+        }
+        let mut depth = 0;
+        let mut close = None;
+        for (j, u) in significant.iter().enumerate().skip(i + 1) {
+            match u.token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else {
+            return Err(CellError::new("this table function's ( is never closed").at(at(t)));
+        };
+        let (from, to) = (offset(t), end_of(significant[close]));
+        let request = parse_call(&source[from..to], sources.len()).map_err(|e| match e.location {
+            Some(_) => CellError { location: at(t), ..e },
+            None => e.at(at(t)),
+        })?;
+        let view = format!("riffle_{tag}_{}", sources.len());
+        sources.push(spark_source(&request, &view).map_err(|e| e.at(at(t)))?);
+        replacements.push((from, to, view));
+        i = close + 1;
+    }
+    let mut text = source[start..end].to_string();
+    for (from, to, view) in replacements.into_iter().rev() {
+        text.replace_range(from - start..to - start, &view);
+    }
+    Ok(Some(text.trim().to_string()))
+}
+
+/// `read_parquet('x', a => 1)` as the browser engine reads it.
+fn parse_call(call: &str, index: usize) -> Result<SourceRequest, CellError> {
+    let query = format!("SELECT * FROM {call}");
+    let tokens = tokenize(&query)?;
+    let query = quote_column_keywords(&query, &tokens).unwrap_or(query);
+    let mut statements = sql::parse(&query)?;
+    let factor = match statements.pop() {
+        Some(Statement::Query(q)) => match *q.body {
+            SetExpr::Select(select) => select.from.into_iter().next().map(|f| f.relation),
+            _ => None,
+        },
+        _ => None,
+    };
+    match factor {
+        Some(TableFactor::Table { name, args: Some(args), .. }) => {
+            sql::source_request(&name.to_string(), &args.args, index)
+        }
+        _ => Err(CellError::new(format!("could not read the table function {call}"))),
+    }
+}
+
+fn spark_source(request: &SourceRequest, view: &str) -> Result<SparkSource, CellError> {
+    let mut options = BTreeMap::new();
+    match &request.kind {
+        SourceKind::File { format, path, options: given } => {
+            let function = format.function_name();
+            if given.contains_key("schema") {
+                return Err(CellError::new(format!("{function}(): schema => is not passed to Spark"))
+                    .hint("leave it out (Spark infers the schema) and CAST columns in the query"));
+            }
+            if *format == FileFormat::Csv {
+                let header = given.get("header").map(|h| h.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
+                options.insert("header".into(), header);
+                options.insert("inferSchema".into(), "true".into());
+                if let Some(d) = given.get("delimiter") {
+                    options.insert("sep".into(), d.clone());
+                }
+            }
+            let format = match format {
+                FileFormat::Csv => "csv",
+                FileFormat::Json => "json",
+                FileFormat::Parquet => "parquet",
+            };
+            Ok(SparkSource { view: view.into(), format: format.into(), path: Some(path.clone()), options })
+        }
+        SourceKind::Kafka(range) => {
+            kafka_options(range, &mut options)?;
+            Ok(SparkSource { view: view.into(), format: "kafka".into(), path: None, options })
+        }
+    }
+}
+
+/// `kafka(...)`'s range as Spark's Kafka source options (batch read).
+fn kafka_options(range: &KafkaRange, options: &mut BTreeMap<String, String>) -> Result<(), CellError> {
+    let topic = &range.topic;
+    let json_string = |s: &str| serde_json::Value::from(s).to_string();
+    if range.max_messages.is_some() {
+        return Err(CellError::new("kafka(): max_messages is not a Spark option")
+            .hint("on Spark, bound the range with from/to, or add LIMIT to the query"));
+    }
+    match &range.partitions {
+        Some(parts) => {
+            let list = parts.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+            options.insert("assign".into(), format!("{{{}:[{list}]}}", json_string(topic)));
+        }
+        None => {
+            options.insert("subscribe".into(), topic.clone());
+        }
+    }
+    let per_partition = |offset: i64, which: &str| -> Result<String, CellError> {
+        let parts = range.partitions.as_ref().ok_or_else(|| {
+            CellError::new(format!("kafka(): {which} => {offset} on Spark needs the partitions it applies to"))
+                .hint("add partitions => '0,1,...', or use 'earliest', 'latest' or a time")
+        })?;
+        let each = parts.iter().map(|p| format!("\"{p}\":{offset}")).collect::<Vec<_>>().join(",");
+        Ok(format!("{{{}:{{{each}}}}}", json_string(topic)))
+    };
+    match range.from {
+        KafkaBound::Earliest => options.insert("startingOffsets".into(), "earliest".into()),
+        KafkaBound::Latest => options.insert("startingOffsets".into(), "latest".into()),
+        KafkaBound::Offset(o) => options.insert("startingOffsets".into(), per_partition(o, "from")?),
+        KafkaBound::Timestamp(ms) => options.insert("startingTimestamp".into(), ms.to_string()),
+    };
+    match range.to {
+        KafkaBound::Latest => options.insert("endingOffsets".into(), "latest".into()),
+        KafkaBound::Earliest => options.insert("endingOffsets".into(), "earliest".into()),
+        KafkaBound::Offset(o) => options.insert("endingOffsets".into(), per_partition(o, "to")?),
+        KafkaBound::Timestamp(ms) => options.insert("endingTimestamp".into(), ms.to_string()),
+    };
+    Ok(())
+}
+
+/// The Arrow IPC stream a Spark run sent back, as a frame for the catalog.
+pub fn spark_result(ipc: &[u8]) -> Result<DataFrame, CellError> {
+    let df = super::source::read_ipc_stream(ipc)
+        .map_err(|e| CellError::new(format!("Spark's result could not be read as Arrow: {e}")))?;
+    repair::repair_if_needed(df).map_err(|e| sql::polars_error(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(source: &str) -> SparkCell {
+        spark_cell(source, "r1", "t1").unwrap_or_else(|e| panic!("{source}: {e:?}"))
+    }
+
+    #[test]
+    fn statements_are_split_and_passed_as_typed() {
+        let c = cell(
+            "-- engine: spark\n-- name: report\nCREATE TEMP VIEW v AS SELECT 'a;b' AS s;\n\nSELECT * FROM v;\n-- done\n",
+        );
+        assert_eq!(c.table, "report");
+        assert_eq!(c.request.statements.len(), 2, "{:?}", c.request.statements);
+        assert!(c.request.statements[0].ends_with("SELECT 'a;b' AS s"), "{:?}", c.request.statements);
+        assert_eq!(c.request.statements[1], "SELECT * FROM v");
+        assert_eq!(c.first_lines, vec![1, 5]);
+        let at = c.locate(1, "[UNRESOLVED_COLUMN] x SQLSTATE: 42703; line 1 pos 7;").unwrap();
+        assert_eq!((at.line, at.column), (5, 8));
+        assert_eq!(c.request.max_rows, DEFAULT_MAX_ROWS);
+        assert!(c.request.sources.is_empty());
+    }
+
+    #[test]
+    fn table_functions_become_views() {
+        let c = cell(
+            "-- engine: spark\n-- max_rows: 10\nSELECT z.zone, count(*) FROM read_parquet('hdfs:///trips') t\n\
+             JOIN read_csv('zones.csv', delimiter => ';') z ON t.zone = z.id GROUP BY 1",
+        );
+        assert_eq!(c.request.max_rows, 10);
+        assert_eq!(
+            c.request.statements,
+            vec![
+                "-- engine: spark\n-- max_rows: 10\nSELECT z.zone, count(*) FROM riffle_t1_0 t\n\
+                  JOIN riffle_t1_1 z ON t.zone = z.id GROUP BY 1"
+            ]
+        );
+        let s = &c.request.sources;
+        assert_eq!((s[0].format.as_str(), s[0].path.as_deref()), ("parquet", Some("hdfs:///trips")));
+        assert_eq!((s[1].format.as_str(), s[1].options.get("sep").map(String::as_str)), ("csv", Some(";")));
+        assert_eq!(s[1].options.get("header").map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn kafka_ranges_become_spark_options() {
+        let c = cell(
+            "-- engine: spark\nSELECT CAST(value AS STRING) FROM kafka('events', from => 'earliest', to => 'latest')",
+        );
+        let o = &c.request.sources[0].options;
+        assert_eq!(o.get("subscribe").map(String::as_str), Some("events"));
+        assert_eq!(o.get("startingOffsets").map(String::as_str), Some("earliest"));
+        assert_eq!(o.get("endingOffsets").map(String::as_str), Some("latest"));
+        let c = cell("-- engine: spark\nSELECT * FROM kafka('e', partitions => '0,1', from => 5)");
+        let o = &c.request.sources[0].options;
+        assert_eq!(o.get("assign").map(String::as_str), Some(r#"{"e":[0,1]}"#));
+        assert_eq!(o.get("startingOffsets").map(String::as_str), Some(r#"{"e":{"0":5,"1":5}}"#));
+        let e = spark_cell("-- engine: spark\n\nSELECT * FROM kafka('e', from => 5)", "r", "t").unwrap_err();
+        assert!(e.message.contains("needs the partitions"), "{e:?}");
+        assert_eq!(e.location.map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn riffle_only_statements_say_what_spark_uses() {
+        let e = spark_cell("-- engine: spark\nCOPY (SELECT 1) TO 'x'", "r", "t").unwrap_err();
+        assert!(e.hint.unwrap_or_default().contains("INSERT OVERWRITE DIRECTORY"));
+        let e = spark_cell("-- engine: spark\n-- engine: hive\nSELECT 1", "r", "t").unwrap_err();
+        assert_eq!(e.location.map(|l| l.line), Some(2));
+        let e = spark_cell("-- engine: spark\n-- nothing", "r", "t").unwrap_err();
+        assert!(e.message.contains("empty"));
+        let e = spark_cell("-- engine: spark\nSELECT * FROM read_avro('x')", "r", "t");
+        assert!(e.is_ok(), "other functions are Spark's business: {e:?}");
+    }
+}
