@@ -71,14 +71,17 @@ pub struct GatewayOptions {
     pub kafka_bootstrap: String,
     /// `--hdfs <NameNode HTTP URL>`; `None` starts a gateway without HDFS.
     pub hdfs: Option<String>,
+    /// `--spark sc://...`; `None` starts a gateway without Spark.
+    pub spark: Option<String>,
     /// More `riffle serve` flags, such as `--hdfs-root /x`.
     pub args: Vec<String>,
 }
 
 impl Default for GatewayOptions {
-    /// The test broker ([`kafka_bootstrap`]) and the test HDFS ([`hdfs_url`], when set).
+    /// The test broker ([`kafka_bootstrap`]), and the test HDFS ([`hdfs_url`])
+    /// and Spark Connect server ([`spark_url`]) when set.
     fn default() -> GatewayOptions {
-        GatewayOptions { kafka_bootstrap: kafka_bootstrap(), hdfs: hdfs_url(), args: Vec::new() }
+        GatewayOptions { kafka_bootstrap: kafka_bootstrap(), hdfs: hdfs_url(), spark: spark_url(), args: Vec::new() }
     }
 }
 
@@ -152,8 +155,11 @@ fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reape
     if let Some(hdfs) = &options.hdfs {
         command.arg("--hdfs").arg(hdfs);
     }
+    if let Some(spark) = &options.spark {
+        command.arg("--spark").arg(spark);
+    }
     // The gateway reads these too: only the flags above may configure it.
-    for var in ["RIFFLE_HDFS", "RIFFLE_HDFS_USER", "RIFFLE_HDFS_ROOT"] {
+    for var in ["RIFFLE_HDFS", "RIFFLE_HDFS_USER", "RIFFLE_HDFS_ROOT", "RIFFLE_SPARK", "RIFFLE_SPARK_KAFKA_BOOTSTRAP"] {
         command.env_remove(var);
     }
     let mut child = command
@@ -195,6 +201,36 @@ fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reape
 /// (`cargo xtask test` starts one and sets it), or `None`.
 pub fn hdfs_url() -> Option<String> {
     std::env::var("RIFFLE_HDFS").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// The test Spark Connect server: `RIFFLE_SPARK` (`cargo xtask test` starts
+/// one and sets it), or `None`.
+pub fn spark_url() -> Option<String> {
+    std::env::var("RIFFLE_SPARK").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// Spark's UI (REST API at `/api/v1`) of the test server: `RIFFLE_SPARK_UI`.
+pub fn spark_ui() -> Option<String> {
+    std::env::var("RIFFLE_SPARK_UI").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// The test Spark for a test that needs one. Without `RIFFLE_SPARK` this is an
+/// error in CI, and elsewhere `None` after a note that the test is skipped.
+pub fn require_spark(test: &str) -> Result<Option<String>> {
+    if let Some(url) = spark_url() {
+        return Ok(Some(url));
+    }
+    if in_ci() {
+        bail!(
+            "{test} needs Spark Connect but RIFFLE_SPARK is not set: run the tests with `cargo xtask test`, which \
+             starts one (or `bash scripts/spark.sh start` and RIFFLE_SPARK=sc://127.0.0.1:15002)"
+        );
+    }
+    eprintln!(
+        "note: {test}: skipped because RIFFLE_SPARK is not set \
+         (`cargo xtask test` sets it; or run `bash scripts/spark.sh start` and RIFFLE_SPARK=sc://127.0.0.1:15002)"
+    );
+    Ok(None)
 }
 
 /// Whether tests run in CI (`CI=true`, as `.ci/run` sets), where nothing may be skipped.

@@ -6,6 +6,8 @@
 //!   W2 (a Kafka topic into the browser worker) against `kcat -C -e`.
 //! - `kafka`: start (or stop, restart, status, reset) a local Apache Kafka broker.
 //! - `hdfs`: start (or stop, restart, status, reset) a local HDFS (NameNode + DataNode, WebHDFS).
+//! - `spark`: start (or stop, ...) a local Spark Connect server on sc://127.0.0.1:15002, with
+//!   `cargo xtask hdfs`'s HDFS as its default file system (`riffle serve --spark sc://127.0.0.1:15002`).
 //! - `build`: the UI bundle only (`dist/`).
 //! - `bootstrap`: install what is missing (scripts/bootstrap.sh).
 //! - `samples`: regenerate the bundled sample data.
@@ -40,10 +42,12 @@ fn main() -> Result<()> {
         "examples" => x.examples(),
         "kafka" => x.kafka(rest.first().map(String::as_str).unwrap_or("start"), DEV_KAFKA_PORT),
         "hdfs" => x.hdfs(rest.first().map(String::as_str).unwrap_or("start"), DEV_HDFS_HTTP_PORT),
+        "spark" => x.spark(rest.first().map(String::as_str).unwrap_or("start"), 15002, 4040, DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
                 "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|screenshots|examples\
-                 |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]>"
+                 |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]\
+                 |spark [start|stop|restart|status|reset]>"
             );
             std::process::exit(2);
         }
@@ -63,6 +67,12 @@ const DEV_HDFS_HTTP_PORT: u16 = 9870;
 /// `RIFFLE_TEST_HDFS_PORT` picks another, at least 10 apart from any other HDFS).
 const TEST_HDFS_HTTP_PORT: u16 = 19870;
 
+/// The Spark Connect server the tests and benchmarks start, apart from a
+/// developer's own on 15002 (`RIFFLE_TEST_SPARK_PORT` picks another); its web
+/// UI and REST API are on `TEST_SPARK_UI_PORT`.
+const TEST_SPARK_PORT: u16 = 15102;
+const TEST_SPARK_UI_PORT: u16 = 14140;
+
 struct Xtask {
     root: PathBuf,
     cache: PathBuf,
@@ -71,6 +81,7 @@ struct Xtask {
     /// The test broker's port and the test HDFS's NameNode HTTP port.
     test_kafka_port: u16,
     test_hdfs_port: u16,
+    test_spark_port: u16,
 }
 
 /// A port from the environment, or the default.
@@ -99,7 +110,8 @@ impl Xtask {
         let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
         let test_kafka_port = port_from_env("RIFFLE_TEST_KAFKA_PORT", TEST_KAFKA_PORT)?;
         let test_hdfs_port = port_from_env("RIFFLE_TEST_HDFS_PORT", TEST_HDFS_HTTP_PORT)?;
-        Ok(Xtask { root, cache, target, path, test_kafka_port, test_hdfs_port })
+        let test_spark_port = port_from_env("RIFFLE_TEST_SPARK_PORT", TEST_SPARK_PORT)?;
+        Ok(Xtask { root, cache, target, path, test_kafka_port, test_hdfs_port, test_spark_port })
     }
 
     /// A command run in the checkout with the pinned tools first on PATH.
@@ -214,6 +226,42 @@ impl Xtask {
         Ok(guard)
     }
 
+    /// Runs scripts/spark.sh (Spark Connect from pip's pyspark, the Kafka
+    /// connector from Maven Central), with `hdfs_http_port`'s HDFS as Spark's
+    /// default file system, so `hdfs:///x` is the same file in both engines.
+    fn spark(&self, action: &str, port: u16, ui_port: u16, hdfs_http_port: u16) -> Result<()> {
+        let mut c = self.cmd("bash");
+        c.arg("scripts/spark.sh")
+            .arg(action)
+            .env("SPARK_CONNECT_PORT", port.to_string())
+            .env("SPARK_UI_PORT", ui_port.to_string())
+            // The NameNode's RPC port, as scripts/hdfs.sh derives it.
+            .env("SPARK_HDFS", format!("hdfs://127.0.0.1:{}", hdfs_http_port - 1850));
+        self.run(&format!("spark {action} (sc://127.0.0.1:{port})"), &mut c)
+    }
+
+    /// A fresh Spark Connect server for tests and benchmarks, stopped when the guard drops.
+    fn test_spark(&self) -> Result<SparkGuard<'_>> {
+        self.spark("reset", self.test_spark_port, TEST_SPARK_UI_PORT, self.test_hdfs_port)?;
+        // pip and Maven once (a fresh machine); the start time below is then Spark's own.
+        self.spark("install", self.test_spark_port, TEST_SPARK_UI_PORT, self.test_hdfs_port)?;
+        let guard = SparkGuard(self);
+        let started = Instant::now();
+        self.spark("start", self.test_spark_port, TEST_SPARK_UI_PORT, self.test_hdfs_port)?;
+        eprintln!("    Spark Connect start time: {:.1} s", started.elapsed().as_secs_f64());
+        Ok(guard)
+    }
+
+    /// The environment that points tests at the test Spark.
+    fn spark_env(&self, c: &mut Command) {
+        c.env("RIFFLE_SPARK", format!("sc://127.0.0.1:{}", self.test_spark_port))
+            .env("RIFFLE_SPARK_UI", format!("http://127.0.0.1:{TEST_SPARK_UI_PORT}"))
+            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port));
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")) {
+            c.env("RIFFLE_REQUIRE_SPARK", "1");
+        }
+    }
+
     /// Runs scripts/python.sh: a venv with pip's nbformat, for the .ipynb
     /// schema test. Returns the venv's python.
     fn python(&self) -> Result<PathBuf> {
@@ -261,9 +309,15 @@ impl Xtask {
         let python = self.python()?;
         let _broker = self.test_broker()?;
         let _hdfs = self.test_hdfs()?;
+        let _spark = self.test_spark()?;
         let mut c = self.cmd("cargo");
-        c.args(["test", "-p", "riffle-tests", "--test", "e2e"])
-            .env("RIFFLE_PYTHON", python)
+        c.args(["test", "-p", "riffle-gateway", "--test", "spark"]);
+        self.spark_env(&mut c);
+        self.run("gateway tests against the real Spark Connect server", &mut c)?;
+        let mut c = self.cmd("cargo");
+        c.args(["test", "-p", "riffle-tests", "--test", "e2e"]);
+        self.spark_env(&mut c);
+        c.env("RIFFLE_PYTHON", python)
             .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
             .env("RIFFLE_HDFS", format!("http://127.0.0.1:{}", self.test_hdfs_port))
             .env("RIFFLE_BIN", self.gateway_bin())
@@ -319,10 +373,11 @@ impl Xtask {
         self.run("build the bench driver", &mut c)?;
         let _broker = self.test_broker()?;
         let _hdfs = self.test_hdfs()?;
+        let _spark = self.test_spark()?;
         let mut c = self.cmd("cargo");
-        c.args(["run", "--release", "-p", "riffle-tests", "--bin", "riffle-bench", "--"])
-            .args(extra)
-            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
+        c.args(["run", "--release", "-p", "riffle-tests", "--bin", "riffle-bench", "--"]).args(extra);
+        self.spark_env(&mut c);
+        c.env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
             .env("RIFFLE_HDFS", format!("http://127.0.0.1:{}", self.test_hdfs_port))
             .env("POLARS_MAX_THREADS", "1")
             .env("RIFFLE_BIN", self.target.join("release/riffle"))
@@ -387,6 +442,15 @@ struct BrokerGuard<'a>(&'a Xtask);
 impl Drop for BrokerGuard<'_> {
     fn drop(&mut self) {
         let _ = self.0.kafka("stop", self.0.test_kafka_port);
+    }
+}
+
+/// Stops the test Spark Connect server however the run ends.
+struct SparkGuard<'a>(&'a Xtask);
+
+impl Drop for SparkGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.spark("stop", self.0.test_spark_port, TEST_SPARK_UI_PORT, self.0.test_hdfs_port);
     }
 }
 

@@ -8,5 +8,6 @@ mod kafka;
 mod kafka_ui;
 mod notebook;
 mod results;
+mod spark;
 mod storage;
 mod ui;

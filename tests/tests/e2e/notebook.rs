@@ -214,7 +214,7 @@ async fn errors_show_in_the_cell() -> Result<()> {
 }
 
 /// Calls the gateway from the page itself (same origin), as the UI would.
-async fn page_fetch(browser: &Browser, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
+pub(crate) async fn page_fetch(browser: &Browser, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
     let script = r#"
         const [method, path, body, done] = arguments;
         fetch(path, { method, body: method === 'GET' ? undefined : body, headers: { 'content-type': 'application/json' } })

@@ -32,14 +32,14 @@ async fn cell_ids(browser: &Browser) -> Result<Vec<String>> {
     Ok(out)
 }
 
-async fn cell_attr(browser: &Browser, id: &str, attr: &str) -> Result<String> {
+pub(crate) async fn cell_attr(browser: &Browser, id: &str, attr: &str) -> Result<String> {
     let section =
         browser.client.find(Locator::Css(&format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#))).await?;
     Ok(section.attr(attr).await?.unwrap_or_default())
 }
 
 /// Waits until the cell `id` has `data-state` = `state`.
-async fn wait_state(browser: &Browser, id: &str, state: &str) -> Result<()> {
+pub(crate) async fn wait_state(browser: &Browser, id: &str, state: &str) -> Result<()> {
     browser
         .wait_for(&format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"][data-state="{state}"]"#), WAIT)
         .await
@@ -48,7 +48,7 @@ async fn wait_state(browser: &Browser, id: &str, state: &str) -> Result<()> {
 
 /// Clicks the element `css` after scrolling it to the middle of the view
 /// (the sticky header would take a click at the top edge).
-async fn click(browser: &Browser, css: &str) -> Result<()> {
+pub(crate) async fn click(browser: &Browser, css: &str) -> Result<()> {
     let element = browser.client.find(Locator::Css(css)).await?;
     browser
         .client
