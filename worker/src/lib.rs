@@ -37,6 +37,8 @@ pub struct Config {
     opened: Option<PathBuf>,
     /// Spark Connect (`--spark sc://host:15002`): SQL cells that run on Spark.
     spark: Option<spark::SparkUrl>,
+    /// Kafka's address as Spark's cluster sees it, for `kafka` sources.
+    spark_kafka_bootstrap: Option<String>,
 }
 
 impl Config {
@@ -51,6 +53,7 @@ impl Config {
             shutdown: CancellationToken::new(),
             opened: None,
             spark: None,
+            spark_kafka_bootstrap: None,
         })
     }
 
@@ -66,9 +69,16 @@ impl Config {
         Ok(self)
     }
 
-    /// Spark Connect: `POST /api/spark/sql` runs queries there.
+    /// Spark Connect: `POST /api/spark/run` runs cells there.
     pub fn with_spark(mut self, url: spark::SparkUrl) -> Config {
         self.spark = Some(url);
+        self
+    }
+
+    /// Kafka's bootstrap servers as Spark's cluster reaches them, for Spark's
+    /// `kafka` sources (`--spark-kafka-bootstrap`).
+    pub fn with_spark_kafka_bootstrap(mut self, bootstrap: impl Into<String>) -> Config {
+        self.spark_kafka_bootstrap = Some(bootstrap.into());
         self
     }
 
@@ -109,18 +119,12 @@ pub(crate) struct AppState {
     pub(crate) ingest_headers: Arc<Vec<String>>,
     pub(crate) writes: Arc<writes::Writes>,
     pub(crate) opened: Option<Arc<PathBuf>>,
-    pub(crate) spark: Option<Arc<spark::SparkClient>>,
+    pub(crate) spark: Arc<spark::Spark>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
 pub fn app(config: Config) -> Router {
-    let spark = config.spark.and_then(|url| match spark::SparkClient::new(url) {
-        Ok(client) => Some(Arc::new(client)),
-        Err(e) => {
-            tracing::error!(error = %e, "Spark Connect is off");
-            None
-        }
-    });
+    let spark = Arc::new(spark::Spark::new(config.spark, config.spark_kafka_bootstrap));
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),

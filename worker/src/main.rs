@@ -66,6 +66,10 @@ struct ServeArgs {
     /// SQL cells marked to run on Spark go there (`bash scripts/spark.sh start` runs a local server).
     #[arg(long, env = "RIFFLE_SPARK")]
     spark: Option<String>,
+    /// Kafka's bootstrap servers as Spark's cluster reaches them, for Spark
+    /// cells that read topics (default: --kafka-bootstrap).
+    #[arg(long, env = "RIFFLE_SPARK_KAFKA_BOOTSTRAP")]
+    spark_kafka_bootstrap: Option<String>,
     /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
     #[arg(long)]
     open: Option<PathBuf>,
@@ -96,7 +100,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("could not create the data directory {}", args.data.display()))?;
+    // Spark's `kafka` sources: the flag, else the gateway's own Kafka when one was named.
+    let spark_kafka = args.spark_kafka_bootstrap.clone().filter(|b| !b.trim().is_empty());
+    let kafka_named = args.kafka_bootstrap.as_deref().is_some_and(|b| !b.trim().is_empty());
     let kafka = KafkaConfig::load(args.kafka_bootstrap, args.kafka_properties.as_deref(), std::env::vars())?;
+    let spark_kafka = spark_kafka.or_else(|| {
+        (kafka_named || kafka.bootstrap != riffle_gateway::kafka::config::DEFAULT_BOOTSTRAP)
+            .then(|| kafka.bootstrap.clone())
+    });
     let shutdown = CancellationToken::new();
     let mut config = Config::new(args.dist, args.data, args.token.clone())?;
     if let Some(url) = args.hdfs.filter(|u| !u.is_empty()) {
@@ -104,8 +115,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     if let Some(url) = args.spark.filter(|u| !u.trim().is_empty()) {
         let url = riffle_gateway::spark::SparkUrl::parse(&url).map_err(|e| anyhow::anyhow!("--spark: {e}"))?;
-        tracing::info!(spark = %url.display(), user = %url.user_id, "Spark Connect on");
+        tracing::info!(spark = %url.display(), user = %url.user_id, kafka = ?spark_kafka, "Spark Connect on");
         config = config.with_spark(url);
+    }
+    if let Some(bootstrap) = spark_kafka {
+        config = config.with_spark_kafka_bootstrap(bootstrap);
     }
     let mut config = config.with_kafka(kafka).with_ingest_headers(args.ingest_headers).with_shutdown(shutdown.clone());
     // `--open`: a file in the data directory opens by its path there (so Save

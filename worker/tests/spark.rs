@@ -1,20 +1,28 @@
-//! `POST /api/spark/sql` against a REAL Spark Connect server.
+//! `POST /api/spark/run` and `GET /api/spark/status` against a REAL Spark Connect server.
 //!
 //! Needs `RIFFLE_SPARK` (e.g. sc://127.0.0.1:15002, after `bash scripts/spark.sh start`).
 //! Without it, the tests that need Spark print a note and pass without
 //! checking anything; `RIFFLE_REQUIRE_SPARK=1` (for CI) makes that a failure instead.
-//! The unreachable-URL test needs no server and always runs.
+//! The Kafka source test also needs `RIFFLE_KAFKA_BOOTSTRAP` (a broker Spark
+//! reaches at the same address) and Spark's Kafka connector; the disconnect
+//! test checks Spark's job list when `RIFFLE_SPARK_UI` (e.g.
+//! http://127.0.0.1:4040) is set. The tests that need no server always run.
+
+#![allow(clippy::unwrap_used)]
 
 use std::io::Cursor;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use arrow_array::{Array, Int64Array, RecordBatch};
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
 use arrow_ipc::reader::StreamReader;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use riffle_gateway::kafka::KafkaConfig;
 use riffle_gateway::spark::{SparkClient, SparkUrl};
 use riffle_gateway::{Config, app};
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 fn spark_url() -> Option<SparkUrl> {
@@ -31,24 +39,41 @@ fn spark_url() -> Option<SparkUrl> {
     }
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("riffle-spark-{name}-{}-{nanos}", std::process::id()));
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("riffle-spark-{name}-{}", uuid()));
     std::fs::create_dir_all(dir.join("dist")).unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     dir
 }
 
-fn router(url: SparkUrl) -> axum::Router {
+/// A gateway with Spark at `url`; returns it and its data root.
+fn gateway(url: SparkUrl) -> (axum::Router, PathBuf) {
     let dir = temp_dir("gw");
-    app(Config::new(dir.join("dist"), dir.join("data"), None).unwrap().with_spark(url))
+    let mut config = Config::new(dir.join("dist"), dir.join("data"), None).unwrap().with_spark(url);
+    if let Some(bootstrap) = env("RIFFLE_KAFKA_BOOTSTRAP") {
+        config = config.with_kafka(KafkaConfig::new(bootstrap.clone())).with_spark_kafka_bootstrap(bootstrap);
+    }
+    let data = config.data_root().to_path_buf();
+    (app(config), data)
 }
 
+fn router(url: SparkUrl) -> axum::Router {
+    gateway(url).0
+}
+
+/// A decoded answer: the frames, split by kind.
+#[derive(Default)]
 struct Answer {
     status: StatusCode,
-    headers: axum::http::HeaderMap,
+    progress: Vec<Value>,
     batches: Vec<RecordBatch>,
-    summary: serde_json::Value,
+    columns: Vec<String>,
+    summary: Value,
+    /// The JSON error of a non-200 answer.
     error: String,
 }
 
@@ -56,79 +81,122 @@ impl Answer {
     fn rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
+
+    /// The first row's value in an Int64 column.
+    fn int(&self, column: &str) -> i64 {
+        let batch = self.batches.iter().find(|b| b.num_rows() > 0).expect("a row");
+        let array = batch.column_by_name(column).unwrap_or_else(|| panic!("no column {column}: {:?}", self.columns));
+        array.as_any().downcast_ref::<Int64Array>().expect("an Int64 column").value(0)
+    }
+
+    /// The summary's error message, for assertion messages.
+    fn failure(&self) -> String {
+        format!("{} {}", self.error, self.summary["error"])
+    }
 }
 
-/// Posts a query; splits the body into the Arrow stream and the JSON summary after it.
-async fn post(router: &axum::Router, body: serde_json::Value) -> Answer {
-    let request = Request::post("/api/spark/sql")
+/// Splits a body into frames `[kind][u32 LE length][payload]`.
+fn frames(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        assert!(bytes.len() - at >= 5, "a truncated frame header at byte {at}");
+        let kind = bytes[at];
+        let len = u32::from_le_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
+        assert!(bytes.len() - at - 5 >= len, "a truncated frame at byte {at}");
+        out.push((kind, &bytes[at + 5..at + 5 + len]));
+        at += 5 + len;
+    }
+    out
+}
+
+fn decode(status: StatusCode, content_type: String, bytes: &[u8]) -> Answer {
+    if !status.is_success() {
+        let json: Value = serde_json::from_slice(bytes).expect("errors are JSON");
+        let error = json["error"].as_str().unwrap_or_default().to_string();
+        return Answer { status, error, ..Answer::default() };
+    }
+    assert_eq!(content_type, "application/x-riffle-spark");
+    let frames = frames(bytes);
+    let mut answer = Answer { status, ..Answer::default() };
+    let mut arrow = Vec::new();
+    for (i, (kind, payload)) in frames.iter().enumerate() {
+        match kind {
+            b'P' => answer.progress.push(serde_json::from_slice(payload).expect("a JSON progress frame")),
+            b'A' => arrow.extend_from_slice(payload),
+            b'S' => {
+                assert_eq!(i, frames.len() - 1, "the summary is the last frame");
+                answer.summary = serde_json::from_slice(payload).expect("a JSON summary");
+            }
+            other => panic!("an unknown frame kind {other}"),
+        }
+    }
+    assert!(answer.summary.is_object(), "no summary frame");
+    let reader = StreamReader::try_new(Cursor::new(arrow), None).expect("the A frames make one Arrow IPC stream");
+    answer.columns = reader.schema().fields().iter().map(|f| f.name().clone()).collect();
+    answer.batches = reader.collect::<Result<Vec<_>, _>>().expect("Arrow batches up to the end-of-stream marker");
+    answer
+}
+
+async fn run(router: &axum::Router, body: Value) -> Answer {
+    let request = Request::post("/api/spark/run")
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
-    let headers = response.headers().clone();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    if !status.is_success() {
-        let json: serde_json::Value = serde_json::from_slice(&bytes).expect("errors are JSON");
-        return Answer {
-            status,
-            headers,
-            batches: vec![],
-            summary: serde_json::Value::Null,
-            error: json["error"].as_str().unwrap_or_default().to_string(),
-        };
-    }
-    const EOS: [u8; 8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
-    let end =
-        bytes.windows(9).rposition(|w| w[..8] == EOS && w[8] == b'{').expect("an end-of-stream marker, then JSON") + 8;
-    let batches = StreamReader::try_new(Cursor::new(bytes.slice(..end)), None)
-        .expect("an Arrow IPC stream")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("Arrow batches");
-    let summary: serde_json::Value = serde_json::from_slice(&bytes[end..]).expect("a JSON summary line");
-    Answer { status, headers, batches, summary, error: String::new() }
+    decode(status, content_type, &bytes)
+}
+
+async fn sql(router: &axum::Router, query: &str) -> Answer {
+    run(router, json!({ "statements": [query] })).await
 }
 
 #[tokio::test]
 async fn select_one() {
     let Some(url) = spark_url() else { return };
     let router = router(url);
-    let started = Instant::now();
-    let answer = post(&router, serde_json::json!({"query": "SELECT 1 AS one"})).await;
-    eprintln!("first query: {} ms", started.elapsed().as_millis());
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.error);
-    assert_eq!(answer.rows(), 1);
-    let column = answer.batches[0].column_by_name("one").expect("a column named one");
-    assert_eq!(column.as_any().downcast_ref::<arrow_array::Int32Array>().map(|a| a.value(0)), Some(1));
-    assert_eq!(answer.headers.get("x-riffle-row-count").and_then(|v| v.to_str().ok()), Some("1"));
-    assert_eq!(answer.summary["truncated"], false);
-    assert_eq!(answer.summary["total_rows"], 1);
+    for attempt in 0..2 {
+        let started = Instant::now();
+        let answer = sql(&router, "SELECT 1 AS one").await;
+        eprintln!("SELECT 1 ({}): {} ms", ["first", "second"][attempt], started.elapsed().as_millis());
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+        assert_eq!(answer.rows(), 1);
+        let column = answer.batches[0].column_by_name("one").expect("a column named one");
+        assert_eq!(column.as_any().downcast_ref::<arrow_array::Int32Array>().map(|a| a.value(0)), Some(1));
+        assert_eq!(answer.summary["truncated"], false);
+        assert_eq!(answer.summary["total_rows"], 1);
+        assert_eq!(answer.summary["error"], Value::Null);
+        assert_eq!(answer.summary["operation_ids"].as_array().map(Vec::len), Some(1));
+        // The statement's start, with zeros.
+        let first = &answer.progress[0];
+        assert_eq!((first["statement"].as_u64(), first["statements"].as_u64()), (Some(0), Some(1)));
+        assert_eq!((first["stage"].as_str(), first["tasks"].as_u64()), (Some("query"), Some(0)));
+    }
 }
 
 #[tokio::test]
 async fn aggregates_a_million_rows_and_streams_a_million() {
     let Some(url) = spark_url() else { return };
     let router = router(url);
-    let answer = post(
-        &router,
-        serde_json::json!({"query": "SELECT count(*) AS n, sum(id) AS total, max(id) AS top FROM range(1000000)"}),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.error);
-    let batch = &answer.batches[0];
-    let value =
-        |name: &str| batch.column_by_name(name).unwrap().as_any().downcast_ref::<Int64Array>().unwrap().value(0);
-    assert_eq!((value("n"), value("total"), value("top")), (1_000_000, 499_999_500_000, 999_999));
+    let answer = sql(&router, "SELECT count(*) AS n, sum(id) AS total, max(id) AS top FROM range(1000000)").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!((answer.int("n"), answer.int("total"), answer.int("top")), (1_000_000, 499_999_500_000, 999_999));
 
     let started = Instant::now();
-    let answer = post(
-        &router,
-        serde_json::json!({"query": "SELECT id, id * 2 AS twice FROM range(1000000)", "max_rows": 1_000_000}),
-    )
-    .await;
+    let answer =
+        run(&router, json!({"statements": ["SELECT id, id * 2 AS twice FROM range(1000000)"], "max_rows": 1_000_000}))
+            .await;
     let elapsed = started.elapsed();
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.error);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
     assert_eq!(answer.rows(), 1_000_000);
+    assert_eq!(
+        (answer.summary["truncated"].as_bool(), answer.summary["total_rows"].as_u64()),
+        (Some(false), Some(1_000_000))
+    );
     let sum: i64 = answer
         .batches
         .iter()
@@ -148,59 +216,357 @@ async fn aggregates_a_million_rows_and_streams_a_million() {
 }
 
 #[tokio::test]
-async fn reads_a_csv_file() {
+async fn an_empty_result_keeps_its_columns() {
     let Some(url) = spark_url() else { return };
-    let dir = temp_dir("csv");
-    let csv = dir.join("trips.csv");
-    std::fs::write(&csv, "zone,fare\nA,10.5\nB,3\nA,4.5\n").unwrap();
     let router = router(url);
-    let query = format!(
-        // csv.`path` reads without a header: columns _c0, _c1, and the header as a row.
-        "SELECT _c0 AS zone, sum(CAST(_c1 AS DOUBLE)) AS revenue FROM csv.`{}` WHERE _c0 <> 'zone' \
-         GROUP BY _c0 ORDER BY zone",
-        csv.display()
-    );
-    let answer = post(&router, serde_json::json!({ "query": query })).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.error);
+    let answer = sql(&router, "SELECT id, CAST(id AS STRING) AS name FROM range(10) WHERE id < 0").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!(answer.rows(), 0);
+    assert_eq!(answer.columns, ["id", "name"]);
+    assert_eq!(answer.summary["total_rows"], 0);
+}
+
+#[tokio::test]
+async fn a_csv_source_in_the_data_directory() {
+    let Some(url) = spark_url() else { return };
+    let (router, data) = gateway(url);
+    std::fs::create_dir_all(data.join("in")).unwrap();
+    std::fs::write(data.join("in/trips.csv"), "zone,fare\nA,10.5\nB,3\nA,4.5\n").unwrap();
+    let answer = run(
+        &router,
+        json!({
+            "sources": [{"view": "riffle_src_0", "format": "csv", "path": "/in/trips.csv",
+                         "options": {"header": "true", "inferSchema": true}}],
+            "statements": ["SELECT zone, sum(fare) AS revenue FROM riffle_src_0 GROUP BY zone ORDER BY zone"],
+        }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!(answer.summary["error"], Value::Null, "{}", answer.failure());
     assert_eq!(answer.rows(), 2);
-    let batch = arrow_select_concat(&answer.batches);
-    let zones = batch.column(0).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+    let batch = &answer.batches.iter().find(|b| b.num_rows() > 0).unwrap();
+    let zones = batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
     let revenue = batch.column(1).as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
     assert_eq!((zones.value(0), revenue.value(0)), ("A", 15.0));
     assert_eq!((zones.value(1), revenue.value(1)), ("B", 3.0));
-}
-
-/// The rows of all batches in one (these results are small).
-fn arrow_select_concat(batches: &[RecordBatch]) -> RecordBatch {
-    let nonempty: Vec<&RecordBatch> = batches.iter().filter(|b| b.num_rows() > 0).collect();
-    assert_eq!(nonempty.len(), 1, "expected one batch of rows");
-    nonempty[0].clone()
-}
-
-#[tokio::test]
-async fn a_bad_query_is_a_4xx_with_sparks_message() {
-    let Some(url) = spark_url() else { return };
-    let router = router(url);
-    let answer = post(&router, serde_json::json!({"query": "SELECT * FROM no_such_table_here"})).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.error.contains("TABLE_OR_VIEW_NOT_FOUND"), "{}", answer.error);
-    assert!(answer.error.contains("no_such_table_here"), "{}", answer.error);
-    let answer = post(&router, serde_json::json!({"query": "SELEC 1"})).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.error.contains("PARSE_SYNTAX_ERROR"), "{}", answer.error);
+    // The view step's progress, then the statement's.
+    let stages: Vec<&str> = answer.progress.iter().filter_map(|p| p["stage"].as_str()).collect();
+    assert_eq!(stages.first(), Some(&"view"), "{stages:?}");
+    assert!(stages.contains(&"query"), "{stages:?}");
+    assert_eq!(answer.summary["operation_ids"].as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test]
-async fn the_row_cap_stops_the_stream_and_says_so() {
+async fn a_parquet_source_over_what_spark_wrote_to_hdfs() {
     let Some(url) = spark_url() else { return };
     let router = router(url);
-    let answer = post(&router, serde_json::json!({"query": "SELECT id FROM range(500000)", "max_rows": 1234})).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.error);
+    let dir = format!("hdfs:///riffle-test-{}/t", uuid());
+    // Spark writes the directory (statement 1), then a second run reads it as a parquet source.
+    let answer = run(
+        &router,
+        json!({"statements": [
+            format!("INSERT OVERWRITE DIRECTORY '{dir}' USING parquet SELECT id FROM range(10)"),
+            "SELECT 'written' AS done",
+        ]}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!(answer.summary["error"], Value::Null, "{}", answer.failure());
+    let command = answer.progress.iter().find(|p| p["stage"] == "command").expect("a command step");
+    assert_eq!((command["statement"].as_u64(), command["statements"].as_u64()), (Some(0), Some(2)));
+    let answer = run(
+        &router,
+        json!({
+            "sources": [{"view": "riffle_src_0", "format": "parquet", "path": dir}],
+            "statements": ["SELECT sum(id) AS s, count(*) AS n FROM riffle_src_0"],
+        }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!(answer.summary["error"], Value::Null, "{}", answer.failure());
+    assert_eq!((answer.int("s"), answer.int("n")), (45, 10));
+}
+
+#[tokio::test]
+async fn a_missing_source_is_an_error_in_the_summary() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url);
+    let answer = run(
+        &router,
+        json!({
+            "sources": [{"view": "riffle_src_0", "format": "parquet", "path": format!("hdfs:///riffle-missing-{}", uuid())}],
+            "statements": ["SELECT * FROM riffle_src_0"],
+        }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let error = &answer.summary["error"];
+    assert_eq!(error["kind"], "spark", "{error}");
+    assert_eq!(error["statement"], 0, "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("riffle_src_0") && message.contains("PATH_NOT_FOUND"), "{message}");
+    assert_eq!(answer.columns.len(), 0);
+    assert_eq!(answer.summary["total_rows"], Value::Null);
+}
+
+#[tokio::test]
+async fn sources_are_checked_before_spark() {
+    // Spark is never asked: these fail even with nothing listening.
+    let (router, _) = gateway(SparkUrl::parse("sc://127.0.0.1:1").unwrap());
+    for (source, needle) in [
+        (json!({"view": "v", "format": "csv", "path": "../outside.csv"}), "'..'"),
+        (json!({"view": "v", "format": "csv", "path": "file:///a/../../etc/passwd"}), "'..'"),
+        (json!({"view": "v", "format": "csv", "path": "s3://bucket/x"}), "not s3://"),
+        (json!({"view": "v; DROP", "format": "csv", "path": "x"}), "plain identifier"),
+        (json!({"view": "v", "format": "jdbc", "path": "x"}), "format"),
+        (json!({"view": "v", "format": "csv", "path": "x", "options": {"a'b": "1"}}), "option name"),
+        (json!({"view": "v", "format": "kafka", "options": {"kafka.bootstrap.servers": "x:1"}}), "leave it out"),
+    ] {
+        let answer = run(&router, json!({"sources": [source], "statements": ["SELECT 1"]})).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{source}");
+        assert!(answer.error.contains(needle), "{source}: {}", answer.error);
+    }
+    // A kafka source on a gateway that knows no Kafka address.
+    let dir = temp_dir("nokafka");
+    let bare = app(Config::new(dir.join("dist"), dir.join("data"), None)
+        .unwrap()
+        .with_spark(SparkUrl::parse("sc://127.0.0.1:1").unwrap()));
+    let answer = run(
+        &bare,
+        json!({"sources": [{"view": "k", "format": "kafka", "options": {"subscribe": "t"}}], "statements": ["SELECT 1"]}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.error.contains("--spark-kafka-bootstrap"), "{}", answer.error);
+}
+
+#[tokio::test]
+async fn a_kafka_source_reads_a_topic() {
+    let Some(url) = spark_url() else { return };
+    if env("RIFFLE_KAFKA_BOOTSTRAP").is_none() {
+        eprintln!("note: RIFFLE_KAFKA_BOOTSTRAP is not set; skipping the Kafka source test");
+        return;
+    }
+    let router = router(url);
+    let topic = format!("riffle-spark-{}", uuid());
+    let create = Request::post("/api/kafka/topics")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"name": topic, "partitions": 1}).to_string()))
+        .unwrap();
+    let response = router.clone().oneshot(create).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let lines: Vec<String> = (1..=5).map(|i| json!({"n": i, "word": format!("w{i}")}).to_string()).collect();
+    let produce = Request::post(format!("/api/kafka/topics/{topic}/produce?format=lines"))
+        .header("content-type", "text/plain")
+        .body(Body::from(lines.join("\n")))
+        .unwrap();
+    let response = router.clone().oneshot(produce).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer = run(
+        &router,
+        json!({
+            "sources": [{"view": "riffle_src_0", "format": "kafka", "options": {"subscribe": topic}}],
+            "statements": [
+                "CREATE OR REPLACE TEMPORARY VIEW riffle_events AS \
+                 SELECT CAST(value AS STRING) AS v, offset FROM riffle_src_0",
+                "SELECT count(*) AS n, concat_ws('\\n', collect_list(v)) AS vs FROM \
+                 (SELECT v FROM riffle_events ORDER BY offset)",
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!(answer.summary["error"], Value::Null, "{}", answer.failure());
+    assert_eq!(answer.int("n"), 5);
+    let batch = answer.batches.iter().find(|b| b.num_rows() > 0).unwrap();
+    let values = batch.column_by_name("vs").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(values.value(0), lines.join("\n"));
+}
+
+#[tokio::test]
+async fn statements_run_in_order_in_one_session() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url);
+    let answer = run(
+        &router,
+        json!({"statements": [
+            "CREATE OR REPLACE TEMPORARY VIEW riffle_small AS SELECT id FROM range(10);",
+            "CREATE OR REPLACE TEMPORARY VIEW riffle_even AS SELECT id FROM riffle_small WHERE id % 2 = 0",
+            "SELECT sum(id) AS s, count(*) AS n FROM riffle_even",
+        ]}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!((answer.int("s"), answer.int("n")), (20, 5));
+    // Each step's frames, in order: its start (zeros), then Spark's reports.
+    let mut steps: Vec<(u64, &str)> =
+        answer.progress.iter().map(|p| (p["statement"].as_u64().unwrap(), p["stage"].as_str().unwrap())).collect();
+    steps.dedup();
+    assert_eq!(steps, [(0, "command"), (1, "command"), (2, "query")]);
+    assert_eq!(answer.summary["operation_ids"].as_array().map(Vec::len), Some(3));
+    // The views stay in the gateway's session for the next run.
+    let answer = sql(&router, "SELECT count(*) AS n FROM riffle_even").await;
+    assert_eq!(answer.int("n"), 5, "{}", answer.failure());
+}
+
+#[tokio::test]
+async fn a_failing_statement_says_which() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url);
+    let answer =
+        run(&router, json!({"statements": ["SELECT 1", "SELECT * FROM no_such_table_here", "SELECT 2"]})).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let error = &answer.summary["error"];
+    assert_eq!((error["kind"].as_str(), error["statement"].as_u64()), (Some("spark"), Some(1)), "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("TABLE_OR_VIEW_NOT_FOUND") && message.contains("no_such_table_here"), "{message}");
+    // Statement 3 never ran.
+    assert!(answer.progress.iter().all(|p| p["statement"] != 2), "{:?}", answer.progress);
+    let answer = sql(&router, "SELEC 1").await;
+    let error = &answer.summary["error"];
+    assert_eq!(error["statement"], 0);
+    assert!(error["message"].as_str().unwrap_or_default().contains("PARSE_SYNTAX_ERROR"), "{error}");
+}
+
+/// A query that keeps local[2] busy for a few seconds.
+const SLOW: &str = "SELECT sum(hash(a.id)) AS h FROM range(0, 4000000) a CROSS JOIN range(0, 1000) b";
+
+#[tokio::test]
+async fn progress_frames_arrive_while_a_query_runs() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url);
+    let started = Instant::now();
+    let answer = sql(&router, SLOW).await;
+    let elapsed = started.elapsed();
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert_eq!(answer.summary["error"], Value::Null, "{}", answer.failure());
+    let reports: Vec<&Value> = answer.progress.iter().filter(|p| p["tasks"].as_u64() > Some(0)).collect();
+    let times: Vec<u64> = reports.iter().filter_map(|p| p["elapsed_ms"].as_u64()).collect();
+    eprintln!("slow query: {} ms, Spark progress reports at {times:?} ms", elapsed.as_millis());
+    for p in &answer.progress {
+        eprintln!("  {p}");
+    }
+    assert!(!reports.is_empty(), "no progress from Spark in {elapsed:?}: {:?}", answer.progress);
+    let last = reports[reports.len() - 1];
+    assert!(last["completed_tasks"].as_u64() <= last["tasks"].as_u64(), "{last}");
+    assert!(last["stages"].as_u64() >= Some(1), "{last}");
+    assert!(reports.iter().all(|p| p["stage"] == "query" && p["statement"] == 0));
+}
+
+#[tokio::test]
+async fn the_row_cap_stops_the_stream_and_counts_the_rest() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url);
+    let answer = run(&router, json!({"statements": ["SELECT id FROM range(500000)"], "max_rows": 1234})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
     assert_eq!(answer.rows(), 1234);
     assert_eq!(answer.summary["truncated"], true);
     assert_eq!(answer.summary["rows"], 1234);
-    assert!(answer.headers.get("x-riffle-row-count").is_none());
-    assert_eq!(answer.headers.get("x-riffle-max-rows").and_then(|v| v.to_str().ok()), Some("1234"));
+    assert_eq!(answer.summary["total_rows"], 500_000);
+    assert_eq!(answer.summary["operation_ids"].as_array().map(Vec::len), Some(2));
+    assert!(answer.progress.iter().any(|p| p["stage"] == "count"), "{:?}", answer.progress);
+    // Exactly at the cap is not truncated.
+    let answer = run(&router, json!({"statements": ["SELECT id FROM range(1234)"], "max_rows": 1234})).await;
+    assert_eq!(
+        (answer.summary["truncated"].as_bool(), answer.summary["total_rows"].as_u64()),
+        (Some(false), Some(1234))
+    );
+    // Without the count, and the cost of the count on a million rows.
+    let mut times = Vec::new();
+    for count_total in [false, true] {
+        let started = Instant::now();
+        let answer = run(
+            &router,
+            json!({"statements": ["SELECT id, id * 2 AS twice FROM range(1000000)"], "max_rows": 1000, "count_total": count_total}),
+        )
+        .await;
+        times.push(started.elapsed().as_millis());
+        assert_eq!(answer.rows(), 1000);
+        let total = if count_total { json!(1_000_000) } else { Value::Null };
+        assert_eq!(answer.summary["total_rows"], total);
+    }
+    eprintln!("capped 1M-row query: {} ms without the count, {} ms with it", times[0], times[1]);
+}
+
+/// The ids of the jobs Spark ran for a session, with their status.
+async fn session_jobs(ui: &str, session: &str) -> Vec<(i64, String)> {
+    let http = reqwest::Client::new();
+    let apps: Value = http.get(format!("{ui}/api/v1/applications")).send().await.unwrap().json().await.unwrap();
+    let app = apps[0]["id"].as_str().expect("a Spark application").to_string();
+    let jobs: Value =
+        http.get(format!("{ui}/api/v1/applications/{app}/jobs")).send().await.unwrap().json().await.unwrap();
+    let tag = format!("_Session_{session}_");
+    jobs.as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| {
+            j["jobTags"].as_array().is_some_and(|t| t.iter().any(|t| t.as_str().is_some_and(|t| t.contains(&tag))))
+        })
+        .map(|j| (j["jobId"].as_i64().unwrap(), j["status"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_disconnect_interrupts_the_query() {
+    let Some(mut url) = spark_url() else { return };
+    // Our own session, to find its jobs in Spark's job list.
+    let session = uuid();
+    url.session_id = Some(session.clone());
+    let router = router(url);
+    let request = Request::post("/api/spark/run")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"statements": ["SELECT count(*) FROM range(0, 100000000000, 1, 2)"]}).to_string()))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Read until Spark reports tasks: the query is running.
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let frame = body.frame().await.expect("the answer goes on while the query runs").unwrap();
+        bytes.extend_from_slice(&frame.into_data().unwrap_or_default());
+        let running = bytes.len() >= 5
+            && frames(&bytes[..complete_frames(&bytes)])
+                .iter()
+                .any(|(k, p)| *k == b'P' && serde_json::from_slice::<Value>(p).unwrap()["tasks"].as_u64() > Some(0));
+        assert!(frames(&bytes[..complete_frames(&bytes)]).iter().all(|(k, _)| *k == b'P'), "only progress so far");
+        if running {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Spark never reported the query's tasks");
+    }
+    drop(body);
+    let Some(ui) = env("RIFFLE_SPARK_UI") else {
+        eprintln!("note: RIFFLE_SPARK_UI is not set; not checking Spark's job list");
+        return;
+    };
+    // The job ends (killed) instead of running for minutes.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let jobs = session_jobs(&ui, &session).await;
+        assert!(!jobs.is_empty(), "Spark lists no job for session {session}");
+        if jobs.iter().all(|(_, status)| status != "RUNNING") {
+            assert!(jobs.iter().any(|(_, status)| status == "FAILED"), "{jobs:?}");
+            eprintln!("after the disconnect: {jobs:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job still runs after the disconnect: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The length of the complete frames at the start of `bytes`.
+fn complete_frames(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while bytes.len() - at >= 5 {
+        let len = u32::from_le_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
+        if bytes.len() - at - 5 < len {
+            break;
+        }
+        at += 5 + len;
+    }
+    at
 }
 
 #[tokio::test]
@@ -260,10 +626,10 @@ async fn an_unreachable_spark_is_a_503_quickly() {
     let url = SparkUrl::parse(&format!("sc://127.0.0.1:{port}")).unwrap();
     let router = router(url);
     let started = Instant::now();
-    let answer = post(&router, serde_json::json!({"query": "SELECT 1"})).await;
+    let answer = sql(&router, "SELECT 1").await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(answer.error.contains(&format!("sc://127.0.0.1:{port}")), "{}", answer.error);
-    assert!(answer.error.contains("scripts/spark.sh start"), "{}", answer.error);
+    assert!(answer.error.contains("bash scripts/spark.sh start"), "{}", answer.error);
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
 
@@ -272,15 +638,64 @@ async fn bad_requests_are_refused_before_spark() {
     // No Spark configured at all.
     let dir = temp_dir("nospark");
     let router = app(Config::new(dir.join("dist"), dir.join("data"), None).unwrap());
-    let answer = post(&router, serde_json::json!({"query": "SELECT 1"})).await;
+    let answer = sql(&router, "SELECT 1").await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(answer.error.contains("--spark"), "{}", answer.error);
     let router = self::router(SparkUrl::parse("sc://127.0.0.1:1").unwrap());
-    let answer = post(&router, serde_json::json!({"query": "  ; "})).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    let answer = post(&router, serde_json::json!({"query": "SELECT 1", "max_rows": 0})).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(answer.error.contains("max_rows"), "{}", answer.error);
+    for (body, needle) in [
+        (json!({"statements": ["  ; "]}), "empty"),
+        (json!({"statements": []}), "no statements"),
+        (json!({"statements": ["SELECT 1"], "max_rows": 0}), "max_rows"),
+        (json!({"statements": ["SELECT 1"], "max_rows": 50_000_001}), "max_rows"),
+        (json!({"query": "SELECT 1"}), "unknown field"),
+        (json!({"statements": "SELECT 1"}), "not valid"),
+    ] {
+        let answer = run(&router, body.clone()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(answer.error.contains(needle), "{body}: {}", answer.error);
+    }
+    // The old endpoint is gone.
+    let answer = run_at(&router, "/api/spark/sql", json!({"query": "SELECT 1"})).await;
+    assert_eq!(answer, StatusCode::NOT_FOUND);
+}
+
+async fn run_at(router: &axum::Router, path: &str, body: Value) -> StatusCode {
+    let request =
+        Request::post(path).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+    router.clone().oneshot(request).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn status_names_spark_without_its_token() {
+    let url = SparkUrl::parse("sc://spark.example:15003/;user_id=ada;token=s3cret").unwrap();
+    let dir = temp_dir("status");
+    let router = app(Config::new(dir.join("dist"), dir.join("data"), None)
+        .unwrap()
+        .with_spark(url)
+        .with_spark_kafka_bootstrap("kafka.internal:9092"));
+    let get = |router: axum::Router| async move {
+        let response = router.oneshot(Request::get("/api/spark/status").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (String::from_utf8_lossy(&bytes).to_string(), serde_json::from_slice::<Value>(&bytes).unwrap())
+    };
+    let (text, status) = get(router.clone()).await;
+    assert_eq!(
+        status,
+        json!({"configured": true, "url": "sc://spark.example:15003", "user": "ada", "kafka_bootstrap": "kafka.internal:9092"})
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    let dir = temp_dir("status-off");
+    let (_, status) = get(app(Config::new(dir.join("dist"), dir.join("data"), None).unwrap())).await;
+    assert_eq!(status, json!({"configured": false, "url": null, "user": null, "kafka_bootstrap": null}));
+    // Another site's page may not use it.
+    let request = Request::post("/api/spark/run")
+        .header("origin", "http://evil.example")
+        .header("host", "127.0.0.1:8080")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"statements": ["SELECT 1"]}).to_string()))
+        .unwrap();
+    assert_eq!(router.oneshot(request).await.unwrap().status(), StatusCode::FORBIDDEN);
 }
 
 fn uuid() -> String {

@@ -142,6 +142,11 @@ impl SparkClient {
         request
     }
 
+    /// Connects (or checks the connection): `Unavailable` when Spark cannot be reached.
+    pub async fn connect(&self) -> Result<(), Status> {
+        self.ready().await.map(|_| ())
+    }
+
     async fn ready(&self) -> Result<tonic::client::Grpc<Channel>, Status> {
         let mut grpc = self.grpc.clone();
         grpc.ready().await.map_err(|e| Status::unavailable(format!("could not connect: {e}")))?;
@@ -178,14 +183,7 @@ impl SparkClient {
     /// Runs a SQL command with no rows to return (CREATE VIEW, INSERT, a
     /// write), eagerly, and waits until it is done.
     pub async fn command(&self, sql: &str, operation_id: &str) -> Result<(), Status> {
-        let plan = proto::Plan {
-            op_type: Some(proto::plan::OpType::Command(proto::Command {
-                command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
-                    input: Some(sql_relation(sql)),
-                })),
-            })),
-        };
-        let mut stream = self.execute(plan, operation_id).await?;
+        let mut stream = self.execute(command_plan(sql), operation_id).await?;
         while stream.message().await?.is_some() {}
         Ok(())
     }
@@ -213,8 +211,20 @@ fn sql_relation(query: &str) -> proto::Relation {
     }
 }
 
-fn sql_plan(query: &str) -> proto::Plan {
+/// A plan that evaluates a SQL query as a relation: its rows come back as Arrow batches.
+pub fn sql_plan(query: &str) -> proto::Plan {
     proto::Plan { op_type: Some(proto::plan::OpType::Root(sql_relation(query))) }
+}
+
+/// A plan that runs SQL as a command, eagerly (DDL, INSERT, CACHE TABLE).
+pub fn command_plan(sql: &str) -> proto::Plan {
+    proto::Plan {
+        op_type: Some(proto::plan::OpType::Command(proto::Command {
+            command_type: Some(proto::command::CommandType::SqlCommand(proto::SqlCommand {
+                input: Some(sql_relation(sql)),
+            })),
+        })),
+    }
 }
 
 #[cfg(test)]
