@@ -6,6 +6,10 @@
 //!   per second and the ratio.
 //! - W3: a ~100 MB Parquet file on HDFS read into the browser worker, against
 //!   `curl -L` on WebHDFS OPEN for the same file; MB/s and the ratio.
+//! - W6: a taxi-like revenue report (join, group-by, window) over 5,000,000
+//!   generated trips on HDFS, run as a notebook cell in the browser worker
+//!   and the same cell with `-- engine: spark` on the local Spark Connect
+//!   server; medians and the ratio (needs RIFFLE_HDFS and RIFFLE_SPARK).
 //! - W5: a 1,000,000-row result table in the page, scrolled from JavaScript
 //!   (idle 5 s as a baseline, 10,000 px per animation frame for 5 s, then
 //!   random jumps); frames per second and long frames (> 50 ms). No pass or
@@ -28,6 +32,8 @@ struct Args {
     w4: bool,
     /// Run W5 (the result table's scrolling).
     w5: bool,
+    /// Run W6 (the revenue report in the browser and on Spark).
+    w6: bool,
     rows: usize,
     iterations: usize,
 }
@@ -39,6 +45,7 @@ fn args() -> Result<Args> {
         w3: true,
         w4: true,
         w5: true,
+        w6: true,
         rows: 1_000_000,
         iterations: 7,
     };
@@ -53,10 +60,13 @@ fn args() -> Result<Args> {
                 out.w3 = value.split(',').any(|w| w.eq_ignore_ascii_case("w3"));
                 out.w4 = value.split(',').any(|w| w.eq_ignore_ascii_case("w4"));
                 out.w5 = value.split(',').any(|w| w.eq_ignore_ascii_case("w5"));
+                out.w6 = value.split(',').any(|w| w.eq_ignore_ascii_case("w6"));
                 out.workloads = value
                     .split(',')
-                    .filter(|w| !["w2", "w3", "w4", "w5"].iter().any(|x| w.eq_ignore_ascii_case(x)))
-                    .map(|w| Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w4,w5")))
+                    .filter(|w| !["w2", "w3", "w4", "w5", "w6"].iter().any(|x| w.eq_ignore_ascii_case(x)))
+                    .map(|w| {
+                        Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w4,w5,w6"))
+                    })
                     .collect::<Result<_>>()?
             }
             other => bail!("unknown flag {other}; use --workloads w0,w1 --rows N --iterations K"),
@@ -92,7 +102,7 @@ async fn in_browser(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let Args { workloads, w2, w3, w4, w5, rows, iterations } = args()?;
+    let Args { workloads, w2, w3, w4, w5, w6, rows, iterations } = args()?;
     // `cargo xtask bench` runs natively on one Polars thread, as the browser worker has one.
     let threads = std::env::var("POLARS_MAX_THREADS").unwrap_or_else(|_| "all cores".into());
     eprintln!("{rows} rows, {iterations} iterations each; native POLARS_MAX_THREADS={threads}");
@@ -133,6 +143,12 @@ async fn main() -> Result<()> {
     }
     if w5 {
         w5_scroll(&browser, &gateway, data.path(), rows).await?;
+    }
+    if w6 {
+        match (riffle_tests::hdfs_url(), riffle_tests::spark_url()) {
+            (Some(_), Some(_)) => w6_report(&browser, &gateway, data.path(), iterations.min(5)).await?,
+            _ => eprintln!("W6 skipped: RIFFLE_HDFS and RIFFLE_SPARK are needed (`cargo xtask bench` starts both)"),
+        }
     }
     browser.close().await?;
     Ok(())
@@ -475,5 +491,163 @@ async fn w4_first_result(iterations: usize) -> Result<()> {
     println!("  run → result rendered:      median {:.0} ms  {:?}", median(&run), fmt(&run));
     println!("  first result (the two):     median {:.0} ms  {:?}", median(&total), fmt(&total));
     println!("  wall clock incl. WebDriver: median {:.0} ms", median(&wall));
+    Ok(())
+}
+
+/// The W6 data: `rows` trips over 31 days and 263 zones, as 4 Parquet parts,
+/// and the zones with their boroughs.
+fn w6_data(rows: usize) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
+    use polars::prelude::*;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let parts = 4;
+    let mut out = Vec::new();
+    for part in 0..parts {
+        let n = rows / parts + usize::from(part < rows % parts);
+        let (mut ids, mut days, mut zones, mut passengers, mut distance, mut fare) =
+            (Vec::with_capacity(n), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let r = next();
+            ids.push((part * rows / parts + i) as i64);
+            days.push((r % 31) as i32 + 1);
+            zones.push(((r >> 8) % 263) as i32 + 1);
+            passengers.push(((r >> 20) % 4) as i32 + 1);
+            let km = ((r >> 24) % 3000) as f64 / 100.0;
+            distance.push(km);
+            fare.push(((300.0 + km * 180.0) as i64) as f64 / 100.0);
+        }
+        let df = df!("trip_id" => ids, "pickup_day" => days, "zone_id" => zones, "passengers" => passengers,
+            "distance_km" => distance, "fare" => fare)?;
+        out.push(riffle::engine::export(
+            &df,
+            riffle::engine::ExportFormat::Parquet,
+            riffle::engine::Compression::Snappy,
+        )?);
+    }
+    let boroughs = ["Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island", "EWR"];
+    let ids: Vec<i32> = (1..=263).collect();
+    let names: Vec<&str> = ids.iter().map(|i| boroughs[*i as usize % boroughs.len()]).collect();
+    let zones = df!("zone_id" => ids, "borough" => names)?;
+    let zones =
+        riffle::engine::export(&zones, riffle::engine::ExportFormat::Parquet, riffle::engine::Compression::Snappy)?;
+    Ok((out, zones))
+}
+
+/// The report: revenue and trips per borough and day (a join and a
+/// group-by), each borough's share of the day (a window), ordered.
+const W6_REPORT: &str = "WITH daily AS (
+  SELECT z.borough, t.pickup_day AS day, SUM(t.fare) AS revenue, COUNT(*) AS trips
+  FROM read_parquet('hdfs:///riffle-bench/w6/trips') t
+  JOIN read_parquet('hdfs:///riffle-bench/w6/zones') z ON t.zone_id = z.zone_id
+  GROUP BY z.borough, t.pickup_day)
+SELECT borough, day, ROUND(revenue, 2) AS revenue, CAST(trips AS BIGINT) AS trips,
+  ROUND(100 * revenue / SUM(revenue) OVER (PARTITION BY day), 3) AS share_pct
+FROM daily ORDER BY day, borough";
+
+/// W6: the report as a notebook cell in the browser worker (reading the
+/// Parquet from HDFS through the gateway, then Polars) and the same cell on
+/// Spark (`-- engine: spark`: Spark reads HDFS itself; 186 rows come back).
+/// Each run is timed by the page's own marks, from the run request to the
+/// result rendered.
+async fn w6_report(browser: &Browser, gateway: &Gateway, data: &std::path::Path, iterations: usize) -> Result<()> {
+    let rows = 5_000_000;
+    let http = reqwest::Client::new();
+    let api = format!("{}/api/fs", gateway.url);
+    let marker = format!("hdfs:///riffle-bench/w6-{rows}.rows");
+    if !http.get(format!("{api}/stat?path={marker}")).send().await?.status().is_success() {
+        let t0 = Instant::now();
+        let (parts, zones) = w6_data(rows)?;
+        let bytes: usize = parts.iter().map(Vec::len).sum();
+        for (i, part) in parts.into_iter().enumerate() {
+            let path = format!("hdfs:///riffle-bench/w6/trips/part-{i:05}.snappy.parquet");
+            http.put(format!("{api}/files?path={path}&overwrite=true")).body(part).send().await?.error_for_status()?;
+        }
+        let path = "hdfs:///riffle-bench/w6/zones/part-00000.snappy.parquet";
+        http.put(format!("{api}/files?path={path}&overwrite=true")).body(zones).send().await?.error_for_status()?;
+        http.put(format!("{api}/files?path={marker}&overwrite=true"))
+            .body(rows.to_string())
+            .send()
+            .await?
+            .error_for_status()?;
+        eprintln!(
+            "W6: wrote {rows} trips ({:.1} MB of Parquet) to HDFS in {:.1} s",
+            bytes as f64 / 1e6,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let notebook = format!(
+        "---\ntitle: W6\n---\n\n```sql\n-- name: in_browser\n{W6_REPORT}\n```\n\n```sql\n-- engine: spark\n-- name: on_spark\n{W6_REPORT}\n```\n"
+    );
+    std::fs::create_dir_all(data.join("notebooks"))?;
+    std::fs::write(data.join("notebooks/w6.riffle.md"), notebook)?;
+    browser.open_notebook(&format!("{}/?open=notebooks/w6.riffle.md", gateway.url)).await?;
+    let cells = browser.client.find_all(fantoccini::Locator::Css(".notebook:not([hidden]) section.cell")).await?;
+    let mut ids = Vec::new();
+    for cell in cells {
+        if cell.attr("data-kind").await?.as_deref() == Some("sql") {
+            ids.push(cell.attr("data-cell-id").await?.context("a cell without id")?);
+        }
+    }
+    if ids.len() != 2 {
+        bail!("W6: expected 2 SQL cells in the notebook, found {}", ids.len());
+    }
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut results: [String; 2] = [String::new(), String::new()];
+    // Warm-up: one run each (Spark compiles its code paths; the worker its wasm).
+    for round in 0..=iterations {
+        for (k, id) in ids.iter().enumerate() {
+            let section = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
+            browser.client.execute("performance.clearMarks()", vec![]).await?;
+            browser
+                .client
+                .execute(&format!("document.querySelector('{section} button.run-cell').click()"), vec![])
+                .await?;
+            browser
+                .wait_for(
+                    &format!(r#"{section}[data-state="done"] .row-count, {section} .cell-error"#),
+                    Duration::from_secs(900),
+                )
+                .await?;
+            if let Ok(e) = browser.client.find(fantoccini::Locator::Css(&format!("{section} .cell-error"))).await {
+                bail!("W6 cell {k} failed: {}", e.text().await?);
+            }
+            let marks = browser
+                .client
+                .execute(
+                    "const at = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].startTime : null; }; \
+                     return [at('riffle-run'), at('riffle-result')];",
+                    vec![],
+                )
+                .await?;
+            let (sent, done) =
+                (marks[0].as_f64().context("no riffle-run mark")?, marks[1].as_f64().context("no riffle-result mark")?);
+            if round > 0 {
+                times[k].push(done - sent);
+            }
+            let cells = browser
+                .client
+                .execute(&format!("return Array.from(document.querySelectorAll('{section} table.result td'), td => td.textContent).join('|')"), vec![])
+                .await?;
+            results[k] = cells.as_str().unwrap_or_default().to_string();
+        }
+    }
+    if results[0] != results[1] || results[0].is_empty() {
+        bail!("W6: the browser and Spark disagree:\n  browser: {}\n  spark:   {}", results[0], results[1]);
+    }
+    let (b, s) = (median(&times[0]), median(&times[1]));
+    let fmt = |v: &[f64]| v.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>();
+    println!("workload  rows      browser_ms  spark_ms  ratio(browser/spark)  what");
+    println!(
+        "W6        {rows:<9} {b:>10.0}  {s:>8.0}  {:>6.2}x               revenue report: join + group-by + window, HDFS Parquet",
+        b / s
+    );
+    println!("  browser runs: {:?}", fmt(&times[0]));
+    println!("  spark runs:   {:?}", fmt(&times[1]));
+    println!("  result (first rows shown, identical in both): {}…", results[0].chars().take(120).collect::<String>());
     Ok(())
 }
