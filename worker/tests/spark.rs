@@ -429,7 +429,7 @@ async fn a_failing_statement_says_which() {
 }
 
 /// A query that keeps local[2] busy for a few seconds.
-const SLOW: &str = "SELECT sum(hash(a.id)) AS h FROM range(0, 4000000) a CROSS JOIN range(0, 1000) b";
+const SLOW: &str = "SELECT sum(hash(a.id)) AS h FROM range(0, 4000000) a CROSS JOIN range(0, 1200) b";
 
 #[tokio::test]
 async fn progress_frames_arrive_while_a_query_runs() {

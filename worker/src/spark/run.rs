@@ -363,7 +363,11 @@ impl Runner {
                 }
                 Some(ResponseType::ArrowBatch(batch)) => match &mut sink {
                     Sink::Discard => {}
-                    Sink::Count(count) => **count = read_count(batch.data),
+                    Sink::Count(count) => {
+                        if let Some(n) = read_count(batch.data) {
+                            **count = Some(n);
+                        }
+                    }
                     Sink::Rows(reframer) => {
                         let bytes = match reframer.push(batch.data) {
                             Ok(bytes) => bytes,
