@@ -39,6 +39,8 @@ pub struct Config {
     spark: Option<spark::SparkUrl>,
     /// Kafka's address as Spark's cluster sees it, for `kafka` sources.
     spark_kafka_bootstrap: Option<String>,
+    /// From what size a browser source gets a "run it on Spark" note.
+    spark_hints: riffle::spark::HintLimits,
 }
 
 impl Config {
@@ -54,6 +56,7 @@ impl Config {
             opened: None,
             spark: None,
             spark_kafka_bootstrap: None,
+            spark_hints: riffle::spark::HintLimits::default(),
         })
     }
 
@@ -79,6 +82,13 @@ impl Config {
     /// `kafka` sources (`--spark-kafka-bootstrap`).
     pub fn with_spark_kafka_bootstrap(mut self, bootstrap: impl Into<String>) -> Config {
         self.spark_kafka_bootstrap = Some(bootstrap.into());
+        self
+    }
+
+    /// The sizes from which the browser engine suggests Spark for a source
+    /// (`--spark-hint-bytes`, `--spark-hint-messages`).
+    pub fn with_spark_hints(mut self, hints: riffle::spark::HintLimits) -> Config {
+        self.spark_hints = hints;
         self
     }
 
@@ -124,7 +134,7 @@ pub(crate) struct AppState {
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
 pub fn app(config: Config) -> Router {
-    let spark = Arc::new(spark::Spark::new(config.spark, config.spark_kafka_bootstrap));
+    let spark = Arc::new(spark::Spark::new(config.spark, config.spark_kafka_bootstrap, config.spark_hints));
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),

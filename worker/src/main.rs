@@ -70,6 +70,13 @@ struct ServeArgs {
     /// cells that read topics (default: --kafka-bootstrap).
     #[arg(long, env = "RIFFLE_SPARK_KAFKA_BOOTSTRAP")]
     spark_kafka_bootstrap: Option<String>,
+    /// A browser cell whose source is at least this many bytes notes that it
+    /// would run better on Spark (default 256 MiB).
+    #[arg(long, env = "RIFFLE_SPARK_HINT_BYTES")]
+    spark_hint_bytes: Option<u64>,
+    /// ...or a Kafka range of at least this many messages (default 2,000,000).
+    #[arg(long, env = "RIFFLE_SPARK_HINT_MESSAGES")]
+    spark_hint_messages: Option<u64>,
     /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
     #[arg(long)]
     open: Option<PathBuf>,
@@ -118,6 +125,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         tracing::info!(spark = %url.display(), user = %url.user_id, kafka = ?spark_kafka, "Spark Connect on");
         config = config.with_spark(url);
     }
+    let defaults = riffle::spark::HintLimits::default();
+    config = config.with_spark_hints(riffle::spark::HintLimits {
+        bytes: args.spark_hint_bytes.unwrap_or(defaults.bytes),
+        messages: args.spark_hint_messages.unwrap_or(defaults.messages),
+    });
     if let Some(bootstrap) = spark_kafka {
         config = config.with_spark_kafka_bootstrap(bootstrap);
     }

@@ -40,10 +40,11 @@ pub const MAX_ROWS_LIMIT: u64 = 50_000_000;
 pub(crate) struct Spark {
     pub client: Option<Arc<SparkClient>>,
     pub kafka_bootstrap: Option<String>,
+    pub hints: riffle::spark::HintLimits,
 }
 
 impl Spark {
-    pub fn new(url: Option<SparkUrl>, kafka_bootstrap: Option<String>) -> Spark {
+    pub fn new(url: Option<SparkUrl>, kafka_bootstrap: Option<String>, hints: riffle::spark::HintLimits) -> Spark {
         let client = url.and_then(|url| match SparkClient::new(url) {
             Ok(client) => Some(Arc::new(client)),
             Err(e) => {
@@ -51,7 +52,7 @@ impl Spark {
                 None
             }
         });
-        Spark { client, kafka_bootstrap: kafka_bootstrap.filter(|b| !b.trim().is_empty()) }
+        Spark { client, kafka_bootstrap: kafka_bootstrap.filter(|b| !b.trim().is_empty()), hints }
     }
 }
 
@@ -60,14 +61,20 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// `GET /api/spark/status`: whether Spark is configured, where (without the
-/// token) and as whom, and the Kafka address `kafka` sources get.
+/// token) and as whom, the gateway's Spark session (its jobs carry it in
+/// their tags), the Kafka address `kafka` sources get, and from what size
+/// the browser engine suggests Spark for a source.
 async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let url = state.spark.client.as_ref().map(|c| c.url());
+    let client = state.spark.client.as_ref();
+    let url = client.map(|c| c.url());
     Json(serde_json::json!({
         "configured": url.is_some(),
         "url": url.map(SparkUrl::display),
         "user": url.map(|u| u.user_id.clone()),
+        "session_id": client.map(|c| c.session_id().to_string()),
         "kafka_bootstrap": state.spark.kafka_bootstrap,
+        "hint_bytes": state.spark.hints.bytes,
+        "hint_messages": state.spark.hints.messages,
     }))
 }
 
