@@ -91,7 +91,8 @@ async fn a_spark_cell_over_hdfs_parquet_matches_the_browser() -> Result<()> {
     browser.wait_for(&format!(r#"{}[data-engine="spark"]"#, cell_css(&spark_cell)), WAIT).await?;
     let source = cell_source(&browser, &spark_cell).await?;
     assert!(source.starts_with("-- engine: spark\n-- name: spark_report\n"), "{source:?}");
-    click(&browser, &format!("{} button.run-cell", cell_css(&spark_cell))).await?;
+    // Shift+Enter: run it, and a new cell below.
+    crate::notebook::cell_input(&browser, &spark_cell).await?.send_keys(&crate::notebook::shift_enter()).await?;
     wait_for_result(&browser, &spark_cell).await?;
     let on_spark = result_cells(&browser, &spark_cell).await?;
     assert_eq!(on_spark, in_browser, "Spark and the browser engine disagree");
@@ -302,7 +303,8 @@ async fn large_spark_results_are_capped_with_a_note() -> Result<()> {
     run_cell(
         &browser,
         &id,
-        "SELECT (SELECT COUNT(*) FROM big) AS big_rows, (SELECT COUNT(*) FROM small) AS small_rows",
+        "WITH b AS (SELECT COUNT(*) AS big_rows FROM big), s AS (SELECT COUNT(*) AS small_rows FROM small) \
+         SELECT * FROM b CROSS JOIN s",
     )
     .await?;
     wait_for_result(&browser, &id).await?;

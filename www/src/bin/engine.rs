@@ -475,7 +475,8 @@ impl Worker {
                 }
                 _ => "the message is Spark's; fix the SQL, or remove -- engine: spark to run it in the browser",
             };
-            return Err(CellError::new(format!("Spark{place}: {}", error.message)).at(location).hint(hint));
+            let message = error.message.strip_prefix("Spark: ").unwrap_or(&error.message);
+            return Err(CellError::new(format!("Spark{place}: {message}")).at(location).hint(hint));
         }
         let df = riffle::engine::spark_result(&ipc)?;
         let mut notes = Vec::new();
