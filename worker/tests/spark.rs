@@ -672,22 +672,31 @@ async fn status_names_spark_without_its_token() {
     let router = app(Config::new(dir.join("dist"), dir.join("data"), None)
         .unwrap()
         .with_spark(url)
-        .with_spark_kafka_bootstrap("kafka.internal:9092"));
+        .with_spark_kafka_bootstrap("kafka.internal:9092")
+        .with_spark_hints(riffle::spark::HintLimits { bytes: 1000, messages: 10 }));
     let get = |router: axum::Router| async move {
         let response = router.oneshot(Request::get("/api/spark/status").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (String::from_utf8_lossy(&bytes).to_string(), serde_json::from_slice::<Value>(&bytes).unwrap())
     };
-    let (text, status) = get(router.clone()).await;
+    let (text, mut status) = get(router.clone()).await;
+    let session = status["session_id"].take();
+    assert!(session.as_str().is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()), "session_id: {session}");
     assert_eq!(
         status,
-        json!({"configured": true, "url": "sc://spark.example:15003", "user": "ada", "kafka_bootstrap": "kafka.internal:9092"})
+        json!({"configured": true, "url": "sc://spark.example:15003", "user": "ada", "session_id": null,
+               "kafka_bootstrap": "kafka.internal:9092", "hint_bytes": 1000, "hint_messages": 10})
     );
     assert!(!text.contains("s3cret"), "{text}");
     let dir = temp_dir("status-off");
     let (_, status) = get(app(Config::new(dir.join("dist"), dir.join("data"), None).unwrap())).await;
-    assert_eq!(status, json!({"configured": false, "url": null, "user": null, "kafka_bootstrap": null}));
+    let defaults = riffle::spark::HintLimits::default();
+    assert_eq!(
+        status,
+        json!({"configured": false, "url": null, "user": null, "session_id": null, "kafka_bootstrap": null,
+               "hint_bytes": defaults.bytes, "hint_messages": defaults.messages})
+    );
     // Another site's page may not use it.
     let request = Request::post("/api/spark/run")
         .header("origin", "http://evil.example")
