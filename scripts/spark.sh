@@ -100,7 +100,7 @@ launch() {
     --conf "spark.ui.port=$ui_port" \
     --conf spark.ui.showConsoleProgress=false \
     --conf spark.sql.shuffle.partitions=4 \
-    --conf "spark.sql.warehouse.dir=$state/warehouse" \
+    --conf "spark.sql.warehouse.dir=file://$state/warehouse" \
     --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$state/tmp" \
     >"$state/start.out" 2>&1 || { cat "$state/start.out" >&2; fail "start-connect-server.sh failed"; }
 }

@@ -254,6 +254,17 @@ async fn a_csv_source_in_the_data_directory() {
     assert_eq!(stages.first(), Some(&"view"), "{stages:?}");
     assert!(stages.contains(&"query"), "{stages:?}");
     assert_eq!(answer.summary["operation_ids"].as_array().map(Vec::len), Some(2));
+    // The run's view is dropped from the session after it (not left to pile up).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let after = run(&router, json!({"statements": ["SELECT * FROM riffle_src_0"]})).await;
+        let message = after.summary["error"]["message"].as_str().unwrap_or_default().to_string();
+        if message.contains("TABLE_OR_VIEW_NOT_FOUND") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the source view is still there: {}", after.failure());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

@@ -398,6 +398,11 @@ impl Runner {
     }
 
     async fn run(mut self, plan: Plan, first: (String, Opening, InterruptOnDrop)) {
+        // The run's views are its own: gone when it ends, however it ends.
+        let _views = DropViews {
+            client: self.client.clone(),
+            views: plan.steps.iter().filter_map(|s| s.view.clone()).collect(),
+        };
         let mut reframer = Reframer::new(plan.cap);
         let mut first = Some(first);
         let mut error = None;
@@ -483,6 +488,33 @@ impl Runner {
                 Some(None)
             }
             StepEnd::Capped => Some(None),
+        }
+    }
+}
+
+/// Drops a run's source views from the gateway's Spark session when dropped
+/// (they would otherwise pile up there, one set per run). Best effort.
+struct DropViews {
+    client: Arc<SparkClient>,
+    views: Vec<String>,
+}
+
+impl Drop for DropViews {
+    fn drop(&mut self) {
+        if self.views.is_empty() {
+            return;
+        }
+        let (client, views) = (self.client.clone(), std::mem::take(&mut self.views));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                for view in views {
+                    // View names were checked to be plain identifiers (sources.rs).
+                    let sql = format!("DROP VIEW IF EXISTS {view}");
+                    if let Err(e) = client.command(&sql, &uuid::Uuid::new_v4().to_string()).await {
+                        tracing::debug!(%view, error = %e, "could not drop a Spark source view");
+                    }
+                }
+            });
         }
     }
 }

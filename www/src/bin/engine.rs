@@ -369,7 +369,10 @@ impl Worker {
         run: &RunRequest,
         session: &RefCell<Session>,
     ) -> Result<(RunDone, Vec<u8>), CellError> {
-        let cell = riffle::engine::spark_cell(&run.source, &run.default_name, &format!("r{}", run.run_id))?;
+        // Views live in the gateway's one Spark session, which every tab shares: a
+        // random part keeps two tabs' runs with the same run id apart.
+        let tag = format!("{:08x}_{}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32, run.run_id);
+        let cell = riffle::engine::spark_cell(&run.source, &run.default_name, &tag)?;
         let body = serde_json::to_vec(&cell.request).map_err(|e| CellError::new(format!("internal: {e}")))?;
         let started = self.now();
         let init = RequestInit::new();
