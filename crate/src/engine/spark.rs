@@ -29,6 +29,11 @@ pub struct SparkCell {
     pub request: RunOnSpark,
     /// The cell line each statement starts on (1-based), to place Spark's errors.
     pub first_lines: Vec<u32>,
+    /// The directories the cell's `COPY ... TO` statements write, in order.
+    pub writes: Vec<String>,
+    /// Whether the last statement is a `COPY ... TO` (then the cell shows
+    /// what it wrote, and registers no table).
+    pub ends_with_write: bool,
 }
 
 impl SparkCell {
@@ -61,6 +66,8 @@ pub fn spark_cell(source: &str, default_name: &str, tag: &str) -> Result<SparkCe
     let mut statements = Vec::new();
     let mut sources = Vec::new();
     let mut first_lines = Vec::new();
+    let mut writes = Vec::new();
+    let mut ends_with_write = false;
     let mut start = 0;
     let mut piece: Vec<&TokenWithSpan> = Vec::new();
     for token in tokens.iter().chain(std::iter::once(&TokenWithSpan::wrap(Token::EOF))) {
@@ -72,10 +79,12 @@ pub fn spark_cell(source: &str, default_name: &str, tag: &str) -> Result<SparkCe
                 continue;
             }
         };
-        if let Some(text) = statement(source, start, end, &piece, tag, &mut sources)? {
+        if let Some((text, wrote)) = statement(source, start, end, &piece, tag, &mut sources)? {
             let skipped = source[start..end].len() - source[start..end].trim_start().len();
             first_lines.push(source[..start + skipped].matches('\n').count() as u32 + 1);
             statements.push(text);
+            ends_with_write = wrote.is_some();
+            writes.extend(wrote);
         }
         piece.clear();
         start = (end + 1).min(source.len());
@@ -86,11 +95,18 @@ pub fn spark_cell(source: &str, default_name: &str, tag: &str) -> Result<SparkCe
         );
     }
     let table = directives.name.unwrap_or_else(|| default_name.to_string());
-    Ok(SparkCell { table, request: RunOnSpark { sources, statements, max_rows, count_total: true }, first_lines })
+    Ok(SparkCell {
+        table,
+        request: RunOnSpark { sources, statements, max_rows, count_total: true },
+        first_lines,
+        writes,
+        ends_with_write,
+    })
 }
 
-/// One statement's text with its table functions replaced by views; none
-/// when it holds only comments.
+/// One statement's text with its table functions replaced by views (and a
+/// `COPY ... TO` made Spark's write, with the path it writes); none when it
+/// holds only comments.
 fn statement(
     source: &str,
     start: usize,
@@ -98,7 +114,7 @@ fn statement(
     tokens: &[&TokenWithSpan],
     tag: &str,
     sources: &mut Vec<SparkSource>,
-) -> Result<Option<String>, CellError> {
+) -> Result<Option<(String, Option<String>)>, CellError> {
     let significant: Vec<&TokenWithSpan> =
         tokens.iter().copied().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
     let Some(first) = significant.first() else { return Ok(None) };
@@ -107,11 +123,7 @@ fn statement(
         Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
         _ => None,
     };
-    if keyword(first) == Some(Keyword::COPY) {
-        return Err(CellError::new("COPY ... TO is Riffle's; Spark writes with INSERT OVERWRITE DIRECTORY")
-            .at(at(first))
-            .hint("on Spark write: INSERT OVERWRITE DIRECTORY 'hdfs:///out/purchases' USING parquet SELECT ..."));
-    }
+    let is_copy = keyword(first) == Some(Keyword::COPY);
     let offset = |t: &TokenWithSpan| byte_offset(source, t.span.start.line, t.span.start.column);
     let end_of = |t: &TokenWithSpan| byte_offset(source, t.span.end.line, t.span.end.column);
     let mut replacements: Vec<(usize, usize, String)> = Vec::new();
@@ -170,7 +182,71 @@ fn statement(
     for (from, to, view) in replacements.into_iter().rev() {
         text.replace_range(from - start..to - start, &view);
     }
-    Ok(Some(text.trim().to_string()))
+    if is_copy {
+        return copy_on_spark(&text).map(|(sql, path)| Some((sql, Some(path)))).map_err(|e| {
+            // Positions in the statement's text, as lines of the cell.
+            let line = source[..start].matches('\n').count() as u32;
+            match e.location {
+                Some(l) => CellError { location: Some(Location { line: l.line + line, ..l }), ..e },
+                None => e.at(at(first)),
+            }
+        });
+    }
+    Ok(Some((text.trim().to_string(), None)))
+}
+
+/// `COPY (query) TO 'hdfs:///x' (FORMAT parquet, MODE overwrite, PARTITIONS 4)`
+/// as Spark's `INSERT OVERWRITE DIRECTORY 'hdfs:///x' USING parquet ...`:
+/// Spark's committer writes the part files and `_SUCCESS`.
+fn copy_on_spark(text: &str) -> Result<(String, String), CellError> {
+    use super::export::{Compression, ExportFormat};
+    use super::statement::{CellStatement, WriteMode, classify};
+    let CellStatement::Copy(spec) = classify(text)? else {
+        return Err(CellError::new("internal: a COPY statement that is not one"));
+    };
+    if !spec.path.to_ascii_lowercase().starts_with("hdfs:") {
+        return Err(CellError::new(format!(
+            "on Spark, COPY writes to hdfs:// paths; '{}' is in the gateway's data directory, which Spark may not see",
+            spec.path
+        ))
+        .hint("write to hdfs:///..., or run the cell in the browser (remove -- engine: spark)"));
+    }
+    if spec.mode != WriteMode::Overwrite {
+        return Err(CellError::new(
+            "on Spark, COPY writes with INSERT OVERWRITE DIRECTORY, which replaces what the directory holds",
+        )
+        .hint("say so with MODE overwrite, or run the cell in the browser for MODE error or append"));
+    }
+    let (format, mut options) = match spec.format {
+        ExportFormat::Parquet => ("parquet", Vec::new()),
+        ExportFormat::Csv => ("csv", vec![("header", "true")]),
+        ExportFormat::Json => ("json", Vec::new()),
+        ExportFormat::Arrow => {
+            return Err(CellError::new("on Spark, COPY writes parquet, csv or json, not arrow"));
+        }
+    };
+    if spec.format == ExportFormat::Parquet {
+        options.push((
+            "compression",
+            match spec.compression {
+                Compression::Snappy => "snappy",
+                Compression::Zstd => "zstd",
+                Compression::None => "none",
+            },
+        ));
+    }
+    let options = if options.is_empty() {
+        String::new()
+    } else {
+        format!(" OPTIONS ({})", options.iter().map(|(k, v)| format!("'{k}' '{v}'")).collect::<Vec<_>>().join(", "))
+    };
+    let path = spec.path.replace('\\', "\\\\").replace('\'', "\\'");
+    let sql = format!(
+        "INSERT OVERWRITE DIRECTORY '{path}' USING {format}{options}\nSELECT /*+ REPARTITION({}) */ * FROM (\n{}\n) AS riffle_copy",
+        spec.partitions.max(1),
+        spec.query.trim()
+    );
+    Ok((sql, spec.path))
 }
 
 /// `read_parquet('x', a => 1)` as the browser engine reads it.
@@ -335,9 +411,33 @@ mod tests {
     }
 
     #[test]
+    fn copy_becomes_sparks_insert_overwrite_directory() {
+        let c = cell(
+            "-- engine: spark\nCOPY (SELECT * FROM read_json('hdfs:///in') WHERE a > 1) TO 'hdfs:///out/x' \
+             (FORMAT parquet, MODE overwrite, PARTITIONS 4, COMPRESSION zstd)",
+        );
+        assert_eq!(c.writes, ["hdfs:///out/x"]);
+        assert!(c.ends_with_write);
+        let sql = &c.request.statements[0];
+        assert!(
+            sql.starts_with(
+                "INSERT OVERWRITE DIRECTORY 'hdfs:///out/x' USING parquet OPTIONS ('compression' 'zstd')\n\
+             SELECT /*+ REPARTITION(4) */ * FROM (\nSELECT * FROM riffle_t1_0 WHERE a > 1"
+            ),
+            "{sql}"
+        );
+        assert_eq!(c.request.sources[0].format, "json");
+        let c = cell("-- engine: spark\nCOPY (SELECT 1 AS a) TO 'hdfs:///o' (FORMAT csv, MODE overwrite);\nSELECT 2");
+        assert!(!c.ends_with_write && c.request.statements[0].contains("USING csv OPTIONS ('header' 'true')"));
+        let e = spark_cell("-- engine: spark\n\nCOPY (SELECT 1) TO 'out/x' (MODE overwrite)", "r", "t").unwrap_err();
+        assert!(e.message.contains("hdfs://"), "{e:?}");
+        assert_eq!(e.location.map(|l| l.line), Some(3));
+        let e = spark_cell("-- engine: spark\nCOPY (SELECT 1) TO 'hdfs:///x'", "r", "t").unwrap_err();
+        assert!(e.hint.as_deref().unwrap_or_default().contains("MODE overwrite"), "{e:?}");
+    }
+
+    #[test]
     fn riffle_only_statements_say_what_spark_uses() {
-        let e = spark_cell("-- engine: spark\nCOPY (SELECT 1) TO 'x'", "r", "t").unwrap_err();
-        assert!(e.hint.unwrap_or_default().contains("INSERT OVERWRITE DIRECTORY"));
         let e = spark_cell("-- engine: spark\n-- engine: hive\nSELECT 1", "r", "t").unwrap_err();
         assert_eq!(e.location.map(|l| l.line), Some(2));
         let e = spark_cell("-- engine: spark\n-- nothing", "r", "t").unwrap_err();

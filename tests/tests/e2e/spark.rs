@@ -176,6 +176,37 @@ async fn spark_reads_events_from_kafka_and_writes_purchases_to_hdfs() -> Result<
     run_cell(&browser, &id, &format!("SELECT COUNT(*) AS n, SUM(amount) AS total FROM read_parquet('{out}')")).await?;
     wait_for_result(&browser, &id).await?;
     assert_eq!(result_cells(&browser, &id).await?, [purchases.to_string(), amount.to_string()]);
+
+    // Riffle's own COPY ... TO, on Spark: the same cell text a browser cell
+    // would hold, written by Spark's committer in 2 part files.
+    let copied = hdfs_test_dir("purchases-copy");
+    let id = last_cell_id(&browser).await?;
+    run_cell(
+        &browser,
+        &id,
+        &format!(
+            "-- engine: spark\nCOPY (SELECT CAST(value AS STRING) AS v FROM kafka('{topic}')\n\
+             WHERE get_json_object(CAST(value AS STRING), '$.event_type') = 'purchase')\n\
+             TO '{copied}' (FORMAT parquet, MODE overwrite, PARTITIONS 2)"
+        ),
+    )
+    .await?;
+    wait_for_result(&browser, &id).await?;
+    assert!(
+        notes(&browser, &id).await?.contains(&format!("Spark wrote '{copied}'")),
+        "{}",
+        notes(&browser, &id).await?
+    );
+    let (_, listing) = page_fetch(&browser, "GET", &format!("/api/fs/list?path={copied}"), "").await?;
+    let listing: Value = serde_json::from_str(&listing)?;
+    let names: Vec<&str> =
+        listing["entries"].as_array().context("no entries")?.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert!(names.contains(&"_SUCCESS"), "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("part-")).count(), 2, "{names:?}");
+    let id = last_cell_id(&browser).await?;
+    run_cell(&browser, &id, &format!("SELECT COUNT(*) AS n FROM read_parquet('{copied}')")).await?;
+    wait_for_result(&browser, &id).await?;
+    assert_eq!(result_cells(&browser, &id).await?, [purchases.to_string()]);
     browser.close().await
 }
 
@@ -337,12 +368,16 @@ async fn spark_unreachable_or_unconfigured_says_what_to_do() -> Result<()> {
     run_cell(&browser, &id, "-- engine: spark\nSELECT 1").await?;
     let text = wait_for_error(&browser, &id).await?;
     assert!(text.contains("Spark is not configured") && text.contains("--spark"), "{text}");
+    // The switch says so before anyone runs a cell.
+    let switch = browser.wait_for(&format!("{} button.engine-toggle.unavailable", cell_css(&id)), WAIT).await?;
+    let title = switch.attr("title").await?.unwrap_or_default();
+    assert!(title.contains("Spark is not configured"), "{title}");
 
-    // Riffle-only statements say what Spark uses instead, at their line.
+    // What Spark cannot do as written says so, at its line.
     let id = last_cell_id(&browser).await?;
-    run_cell(&browser, &id, "-- engine: spark\n\nCOPY (SELECT 1) TO 'x'").await?;
+    run_cell(&browser, &id, "-- engine: spark\n\nCOPY (SELECT 1) TO 'out/x' (MODE overwrite)").await?;
     let text = wait_for_error(&browser, &id).await?;
-    assert!(text.contains("INSERT OVERWRITE DIRECTORY"), "{text}");
+    assert!(text.contains("on Spark, COPY writes to hdfs:// paths") && text.contains("'out/x'"), "{text}");
     let line = browser.wait_for(&format!("{} .cm-riffle[data-error-line]", cell_css(&id)), WAIT).await?;
     assert_eq!(line.attr("data-error-line").await?.as_deref(), Some("3"));
     browser.close().await

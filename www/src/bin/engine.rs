@@ -498,7 +498,13 @@ impl Worker {
             if cell.request.statements.len() == 1 { "" } else { "s" },
             riffle::protocol::thousands(summary.rows)
         ));
-        session.borrow_mut().register_external(&cell.table, df.clone());
+        for path in &cell.writes {
+            notes.push(format!("Spark wrote '{path}': part files, then _SUCCESS (INSERT OVERWRITE DIRECTORY)"));
+        }
+        let registered = !cell.ends_with_write;
+        if registered {
+            session.borrow_mut().register_external(&cell.table, df.clone());
+        }
         let table = riffle::engine::ResultTable { notes, ..riffle::engine::ResultTable::new(cell.table.clone(), df) };
         let shown = table.rows().min(run.preview_rows);
         let ipc = table.preview_ipc(shown)?;
@@ -512,8 +518,8 @@ impl Worker {
             elapsed_ms: 0.0,
             notes: table.notes,
             text: None,
-            registered: true,
-            wrote: None,
+            registered,
+            wrote: cell.writes.last().cloned(),
             reads: Vec::new(),
             svg: None,
         };

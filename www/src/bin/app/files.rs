@@ -279,7 +279,7 @@ async fn dataset_reader(dir: &str) -> Result<&'static str, String> {
 }
 
 /// A GET of the gateway's JSON API: the body, or the error it gave.
-async fn get_json(url: &str) -> Result<serde_json::Value, String> {
+pub(crate) async fn get_json(url: &str) -> Result<serde_json::Value, String> {
     let response = JsFuture::from(window().fetch_with_str(url))
         .await
         .map_err(|_| "the gateway did not answer".to_string())?

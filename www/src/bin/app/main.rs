@@ -353,6 +353,11 @@ pub fn active() -> (Notebook, EngineClient) {
 #[derive(Clone, Copy)]
 pub struct Clock(pub RwSignal<f64>);
 
+/// Where Spark cells go: the gateway's `GET /api/spark/status`, asked once.
+/// `None` until it answers; then the URL, or `None` inside when not configured.
+#[derive(Clone, Copy)]
+pub struct SparkStatus(pub RwSignal<Option<Option<String>>>);
+
 #[component]
 fn App(saved: Option<autosave::SavedWorkspace>) -> impl IntoView {
     let workspace = Workspace::new(saved);
@@ -362,9 +367,20 @@ fn App(saved: Option<autosave::SavedWorkspace>) -> impl IntoView {
     let clock = Clock(RwSignal::new(js_sys::Date::now()));
     set_interval(move || clock.0.set(js_sys::Date::now()), std::time::Duration::from_millis(100));
     let theme = theme::Theme::start();
+    let spark = SparkStatus(RwSignal::new(None));
+    leptos::task::spawn_local(async move {
+        if let Ok(status) = files::get_json("/api/spark/status").await {
+            let url = status["configured"]
+                .as_bool()
+                .unwrap_or(false)
+                .then(|| status["url"].as_str().unwrap_or("?").to_string());
+            spark.0.set(Some(url));
+        }
+    });
     provide_context(workspace);
     provide_context(files);
     provide_context(clock);
+    provide_context(spark);
 
     if let Some(request) = client::bench_request_from_url() {
         workspace.current().client.bench(request);
@@ -603,6 +619,7 @@ fn CellView(cell: CellModel) -> impl IntoView {
     let client = expect_context::<EngineClient>();
     let notebook = expect_context::<Notebook>();
     let clock = expect_context::<Clock>();
+    let spark = expect_context::<SparkStatus>();
 
     // Shift+Enter: run and move on (making a cell at the end), as in Jupyter.
     let run_and_advance = move |edit_next: bool| {
@@ -792,10 +809,18 @@ fn CellView(cell: CellModel) -> impl IntoView {
                     <button class="engine-toggle"
                         class:on=on_spark
                         aria-pressed=move || on_spark().to_string()
-                        title=move || if on_spark() {
-                            "Runs on Spark through the gateway (-- engine: spark); click to run it in the browser"
-                        } else {
-                            "Runs in this browser tab; click to run it on Spark instead (adds -- engine: spark)"
+                        class:unavailable=move || matches!(spark.0.get(), Some(None))
+                        title=move || match (on_spark(), spark.0.get()) {
+                            (_, Some(None)) => "Spark is not configured: start the gateway with --spark sc://host:15002 \
+                                (cargo xtask spark runs a local one)".to_string(),
+                            (true, url) => format!(
+                                "Runs on Spark at {} (-- engine: spark); click to run it in the browser",
+                                url.flatten().unwrap_or_else(|| "the gateway's Spark".into())
+                            ),
+                            (false, url) => format!(
+                                "Runs in this browser tab; click to run it on Spark at {} instead (adds -- engine: spark)",
+                                url.flatten().unwrap_or_else(|| "the gateway's Spark".into())
+                            ),
                         }
                         on:click=move |_| {
                             let engine = if on_spark() { riffle::lang::Engine::Browser } else { riffle::lang::Engine::Spark };
