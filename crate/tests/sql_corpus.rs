@@ -581,7 +581,7 @@ mod native {
              names, type names and rows). A feature is **supported** when all of its cases give Spark's\n\
              answer, **partly** when some do, **refused** when the engine says it does not do it (the\n\
              alternative is the engine's hint), and **differs** when the engine answers but not as Spark\n\
-             does. How the suite works: [`crate/tests/sql_corpus.rs`](../crate/tests/sql_corpus.rs).\n\n",
+             does. How the suite works: [sql-corpus.md](sql-corpus.md).\n\n",
         );
         out.push_str(&format!(
             "{} cases: {} the same as Spark, {} refused ({} without a useful hint), {} different.\n",

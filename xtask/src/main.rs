@@ -297,7 +297,8 @@ impl Xtask {
         // The same engine tests in headless Chromium, in a dedicated worker.
         // Release, so that Polars' wasm build is shared with the trunk bundle.
         let mut c = self.cmd("cargo");
-        c.args(["test", "-p", "riffle", "--release", "--target", "wasm32-unknown-unknown", "--test", "engine"]);
+        let wasm = ["--release", "--target", "wasm32-unknown-unknown"];
+        c.args(["test", "-p", "riffle"]).args(wasm).args(["--test", "engine", "--test", "sql_corpus"]);
         c.current_dir(self.root.join("crate"));
         self.run("engine tests in Chromium (wasm32, dedicated worker)", &mut c)?;
 
@@ -311,7 +312,9 @@ impl Xtask {
         let _hdfs = self.test_hdfs()?;
         let _spark = self.test_spark()?;
         let mut c = self.cmd("cargo");
-        c.args(["test", "-p", "riffle-gateway", "--test", "spark"]);
+        // The gateway's Spark tests, and the differential SQL corpus: Spark's
+        // answers must still be the recorded ones (crate/tests/sql/corpus).
+        c.args(["test", "-p", "riffle-gateway", "--test", "spark", "--test", "sql_corpus"]);
         self.spark_env(&mut c);
         self.run("gateway tests against the real Spark Connect server", &mut c)?;
         let mut c = self.cmd("cargo");
