@@ -28,6 +28,8 @@
 //! outcome (no checks of the lists, the share or the docs).
 
 #![allow(clippy::unwrap_used)]
+// The browser runs only the sample: the report, the lists and the docs are native.
+#![cfg_attr(target_arch = "wasm32", allow(dead_code))]
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -345,7 +347,10 @@ fn run_case(case: &Case, frames: &[(String, DataFrame)]) -> Outcome {
     for (name, df) in frames {
         session.register(name, df.clone());
     }
-    let run = || session.run(&case.sql, "cell").map(|r| table(&r.df));
+    let run = move || {
+        let mut session = session;
+        session.run(&case.sql, "cell").map(|r| table(&r.df))
+    };
     #[cfg(not(target_arch = "wasm32"))]
     let result = match quiet::catch(run) {
         Ok(r) => r,
