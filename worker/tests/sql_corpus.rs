@@ -81,7 +81,7 @@ fn op_id() -> String {
 
 /// The rows of a query as Arrow batches, or Spark's error message.
 async fn query(client: &SparkClient, sql: &str) -> Result<(Option<arrow_schema::SchemaRef>, Vec<RecordBatch>), String> {
-    let mut stream = client.sql(sql, &op_id()).await.map_err(|s| s.message().to_string())?;
+    let mut stream = client.sql(sql, &op_id()).await.map_err(status_message)?;
     let mut schema = None;
     let mut batches = Vec::new();
     loop {
@@ -96,10 +96,21 @@ async fn query(client: &SparkClient, sql: &str) -> Result<(Option<arrow_schema::
                 }
             }
             Ok(None) => break,
-            Err(status) => return Err(status.message().to_string()),
+            Err(status) => return Err(status_message(status)),
         }
     }
     Ok((schema, batches))
+}
+
+/// Spark's message for a query it refused. A server that cannot be reached
+/// stops the run: its answer is not Spark's answer to the query, and must
+/// never be recorded as one.
+fn status_message(status: tonic::Status) -> String {
+    use tonic::Code;
+    if matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unauthenticated) {
+        panic!("Spark Connect failed ({:?}): {}", status.code(), status.message());
+    }
+    status.message().to_string()
 }
 
 /// Spark's name of a type it sent as Arrow; `None` for the interval types,
