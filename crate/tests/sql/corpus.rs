@@ -770,6 +770,14 @@ pub fn compare(expected: &Table, got: &Table, ordered: bool) -> Result<(), Strin
     for (i, (w, h)) in want.iter().zip(&have).enumerate() {
         let same = w.len() == h.len() && w.iter().zip(h.iter()).all(|(a, b)| close(a, b));
         if !same {
+            if ordered && compare(expected, got, false).is_ok() {
+                return Err(format!(
+                    "order: the same rows, but row {} is {} for Spark and {} for the engine",
+                    i + 1,
+                    row_text(w),
+                    row_text(h)
+                ));
+            }
             let which = if ordered { format!("row {}", i + 1) } else { format!("sorted row {}", i + 1) };
             return Err(format!("values, {which}: Spark {}, the engine {}", row_text(w), row_text(h)));
         }
