@@ -237,7 +237,7 @@ fn dispatch(name: &str, args: &[Typed], cx: &Cx) -> SqlResult<Typed> {
                 None => cast_string(args[0].clone(), &to, fail),
                 Some(p) => {
                     let micros = parse_with(name, &args[0], const_text(name, p, "pattern")?, fail)?;
-                    cast_string(Typed::new(micros, timestamp_type()), &to, fail)
+                    cast_string(micros, &to, fail)
                 }
             }
         }
@@ -252,7 +252,7 @@ fn dispatch(name: &str, args: &[Typed], cx: &Cx) -> SqlResult<Typed> {
                     Some(p) => const_text(name, p, "pattern")?,
                     None => Some("yyyy-MM-dd HH:mm:ss"),
                 };
-                parse_with(name, &args[0], pattern, true)?
+                parse_with(name, &args[0], pattern, true)?.expr
             } else {
                 ts_arg(name, &args[0])?.expr
             };
@@ -536,11 +536,11 @@ fn format_with(function: &str, micros: Expr, pattern: Option<&str>) -> SqlResult
 /// Text read with a pattern, as microseconds (a timestamp expression);
 /// dates and timestamps pass through. Text that does not match fails the
 /// query when `fail`, else is null.
-fn parse_with(function: &str, arg: &Typed, pattern: Option<&str>, fail: bool) -> SqlResult<Expr> {
+fn parse_with(function: &str, arg: &Typed, pattern: Option<&str>, fail: bool) -> SqlResult<Typed> {
     if !arg.is_string() {
-        return Ok(ts_arg(function, arg)?.expr);
+        return ts_arg(function, arg);
     }
-    let Some(text_pattern) = pattern else { return Ok(null_of(timestamp_type()).expr) };
+    let Some(text_pattern) = pattern else { return Ok(null_of(timestamp_type())) };
     let pattern = compile(function, text_pattern)?;
     if let Some(letter) = pattern.unparsable() {
         return Err(refuse(
@@ -550,12 +550,13 @@ fn parse_with(function: &str, arg: &Typed, pattern: Option<&str>, fail: bool) ->
     }
     let shown = text_pattern.to_string();
     let try_name = if function == "to_date" { "try_to_date" } else { "try_to_timestamp" };
-    Ok(civil::text_to_int(arg.expr.clone(), timestamp_type(), move |s| match pattern.parse(s) {
+    let expr = civil::text_to_int(arg.expr.clone(), timestamp_type(), move |s| match pattern.parse(s) {
         Some(v) => Ok(Some(v)),
         None if fail => polars_bail!(ComputeError:
             "CANNOT_PARSE_TIMESTAMP: the text '{}' does not match the pattern '{}'; use {} to get NULL instead", s, shown, try_name),
         None => Ok(None),
-    }))
+    });
+    Ok(Typed::new(expr, timestamp_type()))
 }
 
 fn epoch_to_timestamp(name: &str, arg: &Typed) -> SqlResult<Typed> {

@@ -101,18 +101,19 @@ fn physical_i64(column: &Column) -> PolarsResult<Int64Chunked> {
     Ok(series.i64()?.clone())
 }
 
-/// Rows of the integer inputs, null where any input is null.
-fn int_rows(columns: &[Column]) -> PolarsResult<(usize, Vec<Int64Chunked>)> {
+/// The integer inputs, row by row.
+fn int_rows(columns: &[Column]) -> PolarsResult<(usize, Vec<Vec<Option<i64>>>)> {
     let columns = broadcast(columns)?;
     let n = columns.first().map(Column::len).unwrap_or(0);
-    let arrays = columns.iter().map(physical_i64).collect::<PolarsResult<Vec<_>>>()?;
+    let arrays = columns.iter().map(|c| Ok(physical_i64(c)?.iter().collect())).collect::<PolarsResult<Vec<_>>>()?;
     Ok((n, arrays))
 }
 
-fn row(arrays: &[Int64Chunked], i: usize, buffer: &mut Vec<i64>) -> bool {
+/// Row `i` into `buffer`; false where any input is null.
+fn row(arrays: &[Vec<Option<i64>>], i: usize, buffer: &mut Vec<i64>) -> bool {
     buffer.clear();
     for a in arrays {
-        match a.get(i) {
+        match a[i] {
             Some(v) => buffer.push(v),
             None => return false,
         }

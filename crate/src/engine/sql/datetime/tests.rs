@@ -252,6 +252,16 @@ fn zones() {
 }
 
 #[test]
+fn constants_broadcast() {
+    let t = call("add_months", &[text("2024-01-31"), int(1)], &cx()).unwrap().unwrap();
+    let out = frame().lazy().select([col("d"), t.expr.alias("c")]).collect().unwrap();
+    assert_eq!(out.height(), 4);
+    let t = call("datediff", &[date(), text("2024-01-01")], &cx()).unwrap().unwrap();
+    let out = frame().lazy().filter(t.expr.gt(lit(60))).collect().unwrap();
+    assert_eq!(out.height(), 2);
+}
+
+#[test]
 fn nulls_and_refusals() {
     let null = Typed::constant(Lit::Null);
     assert_eq!(first("year", &[null.clone()]), "null");
