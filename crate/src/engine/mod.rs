@@ -4,7 +4,8 @@
 //! 1. [`Session::prepare`] parses the cell and names the sources it needs
 //!    (`read_csv('trips.csv')` becomes a [`SourceRequest`]).
 //! 2. The host fetches those bytes, in the same order, and calls
-//!    [`Session::execute`], which parses them, runs the SQL with Polars, and
+//!    [`Session::execute`], which parses them, runs the SQL (Riffle's own
+//!    Spark SQL planner over Polars' lazy frames, [`sql`]), and
 //!    returns the result and, for `COPY` and `INSERT INTO kafka`, the bytes
 //!    to write or produce ([`Effect`]). The host does that IO.
 
@@ -23,11 +24,9 @@ mod sql;
 mod statement;
 pub(crate) mod suggest;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use polars::sql::{FunctionRegistry, SQLContext};
 
 pub use chart::ChartOutcome;
 pub use download::{Download, MAX_PAGE_ROWS, download, page_ipc};
@@ -74,7 +73,7 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 enum Action {
     Describe(String),
-    Query { steps: Vec<sql::Step>, json: Vec<sql::JsonCall>, then: Then },
+    Query { query: Box<sqlparser::ast::Query>, then: Then },
 }
 
 #[derive(Debug, Clone)]
@@ -132,31 +131,13 @@ pub struct Outcome {
     pub effect: Option<Effect>,
 }
 
-/// UDFs registered for the query being run (`json_parse` calls).
-#[derive(Default)]
-struct Udfs(RwLock<HashMap<String, UserDefinedFunction>>);
-
-struct Registry(Arc<Udfs>);
-
-impl FunctionRegistry for Registry {
-    fn register(&mut self, name: &str, fun: UserDefinedFunction) -> PolarsResult<()> {
-        self.0.0.write().map_err(|_| polars_err!(ComputeError: "udf registry poisoned"))?.insert(name.into(), fun);
-        Ok(())
-    }
-    fn get_udf(&self, name: &str) -> PolarsResult<Option<UserDefinedFunction>> {
-        Ok(self.0.0.read().ok().and_then(|u| u.get(name).cloned()))
-    }
-    fn contains(&self, name: &str) -> bool {
-        self.0.0.read().is_ok_and(|u| u.contains_key(name))
-    }
-}
-
 /// One notebook's engine state: the named results of its cells.
 pub struct Session {
-    ctx: SQLContext,
-    udfs: Arc<Udfs>,
-    /// The named results; Polars' context may also hold aliases it registered itself.
+    /// The named results.
     catalog: BTreeMap<String, DataFrame>,
+    /// `current_timestamp()` for the next cell, microseconds since the epoch
+    /// (the host sets it; the engine reads no clock).
+    now_micros: i64,
     /// Which tables each table's cell read, for re-running dependents.
     dependencies: BTreeMap<String, Vec<String>>,
 }
@@ -169,9 +150,13 @@ impl Default for Session {
 
 impl Session {
     pub fn new() -> Self {
-        let udfs = Arc::new(Udfs::default());
-        let ctx = SQLContext::new().with_function_registry(Arc::new(Registry(udfs.clone())));
-        Session { ctx, udfs, catalog: BTreeMap::new(), dependencies: BTreeMap::new() }
+        Session { catalog: BTreeMap::new(), now_micros: 0, dependencies: BTreeMap::new() }
+    }
+
+    /// Sets what `current_timestamp()` and `current_date()` return for the
+    /// cells run next (microseconds since the epoch, UTC).
+    pub fn set_now(&mut self, micros: i64) {
+        self.now_micros = micros;
     }
 
     /// The names of the tables in the catalog, sorted.
@@ -242,7 +227,7 @@ impl Session {
             table,
             sources: rewritten.sources,
             reads,
-            action: Action::Query { steps: rewritten.steps, json: rewritten.json, then },
+            action: Action::Query { query: rewritten.query, then },
         })
     }
 
@@ -257,27 +242,12 @@ impl Session {
                 inputs.len()
             )));
         }
-        let (steps, json, then) = match prepared.action {
+        let (query, then) = match prepared.action {
             Action::Describe(name) => return self.describe(&name),
-            Action::Query { steps, json, then } => (steps, json, then),
+            Action::Query { query, then } => (query, then),
         };
         let mut notes = Vec::new();
-        let result = self.run_query(&prepared.sources, inputs, &steps, &json, &mut notes);
-        // Drop the sources, WITH tables, UDFs and any alias Polars registered
-        // while planning; put back catalog tables a WITH table shadowed.
-        for name in self.ctx.get_tables() {
-            if !self.catalog.contains_key(&name) {
-                self.ctx.unregister(&name);
-            }
-        }
-        for step in &steps {
-            if let Some(df) = step.name.as_ref().and_then(|n| self.catalog.get(n)) {
-                self.ctx.register(step.name.as_deref().unwrap_or_default(), df.clone().lazy());
-            }
-        }
-        if let Ok(mut udfs) = self.udfs.0.write() {
-            udfs.clear();
-        }
+        let result = self.run_query(&prepared.sources, inputs, &query, &mut notes);
         let df = result?;
         match then {
             Then::Register => {
@@ -294,73 +264,17 @@ impl Session {
         &mut self,
         sources: &[SourceRequest],
         inputs: Vec<SourceData>,
-        steps: &[sql::Step],
-        json: &[sql::JsonCall],
+        query: &sqlparser::ast::Query,
         notes: &mut Vec<String>,
     ) -> Result<DataFrame, CellError> {
+        let mut tables = self.catalog.clone();
         for (request, data) in sources.iter().zip(inputs) {
             let df = request.parse(data, notes)?;
             let df = repair::repair_if_needed(df).map_err(|e| sql::polars_error(&e))?;
-            self.ctx.register(&request.id, df.lazy());
+            tables.insert(request.id.clone(), df);
         }
-        let mut result = DataFrame::empty();
-        for (index, step) in steps.iter().enumerate() {
-            for call in json.iter().filter(|c| c.step == index) {
-                self.register_json(call, notes)?;
-            }
-            let df = self
-                .ctx
-                .execute(&step.sql)
-                .and_then(LazyFrame::collect)
-                .and_then(repair::repair_if_needed)
-                .map_err(|e| self.explain(&e))?;
-            match &step.name {
-                Some(name) => self.ctx.register(name, df.lazy()),
-                None => result = df,
-            }
-        }
-        Ok(result)
-    }
-
-    /// Runs a `json_parse` probe, infers the union schema, and registers the
-    /// function that decodes with it.
-    fn register_json(&mut self, call: &sql::JsonCall, notes: &mut Vec<String>) -> Result<(), CellError> {
-        let probe = self.ctx.execute(&call.probe).and_then(LazyFrame::collect).map_err(|e| self.explain(&e))?;
-        let texts = probe
-            .column(sql::PROBE_COLUMN)
-            .and_then(|c| c.as_materialized_series().str().cloned())
-            .map_err(|e| sql::polars_error(&e))?;
-        let (schema, stats) = json::infer(&texts).map_err(|e| CellError::new(format!("json_parse: {e}")))?;
-        if let Some(note) = stats.note(|row| format!("row {row}")) {
-            notes.push(note);
-        }
-        if schema.is_empty() {
-            notes.push(format!(
-                "json_parse found no JSON object with fields in {} rows, so its column is empty (null)",
-                stats.rows
-            ));
-        }
-        let dtype = if schema.is_empty() { DataType::Null } else { json::struct_type(&schema) };
-        let out = dtype.clone();
-        let decode = move |columns: &mut [Column]| -> PolarsResult<Column> {
-            let input = columns.first().ok_or_else(|| polars_err!(ComputeError: "json_parse needs an argument"))?;
-            if schema.is_empty() {
-                return Ok(Column::full_null(input.name().clone(), input.len(), &DataType::Null));
-            }
-            let text = input.cast(&DataType::String)?;
-            let (series, _) = json::decode(text.str()?, &schema, input.name().clone())?;
-            Ok(series.into_column())
-        };
-        let field = move |_: &Schema, fields: &[Field]| {
-            Ok(Field::new(fields.first().map(|f| f.name().clone()).unwrap_or_default(), out.clone()))
-        };
-        let udf = UserDefinedFunction::new(call.function.as_str().into(), BaseColumnUdf::new(decode, field));
-        self.udfs
-            .0
-            .write()
-            .map_err(|_| CellError::new("internal: udf registry poisoned"))?
-            .insert(call.function.clone(), udf);
-        Ok(())
+        let df = sql::run(query, &tables, sql::Cx { now_micros: self.now_micros })?;
+        repair::repair_if_needed(df).map_err(|e| self.explain(&e))
     }
 
     /// Prepares and executes a cell that reads no sources; returns its table.
@@ -378,7 +292,6 @@ impl Session {
 
     /// Registers a frame under a name, as a cell result would be.
     pub fn register(&mut self, name: &str, df: DataFrame) {
-        self.ctx.register(name, df.clone().lazy());
         self.catalog.insert(name.to_string(), df);
     }
 

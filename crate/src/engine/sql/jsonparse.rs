@@ -1,0 +1,55 @@
+//! Riffle's `json_parse(text)` and `json_get(text, 'a.b')`: the JSON's schema
+//! is inferred from the data first (the union of its objects' fields), then
+//! every row is decoded with it.
+
+use polars::prelude::*;
+use sqlparser::ast::Expr as E;
+
+use super::super::json;
+use super::expr::{Tr, field};
+use super::typed::{SqlResult, Typed, map_columns, polars_error, refuse};
+
+pub(super) fn call(tr: &Tr<'_>, name: &str, raw: &[&E]) -> SqlResult<Typed> {
+    let usage = || {
+        refuse(
+            format!("{name}: wrong arguments"),
+            "write json_parse(value) or json_get(value, 'commit.author.name')",
+        )
+    };
+    let (arg, path) = match (name, raw) {
+        ("json_parse", [arg]) => (tr.expr(arg)?, None),
+        ("json_get", [arg, path]) => {
+            let path = tr.expr(path)?;
+            let path = path.lit_str().map(str::to_string).ok_or_else(usage)?;
+            (tr.expr(arg)?, Some(path))
+        }
+        _ => return Err(usage()),
+    };
+    let text = if arg.dtype == DataType::String { arg } else { super::cast::cast(arg, &DataType::String, false)? };
+    let frame = tr.frame.ok_or_else(|| {
+        refuse(format!("{name} is not allowed here"), "call it in the SELECT list or WHERE of the query that reads the text")
+    })?;
+    let probe = frame.clone().select([text.expr.clone().alias("__json_text")]).collect().map_err(|e| polars_error(&e))?;
+    let texts = probe
+        .column("__json_text")
+        .and_then(|c| c.as_materialized_series().str().cloned())
+        .map_err(|e| polars_error(&e))?;
+    let (schema, _stats) = json::infer(&texts).map_err(|e| refuse(format!("json_parse: {e}"), "check the JSON text"))?;
+    let parsed = if schema.is_empty() {
+        Typed::new(lit(NULL).cast(DataType::Null), DataType::Null)
+    } else {
+        let dtype = json::struct_type(&schema);
+        let expr = map_columns(vec![text.expr], dtype.clone(), move |columns: &mut [Column]| {
+            let input = columns[0].as_materialized_series().cast(&DataType::String)?;
+            let (series, _) = json::decode(input.str()?, &schema, input.name().clone())?;
+            Ok(series.into_column())
+        });
+        Typed::new(expr, dtype)
+    };
+    let Some(path) = path else { return Ok(parsed) };
+    let mut out = parsed;
+    for part in path.trim_start_matches("$.").split('.').filter(|p| !p.is_empty()) {
+        out = field(out, part)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,47 @@
+//! Riffle's Spark SQL: sqlparser's AST (Spark dialect) planned onto Polars'
+//! lazy frames with Spark's semantics: its types and their names, ANSI
+//! errors, NULL ordering, window frames. Polars SQL is not used.
+//!
+//! - [`sources`]: table functions out of the statement as sources.
+//! - [`plan`]: queries; [`join`], [`group`], [`window`], [`generate`],
+//!   [`subquery`], [`pivot`] for their parts.
+//! - [`expr`]: expressions; [`func`] dispatches calls to the families
+//!   ([`math`], [`strings`], [`datetime`], [`nested`], [`jsonfn`], [`agg`]).
+//! - [`cast`]: Spark's type coercion and CAST; [`typed`]: the shared types.
+
+mod agg;
+mod cast;
+mod datetime;
+mod expr;
+mod func;
+mod generate;
+mod group;
+mod join;
+mod jsonfn;
+mod jsonparse;
+mod math;
+mod nested;
+mod pivot;
+mod plan;
+mod scope;
+mod sources;
+mod strings;
+mod subquery;
+pub(crate) mod typed;
+mod walk;
+mod window;
+
+use std::collections::BTreeMap;
+
+use polars::prelude::DataFrame;
+use sqlparser::ast::Query;
+
+pub(crate) use sources::{Rewritten, parse, rewrite, source_request};
+pub(crate) use typed::{Cx, polars_error};
+
+use crate::CellError;
+
+/// Runs a query over the named tables (the catalog and the cell's sources).
+pub(crate) fn run(query: &Query, tables: &BTreeMap<String, DataFrame>, cx: Cx) -> Result<DataFrame, CellError> {
+    plan::Planner::new(tables, cx).run(query)
+}
