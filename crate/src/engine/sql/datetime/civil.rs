@@ -27,11 +27,6 @@ pub(super) fn micros_of_datetime(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }
 
-/// The day a timestamp falls on.
-pub(super) fn days_of_micros(micros: i64) -> i64 {
-    micros.div_euclid(MICROS_PER_DAY)
-}
-
 pub(super) fn days_in_month(year: i32, month: u32) -> Option<u32> {
     let (next_year, next_month) = if month == 12 { (year.checked_add(1)?, 1) } else { (year, month + 1) };
     let first_of_next = NaiveDate::from_ymd_opt(next_year, next_month, 1)?;

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 
-use super::civil::{MICROS_PER_DAY, date_of_days, datetime_of_micros, days_of_date, micros_of_datetime};
+use super::civil::{date_of_days, datetime_of_micros, days_of_date, micros_of_datetime};
 
 /// Spark trims whitespace and control characters around the text.
 fn trimmed(s: &str) -> &[u8] {
@@ -254,9 +254,4 @@ pub(super) fn timestamp_text(micros: i64) -> Option<String> {
         text.push_str(digits.trim_end_matches('0'));
     }
     Some(text)
-}
-
-/// Midnight of a day, in microseconds.
-pub(super) fn micros_of_days(days: i64) -> Option<i64> {
-    days.checked_mul(MICROS_PER_DAY)
 }
