@@ -514,7 +514,16 @@ fn hash(args: &[Typed]) -> SqlResult<Typed> {
                 (V::Int(n), 4) => hash_int(*n as i32 as u32, h),
                 (V::Int(n), _) => hash_long(*n as u64, h),
                 (V::Dec(n, _), _) => hash_long(*n as i64 as u64, h),
-                (V::Float(x), 5) => hash_int(if *x == 0.0 { 0 } else { (*x as f32).to_bits() }, h),
+                (V::Float(x), 5) => hash_int(
+                    if *x == 0.0 {
+                        0
+                    } else if x.is_nan() {
+                        0x7fc0_0000
+                    } else {
+                        (*x as f32).to_bits()
+                    },
+                    h,
+                ),
                 (V::Float(x), _) => hash_long(
                     if *x == 0.0 {
                         0
@@ -596,9 +605,10 @@ fn base64(b: &[u8]) -> String {
     out
 }
 
-/// Commons-codec's lenient decoding (both alphabets, whitespace skipped,
-/// stops at `=`), after Spark's ANSI check that every character is base64.
+/// Commons-codec's lenient decoding, as Spark's `unbase64`: both alphabets,
+/// other characters skipped, stops at `=`.
 fn unbase64(s: &str) -> Result<Vec<u8>, String> {
+    // Never fails: Spark's unbase64 has no ANSI check (to_binary has).
     let value = |c: u8| match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),
@@ -607,11 +617,6 @@ fn unbase64(s: &str) -> Result<Vec<u8>, String> {
         b'/' | b'_' => Some(63),
         _ => None,
     };
-    if s.bytes().any(|c| value(c).is_none() && c != b'=' && !matches!(c, b' ' | b'\t' | b'\n' | b'\r')) {
-        return Err(format!(
-            "[CONVERSION_INVALID_INPUT] The value '{s}' (STRING) cannot be converted to BINARY because it is malformed base64."
-        ));
-    }
     let mut out = Vec::new();
     let (mut acc, mut n) = (0u32, 0);
     for c in s.bytes() {

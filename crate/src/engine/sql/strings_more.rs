@@ -117,9 +117,6 @@ fn title_char(c: char) -> Result<char, String> {
         '\u{10D0}'..='\u{10FF}' => return Ok(c),
         _ => {}
     }
-    if u32::from(c) > 0xFFFF {
-        return Ok(c);
-    }
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(u), None) => Ok(u),
