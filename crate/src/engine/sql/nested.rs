@@ -321,7 +321,7 @@ fn element_at(a: &Typed, i: &Typed, tolerant: bool) -> SqlResult<Typed> {
     let value = when(out_of_range).then(lit(NULL).cast(elem.clone())).otherwise(a.expr.clone().list().get(pos, true));
     let value = if tolerant {
         // Index 0 is an error even for try_element_at; out of range is NULL.
-        let zero_only = when(i.clone().eq(lit(0i64))).then(lit(0i64)).otherwise(lit(1i64));
+        let zero_only = when(i.clone().eq(lit(0i64))).then(lit(0i64)).otherwise(lit(NULL).cast(DataType::Int64));
         check_index(value, a.expr.clone(), zero_only, elem.clone(), IndexKind::One)
     } else {
         check_index(value, a.expr.clone(), i, elem.clone(), IndexKind::One)
