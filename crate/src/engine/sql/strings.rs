@@ -553,7 +553,7 @@ fn substring_index(args: &[Typed]) -> SqlResult<Typed> {
             }
             Ok(Some(found.map_or(String::new(), |i| s[..i].to_string())))
         } else {
-            let mut upto = (hay.len() + 1).checked_sub(needle.len()).unwrap_or(0);
+            let mut upto = (hay.len() + 1).saturating_sub(needle.len());
             let mut found = None;
             for _ in 0..count.unsigned_abs() {
                 match (0..upto).rev().find(|&i| at(i)) {

@@ -130,7 +130,7 @@ fn round_digits(d: &Digits, frac: usize, mode: Rounding) -> (String, String) {
 fn group_thousands(int_part: &str) -> String {
     let mut out = String::new();
     for (i, c) in int_part.chars().enumerate() {
-        if i > 0 && (int_part.len() - i) % 3 == 0 {
+        if i > 0 && (int_part.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -395,8 +395,7 @@ fn signed(s: &Spec, negative: bool, digits: String) -> String {
     } else {
         ("", "")
     };
-    let body = zero_pad(s, pre.to_string(), digits + post, false);
-    body
+    zero_pad(s, pre.to_string(), digits + post, false)
 }
 
 fn zero_pad(s: &Spec, prefix: String, digits: String, upper: bool) -> String {

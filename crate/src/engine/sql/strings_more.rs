@@ -185,9 +185,7 @@ pub(super) fn mask(args: &[Typed]) -> SqlResult<Typed> {
                 } else {
                     3
                 }
-            } else if !c.is_alphanumeric() {
-                3
-            } else if c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase() {
+            } else if !c.is_alphanumeric() || (c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase()) {
                 3
             } else if c.is_uppercase() && !c.is_lowercase() && !(0x2160..=0x24FF).contains(&u32::from(c)) {
                 0

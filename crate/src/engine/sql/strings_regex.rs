@@ -231,7 +231,7 @@ pub(super) fn compile(function: &str, pattern: &str) -> SqlResult<Arc<JavaRegex>
             c => out.push(c),
         }
     }
-    let re = Regex::new(&out).map_err(|e| no(&e.to_string().lines().last().unwrap_or_default().to_string()))?;
+    let re = Regex::new(&out).map_err(|e| no(e.to_string().lines().last().unwrap_or_default()))?;
     Ok(Arc::new(JavaRegex { re, ascii_only, dollar }))
 }
 
