@@ -427,12 +427,14 @@ fn extreme(name: &str, args: &[Typed]) -> SqlResult<Typed> {
         });
         return Ok(Typed::new(expr.cast(dtype.clone()), dtype));
     }
-    let expr = if name == "greatest" {
-        polars::lazy::dsl::max_horizontal(inputs)
-    } else {
-        polars::lazy::dsl::min_horizontal(inputs)
-    };
-    let expr = expr.map_err(|e| super::typed::polars_error(&e))?;
+    let greatest = name == "greatest";
+    let mut inputs = inputs.into_iter();
+    let first = inputs.next().unwrap_or_else(|| lit(NULL));
+    let expr = inputs.fold(first, |best, next| {
+        let better = if greatest { next.clone().gt(best.clone()) } else { next.clone().lt(best.clone()) };
+        let take = next.clone().is_not_null().and(best.clone().is_null().or(better));
+        when(take).then(next).otherwise(best)
+    });
     Ok(Typed::new(expr, dtype))
 }
 
