@@ -8,6 +8,10 @@
 
 mod round;
 
+/// Spark's CAST of a double to a decimal (digits as Java prints them, half up).
+#[allow(unused_imports)]
+pub(super) use round::double_to_decimal;
+
 use polars::prelude::*;
 
 use super::typed::{Cx, Lit, SqlResult, Typed, bad_args, fail_if, map_columns, refuse};

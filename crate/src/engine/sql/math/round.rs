@@ -113,6 +113,26 @@ pub(super) fn floor_ceil(name: &str, args: &[Typed]) -> SqlResult<Typed> {
     }
 }
 
+/// Spark's CAST of a double to decimal(`p`, `s`): the digits Java prints
+/// for the double, rounded half up to `s` places; NULL for NaN, infinities
+/// and values that do not fit (the caller decides whether that is an error).
+pub(crate) fn double_to_decimal(x: Expr, p: usize, s: usize) -> Expr {
+    let out = DataType::Decimal(Some(p), Some(s));
+    map_columns(vec![x.cast(DataType::Float64)], out, move |c: &mut [Column]| {
+        let limit = 10i128.checked_pow(p as u32).unwrap_or(i128::MAX);
+        let values: Vec<Option<i128>> = c[0]
+            .f64()?
+            .iter()
+            .map(|v| {
+                v.and_then(|v| unscaled_of(v, s as i32, Mode::HalfUp))
+                    .filter(|u| u.unsigned_abs() < limit.unsigned_abs())
+            })
+            .collect();
+        let ca = Int128Chunked::from_iter_options(c[0].name().clone(), values.into_iter());
+        Ok(ca.into_decimal_unchecked(Some(p), s).into_series().into_column())
+    })
+}
+
 /// A decimal of scale `s` rounded to `digits` decimals (negative: tens,
 /// hundreds..), as decimal(`rp`, `rs`); a value that does not fit fails.
 fn decimal_to_scale(x: &Typed, s: usize, digits: i32, mode: Mode, rp: usize, rs: usize) -> Typed {
@@ -180,36 +200,40 @@ fn round_double(v: f64, digits: i32, mode: Mode) -> f64 {
     if !v.is_finite() {
         return v;
     }
+    match unscaled_of(v, digits, mode) {
+        Some(0) => 0.0,
+        Some(u) => format!("{u}e{}", -i64::from(digits)).parse::<f64>().unwrap_or(v),
+        // More digits than an i128 holds: too large to need rounding.
+        None => v,
+    }
+}
+
+/// The double's printed digits rounded to `digits` places, as an integer
+/// count of 10^-digits; `None` for NaN, infinities and overflow.
+fn unscaled_of(v: f64, digits: i32, mode: Mode) -> Option<i128> {
+    if !v.is_finite() {
+        return None;
+    }
     if v == 0.0 {
-        return 0.0;
+        return Some(0);
     }
     // `{:e}` is the shortest representation that reads back: "d.ddde-x".
     let text = format!("{:e}", v.abs());
-    let Some((mantissa, exponent)) = text.split_once('e') else {
-        return v;
-    };
-    let Ok(exponent) = exponent.parse::<i64>() else {
-        return v;
-    };
+    let (mantissa, exponent) = text.split_once('e')?;
+    let exponent = exponent.parse::<i64>().ok()?;
     let all: String = mantissa.chars().filter(|c| *c != '.').collect();
-    // v = all * 10^(exponent - (len - 1)).
-    let scale = i64::try_from(all.len()).unwrap_or(0) - 1 - exponent;
+    // |v| = all * 10^-scale.
+    let scale = i64::try_from(all.len()).ok()? - 1 - exponent;
+    let unscaled = all.parse::<i128>().ok()?;
+    let signed = if v < 0.0 { -unscaled } else { unscaled };
     let drop = scale - i64::from(digits);
     if drop <= 0 {
-        return v;
+        return signed.checked_mul(10i128.checked_pow(u32::try_from(-drop).ok()?)?);
     }
-    let Ok(unscaled) = all.parse::<i128>() else {
-        return v;
-    };
-    let signed = if v < 0.0 { -unscaled } else { unscaled };
-    let rounded = if drop > 38 { Some(0) } else { round_i128(signed, drop as u32, mode) };
-    let Some(rounded) = rounded else {
-        return v;
-    };
-    if rounded == 0 {
-        return 0.0;
+    if drop > 38 {
+        return Some(0);
     }
-    format!("{rounded}e{}", -i64::from(digits)).parse::<f64>().unwrap_or(v)
+    round_i128(signed, drop as u32, mode)
 }
 
 #[cfg(test)]
@@ -230,6 +254,9 @@ mod tests {
         assert_eq!(round_double(1.0 / 3.0, 3, Mode::HalfUp), 0.333);
         assert_eq!(round_double(0.004, 2, Mode::HalfUp), 0.0);
         assert_eq!(round_double(0.005, 2, Mode::HalfUp), 0.01);
+        assert_eq!(unscaled_of(2.67, 2, Mode::HalfUp), Some(267));
+        assert_eq!(unscaled_of(-0.125, 2, Mode::HalfUp), Some(-13));
+        assert_eq!(unscaled_of(12.0, 2, Mode::HalfUp), Some(1200));
     }
 
     #[test]

@@ -148,3 +148,12 @@ fn greatest_least_width_bucket() {
     assert!(call("rand", &[], &Cx { now_micros: 0 }).unwrap().is_err());
     assert!(call("no_such", &[], &Cx { now_micros: 0 }).is_none());
 }
+
+#[test]
+fn double_to_decimal_rounds_printed_digits() {
+    let df = df! { "x" => [Some(2.675f64), Some(0.29), Some(-1.005), None, Some(1e20)] }.unwrap();
+    let expr = super::double_to_decimal(col("x"), 10, 2).cast(DataType::String);
+    let out = df.lazy().select([expr.alias("v")]).collect().unwrap();
+    let got: Vec<Option<&str>> = out.column("v").unwrap().str().unwrap().iter().collect();
+    assert_eq!(got, [Some("2.68"), Some("0.29"), Some("-1.01"), None, None]);
+}
