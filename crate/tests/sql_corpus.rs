@@ -163,6 +163,18 @@ fn value(v: AnyValue<'_>) -> Value {
         AnyValue::Decimal(n, scale) => Value::decimal(n, scale),
         AnyValue::Binary(b) => Value::binary(b),
         AnyValue::BinaryOwned(b) => Value::binary(&b),
+        AnyValue::List(s) if riffle::engine::map_entry(s.dtype()).is_some() => {
+            // A map: its entries as [key, value] pairs.
+            Value::List(
+                series_values(&s)
+                    .into_iter()
+                    .map(|entry| match entry {
+                        Value::Object(kv) => Value::List(kv.into_iter().map(|(_, v)| v).collect()),
+                        other => other,
+                    })
+                    .collect(),
+            )
+        }
         AnyValue::List(s) | AnyValue::Array(s, _) => Value::List(series_values(&s)),
         AnyValue::Struct(idx, arr, fields) => {
             if !arr.is_valid(idx) {

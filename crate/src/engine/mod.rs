@@ -34,7 +34,7 @@ pub use export::{Compression, ExportFormat, export};
 pub use footer::{FOOTER_GUESS, Footer, ParquetFooter, parquet_footer};
 pub use json::JsonStats;
 pub use kafka::{KafkaBound, KafkaRange, Record as KafkaRecord};
-pub use output::{ResultTable, print_schema, spark_type_name};
+pub use output::{ResultTable, map_entry, print_schema, spark_type_name};
 pub use source::{FileFormat, SourceData, SourceKind, SourceRequest};
 pub use spark::{SparkCell, spark_cell, spark_result};
 pub use statement::WriteMode;
@@ -150,7 +150,7 @@ impl Default for Session {
 
 impl Session {
     pub fn new() -> Self {
-        Session { catalog: BTreeMap::new(), now_micros: 0, dependencies: BTreeMap::new() }
+        Session { catalog: BTreeMap::new(), now_micros: native_now(), dependencies: BTreeMap::new() }
     }
 
     /// Sets what `current_timestamp()` and `current_date()` return for the
@@ -346,6 +346,21 @@ impl Session {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// The clock natively; in the browser the host sets it ([`Session::set_now`]).
+fn native_now() -> i64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0
     }
 }
 

@@ -73,9 +73,13 @@ pub fn spark_type_name(dtype: &DataType) -> String {
         DataType::Date => "date".into(),
         DataType::Datetime(_, None) => "timestamp_ntz".into(),
         DataType::Datetime(_, Some(_)) => "timestamp".into(),
-        DataType::Duration(_) => "interval".into(),
+        DataType::Duration(_) => "interval day to second".into(),
         DataType::Time => "time".into(),
         DataType::Decimal(p, s) => format!("decimal({},{})", p.unwrap_or(38), s.unwrap_or(0)),
+        DataType::List(inner) if map_entry(inner).is_some() => {
+            let (k, v) = map_entry(inner).unwrap_or((&DataType::Null, &DataType::Null));
+            format!("map<{},{}>", spark_type_name(k), spark_type_name(v))
+        }
         DataType::List(inner) | DataType::Array(inner, _) => {
             format!("array<{}>", spark_type_name(inner))
         }
@@ -86,6 +90,17 @@ pub fn spark_type_name(dtype: &DataType) -> String {
         }
         DataType::Null => "void".into(),
         other => other.to_string(),
+    }
+}
+
+/// A map is held as a list of `{key, value}` structs: the key and value types
+/// when `entry` is such a struct.
+pub fn map_entry(entry: &DataType) -> Option<(&DataType, &DataType)> {
+    match entry {
+        DataType::Struct(fields) if fields.len() == 2 && fields[0].name() == "key" && fields[1].name() == "value" => {
+            Some((fields[0].dtype(), fields[1].dtype()))
+        }
+        _ => None,
     }
 }
 

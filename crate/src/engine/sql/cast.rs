@@ -132,6 +132,7 @@ pub(crate) fn sql_type(dt: &ast::DataType) -> SqlResult<DataType> {
             DataType::Datetime(TimeUnit::Microseconds, None)
         }
         A::Timestamp(_, _) => timestamp_type(),
+        A::TimestampNtz(_) => DataType::Datetime(TimeUnit::Microseconds, None),
         A::Decimal(info) | A::Numeric(info) | A::Dec(info) => {
             let (p, s) = match info {
                 ast::ExactNumberInfo::None => (10, 0),
@@ -217,12 +218,7 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
             let trimmed = value.expr.clone().str().strip_chars(lit(NULL));
             let converted = if is_integer(t) {
                 // Spark reads "1.0" and " 7 " as integers too.
-                let whole = trimmed.clone().cast(Int64);
-                let via_float = trimmed.clone().cast(Float64);
-                let fallback =
-                    when(via_float.clone().abs().lt(lit(9.2e18))).then(via_float.cast(Int64)).otherwise(lit(NULL).cast(Int64));
-                let integer = when(whole.clone().is_not_null()).then(whole).otherwise(fallback);
-                range_checked(integer, t)
+                range_checked(trimmed.clone().cast(Int64), t)
             } else {
                 trimmed.cast(t.clone())
             };
@@ -259,7 +255,12 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
                 // Out of range for the decimal: NULL, or an error under ANSI.
                 let limit = 10f64.powi((*p - *s) as i32);
                 let x = value.expr.clone().cast(Float64);
-                let converted = when(x.abs().lt(lit(limit))).then(value.expr.clone().cast(t.clone())).otherwise(lit(NULL).cast(t.clone()));
+                let rounded = if matches!(f, Float32 | Float64) {
+                    value.expr.clone().cast(Float64).round(*s as u32, RoundMode::HalfAwayFromZero).cast(t.clone())
+                } else {
+                    value.expr.clone().cast(t.clone())
+                };
+                let converted = when(x.abs().lt(lit(limit))).then(rounded).otherwise(lit(NULL).cast(t.clone()));
                 return Ok(invalid(value.clone(), converted, value.expr));
             }
             Ok(Typed::new(value.expr.cast(t.clone()), t.clone()))

@@ -112,6 +112,12 @@ impl<'a> Tr<'a> {
                 let r = any.unwrap_or_else(|| lit(false));
                 Ok(Typed::new(if *negated { r.not() } else { r }, DataType::Boolean))
             }
+            E::In { expr, target: ast::InTarget::Subquery(q), negated, .. } if matches!(strip(expr), E::Tuple(_)) => {
+                let E::Tuple(items) = strip(expr) else { unreachable!("matched above") };
+                let items = items.iter().map(|i| self.expr(i)).collect::<SqlResult<Vec<_>>>()?;
+                let r = super::subquery::in_tuple(self, items, q)?;
+                Ok(Typed::new(if *negated { r.not() } else { r }, DataType::Boolean))
+            }
             E::In { expr, target: ast::InTarget::Subquery(q), negated, .. } => {
                 let x = self.expr(expr)?;
                 let r = super::subquery::in_subquery(self, x, q)?;
@@ -208,9 +214,11 @@ impl<'a> Tr<'a> {
                     args.push(self.expr(w)?);
                 }
                 if let Some(chars) = trim_characters {
-                    for c in chars {
-                        args.push(self.expr(c)?);
-                    }
+                    // Spark's function form trim(trimStr, str): the string comes second.
+                    let [s] = chars.as_slice() else {
+                        return Err(refuse("trim takes a string and the characters to trim", "write trim(BOTH 'x' FROM s)"));
+                    };
+                    args.insert(0, self.expr(s)?);
                 }
                 self.call_family(name, args)
             }
@@ -222,6 +230,12 @@ impl<'a> Tr<'a> {
                 self.call_family("overlay", args)
             }
             E::Function(f) => func::function(self, f),
+            E::Struct { values, fields } => {
+                if !fields.is_empty() {
+                    return Err(refuse("STRUCT<...>(...) with field types is not Spark SQL", "write struct(a, b) or named_struct('a', a, 'b', b)"));
+                }
+                func::struct_of(self, values)
+            }
             E::Array(a) => {
                 let args = a.elem.iter().map(|x| self.expr(x)).collect::<SqlResult<Vec<_>>>()?;
                 self.call_family("array", args)
@@ -278,6 +292,16 @@ impl<'a> Tr<'a> {
                 out = field(out, f)?;
             }
             return Ok(out);
+        }
+        for i in (1..names.len()).rev() {
+            let prefix = names[..i].join(".").to_lowercase();
+            if let Some((_, t)) = self.subs.iter().find(|(k, _)| *k == prefix) {
+                let mut out = t.clone();
+                for f in &names[i..] {
+                    out = field(out, f)?;
+                }
+                return Ok(out);
+            }
         }
         match resolve(self.cols, &names)? {
             Some((c, fields)) => {
@@ -466,7 +490,37 @@ pub(crate) fn field(t: Typed, name: &str) -> SqlResult<Typed> {
 /// A literal.
 pub(crate) fn value(v: &V) -> SqlResult<Typed> {
     Ok(match v {
-        V::Number(text, long) => Typed::constant(number(text, *long)?),
+        V::Number(text, long) => {
+            let t = Typed::constant(number(text, *long)?);
+            // Spark's typed literals: 1L, 1Y, 1S, 1.5D, 1.5F, 1.5BD.
+            let lower = text.to_lowercase();
+            let typed = if *long {
+                Some(DataType::Int64)
+            } else if lower.ends_with("bd") {
+                None
+            } else if lower.ends_with('l') {
+                Some(DataType::Int64)
+            } else if lower.ends_with('y') {
+                Some(DataType::Int8)
+            } else if lower.ends_with('s') {
+                Some(DataType::Int16)
+            } else if lower.ends_with('d') {
+                Some(DataType::Float64)
+            } else if lower.ends_with('f') {
+                Some(DataType::Float32)
+            } else {
+                None
+            };
+            match typed {
+                Some(to) => {
+                    let lit = t.lit.clone();
+                    let mut c = cast::cast(t, &to, true)?;
+                    c.lit = lit.filter(|l| matches!(l, Lit::Int(_)) && cast::is_integer(&to));
+                    c
+                }
+                None => t,
+            }
+        }
         V::SingleQuotedString(s) | V::DoubleQuotedString(s) => Typed::constant(Lit::Str(unescape(s))),
         V::Boolean(b) => Typed::constant(Lit::Bool(*b)),
         V::Null => Typed::constant(Lit::Null),
@@ -508,6 +562,15 @@ fn unescape(s: &str) -> String {
 fn number(text: &str, long: bool) -> SqlResult<Lit> {
     let bad = || refuse(format!("{text} is not a number"), "write 12, 1.5 or 1e3");
     let lower = text.to_lowercase();
+    if let Some(d) = lower.strip_suffix("bd") {
+        return number(d, long);
+    }
+    if let Some(f) = lower.strip_suffix('f') {
+        return f.parse().map(Lit::Float).map_err(|_| bad());
+    }
+    if let Some(n) = lower.strip_suffix('y').or_else(|| lower.strip_suffix('s')) {
+        return n.parse().map(Lit::Int).map_err(|_| bad());
+    }
     if let Some(d) = lower.strip_suffix('d') {
         return d.parse().map(Lit::Float).map_err(|_| bad());
     }
@@ -562,16 +625,24 @@ fn interval_parts(tr: &Tr<'_>, iv: &ast::Interval) -> SqlResult<(i32, i32, i64)>
                 units.push((text.trim().to_string(), unit));
             }
         }
-        None => {
-            let words: Vec<&str> = text.split_whitespace().collect();
-            if words.len() % 2 != 0 {
-                return Err(bad());
-            }
-            for pair in words.chunks(2) {
-                units.push((pair[0].to_string(), pair[1].to_lowercase()));
-            }
-        }
+        None => return interval_text(&text),
     }
+    interval_units(&text, units)
+}
+
+/// `'1 day 2 hours'`: months, days, microseconds.
+pub(crate) fn interval_text(text: &str) -> SqlResult<(i32, i32, i64)> {
+    let bad = || refuse(format!("'{text}' is not an interval Spark reads"), "write '1 day', '2 hours' or '1 day 2 hours'");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() % 2 != 0 || words.is_empty() {
+        return Err(bad());
+    }
+    let units = words.chunks(2).map(|pair| (pair[0].to_string(), pair[1].to_lowercase())).collect();
+    interval_units(text, units)
+}
+
+fn interval_units(text: &str, units: Vec<(String, String)>) -> SqlResult<(i32, i32, i64)> {
+    let bad = || refuse(format!("INTERVAL '{text}' is not an interval Spark reads"), "write INTERVAL '1' DAY, INTERVAL 2 HOURS or INTERVAL '1 day 2 hours'");
     let (mut months, mut days, mut micros) = (0i64, 0i64, 0i64);
     for (n, unit) in units {
         let unit = unit.trim_end_matches('s');
@@ -617,6 +688,11 @@ fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> SqlResult<Ty
         let name = if matches!(op, Op::Plus) { "date_add" } else { "date_sub" };
         return func::family(tr, name, &[a, b]);
     }
+    if matches!(a.dtype, Datetime(..)) && matches!(b.dtype, Datetime(..)) && matches!(op, Op::Minus) {
+        let t = timestamp_type();
+        let d = widen(a, &t)?.expr - widen(b, &t)?.expr;
+        return Ok(Typed::new(d.cast(Duration(TimeUnit::Microseconds)), Duration(TimeUnit::Microseconds)));
+    }
     if matches!(a.dtype, Date) && matches!(b.dtype, Date) && matches!(op, Op::Minus) {
         return Err(refuse(
             "date - date is an interval, which the tab does not support",
@@ -625,8 +701,16 @@ fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> SqlResult<Ty
     }
     let name = |op: &Op| format!("{l} {op} {r}");
     // Strings in arithmetic are read as doubles (Spark casts them).
-    let a = if a.dtype == String { cast::cast(a, &Float64, true)? } else { a };
-    let b = if b.dtype == String { cast::cast(b, &Float64, true)? } else { b };
+    let as_number = |s: Typed, other: &DataType| -> SqlResult<Typed> {
+        if s.dtype != String {
+            return Ok(s);
+        }
+        let to = if is_integer(other) { Int64 } else { Float64 };
+        cast::cast(s, &to, true)
+    };
+    let (a_type, b_type) = (a.dtype.clone(), b.dtype.clone());
+    let a = as_number(a, &b_type)?;
+    let b = as_number(b, &a_type)?;
     if !(is_numeric(&a.dtype) || a.dtype == Null) || !(is_numeric(&b.dtype) || b.dtype == Null) {
         return Err(mismatch(&name(op), &a.dtype, &b.dtype));
     }
@@ -640,8 +724,8 @@ fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> SqlResult<Ty
             if let (Decimal(..), _) | (_, Decimal(..)) = (&a.dtype, &b.dtype)
                 && !matches!(t, Float64 | Float32)
             {
-                let (p1, s1) = dec_ps(&a.dtype);
-                let (p2, s2) = dec_ps(&b.dtype);
+                let (p1, s1) = lit_ps(&a);
+                let (p2, s2) = lit_ps(&b);
                 let (p, s) = adjust(p1 - s1 + s2 + (6usize).max(s1 + p2 + 1), (6usize).max(s1 + p2 + 1));
                 let divisor = b.expr.clone().cast(Float64);
                 let q = a.expr.cast(Float64) / divisor.clone();
@@ -654,8 +738,8 @@ fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> SqlResult<Ty
         }
         Op::Plus | Op::Minus | Op::Multiply => {
             if let Decimal(..) = t {
-                let (p1, s1) = dec_ps(&a.dtype);
-                let (p2, s2) = dec_ps(&b.dtype);
+                let (p1, s1) = lit_ps(&a);
+                let (p2, s2) = lit_ps(&b);
                 let (p, s) = if matches!(op, Op::Multiply) {
                     adjust(p1 + p2 + 1, s1 + s2)
                 } else {
@@ -744,6 +828,14 @@ fn truncated_rem(x: Expr, y: Expr) -> Expr {
     when(wrong_sign).then(r.clone() - y).otherwise(r)
 }
 
+/// An integer constant in decimal arithmetic has the precision of its digits.
+fn lit_ps(t: &Typed) -> (usize, usize) {
+    match t.lit {
+        Some(Lit::Int(n)) => (n.unsigned_abs().to_string().len(), 0),
+        _ => dec_ps(&t.dtype),
+    }
+}
+
 fn dec_ps(dt: &DataType) -> (usize, usize) {
     match dt {
         DataType::Decimal(p, s) => (p.unwrap_or(38), s.unwrap_or(0)),
@@ -772,6 +864,21 @@ pub(crate) fn auto_name(e: &E) -> String {
         E::Identifier(i) => i.value.clone(),
         E::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()).unwrap_or_default(),
         E::CompoundFieldAccess { root, access_chain } => {
+            if access_chain.iter().any(|a| matches!(a, ast::AccessExpr::Subscript(_))) {
+                // With a subscript Spark keeps the whole path: payload.items[0].
+                let mut out = match root.as_ref() {
+                    E::CompoundIdentifier(parts) => parts.iter().map(|p| p.value.clone()).collect::<Vec<_>>().join("."),
+                    other => auto_name(other),
+                };
+                for a in access_chain {
+                    match a {
+                        ast::AccessExpr::Dot(E::Identifier(f)) => out = format!("{out}.{}", f.value),
+                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => out = format!("{out}[{}]", auto_name(index)),
+                        other => out = format!("{out}{other}"),
+                    }
+                }
+                return out;
+            }
             let mut out = auto_name(root);
             for a in access_chain {
                 match a {
@@ -802,6 +909,10 @@ pub(crate) fn auto_name(e: &E) -> String {
         E::Cast { expr, data_type, kind, .. } => {
             let t = super::super::output::spark_type_name(&cast::sql_type(data_type).unwrap_or(DataType::Null)).to_uppercase();
             let word = if matches!(kind, ast::CastKind::TryCast) { "TRY_CAST" } else { "CAST" };
+            if t == "STRING" && !matches!(kind, ast::CastKind::TryCast) {
+                // Spark names a cast to string after its input.
+                return auto_name(expr);
+            }
             format!("{word}({} AS {t})", auto_name(expr))
         }
         E::Function(f) => {
@@ -820,6 +931,10 @@ pub(crate) fn auto_name(e: &E) -> String {
                 ),
                 _ => (false, Vec::new()),
             };
+            if name.starts_with("__lit_") {
+                return args.join("");
+            }
+            let name = name.trim_start_matches("__").to_string();
             let name = match name.as_str() {
                 "count" if args.first().is_some_and(|a| a == "1") && !distinct => "count".into(),
                 "mean" => "avg".into(),

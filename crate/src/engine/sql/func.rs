@@ -44,23 +44,29 @@ pub(crate) fn function(tr: &Tr<'_>, f: &ast::Function) -> SqlResult<Typed> {
     let raw = arg_exprs(f)?;
     // Lambdas: transform(arr, x -> ...), filter, exists, forall.
     if let Some(E::Lambda(lambda)) = raw.get(1) {
-        return higher_order(tr, &name, raw[0], lambda);
+        return higher_order(tr, name.trim_start_matches("__"), raw[0], lambda);
+    }
+    if let Some(suffix) = name.strip_prefix("__lit_") {
+        let [value] = raw.as_slice() else { return Err(refuse("internal: a typed literal", "write 1L or 1.5D")) };
+        let v = tr.expr(value)?;
+        let to = match suffix {
+            "l" => DataType::Int64,
+            "y" => DataType::Int8,
+            "s" => DataType::Int16,
+            "f" => DataType::Float32,
+            "bd" => return Ok(v),
+            _ => DataType::Float64,
+        };
+        let lit = v.lit.clone();
+        let mut t = cast::cast(v, &to, true)?;
+        t.lit = match (lit, &to) {
+            (Some(Lit::Int(n)), DataType::Int64 | DataType::Int8 | DataType::Int16) => Some(Lit::Int(n)),
+            _ => None,
+        };
+        return Ok(t);
     }
     match name.as_str() {
-        "struct" => {
-            let mut fields = Vec::new();
-            let mut exprs = Vec::new();
-            for (i, a) in raw.iter().enumerate() {
-                let t = tr.expr(a)?;
-                let fname = match a {
-                    E::Identifier(_) | E::CompoundIdentifier(_) | E::CompoundFieldAccess { .. } => auto_name(a),
-                    _ => format!("col{}", i + 1),
-                };
-                fields.push(Field::new(fname.as_str().into(), t.dtype.clone()));
-                exprs.push(t.expr.alias(fname.as_str()));
-            }
-            return Ok(Typed::new(as_struct(exprs), DataType::Struct(fields)));
-        }
+        "struct" => return struct_of(tr, &raw.iter().map(|e| (*e).clone()).collect::<Vec<_>>()),
         "named_struct" => {
             if raw.len() % 2 != 0 || raw.is_empty() {
                 return Err(refuse("named_struct takes pairs of a name and a value", "write named_struct('a', x, 'b', y)"));
@@ -81,8 +87,42 @@ pub(crate) fn function(tr: &Tr<'_>, f: &ast::Function) -> SqlResult<Typed> {
         "json_parse" | "json_get" => return super::jsonparse::call(tr, &name, &raw),
         _ => {}
     }
-    let args = raw.iter().map(|a| tr.expr(a)).collect::<SqlResult<Vec<_>>>()?;
+    // A unit written as a word: timestampdiff(SECOND, a, b), date_part(MONTH, d).
+    let unit_first = matches!(name.as_str(), "timestampdiff" | "timestampadd" | "date_part" | "datepart")
+        || (raw.len() == 3 && matches!(name.as_str(), "date_add" | "dateadd" | "datediff" | "date_diff"));
+    let args = raw
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match a {
+            E::Identifier(unit) if i == 0 && unit_first && unit.quote_style.is_none() => {
+                Ok(Typed::constant(Lit::Str(unit.value.to_uppercase())))
+            }
+            _ => tr.expr(a),
+        })
+        .collect::<SqlResult<Vec<_>>>()?;
+    // ltrim(trimStr, str) and rtrim(trimStr, str): the families take (str, trimStr).
+    let args = match (name.as_str(), args.as_slice()) {
+        ("trim" | "ltrim" | "rtrim", [chars, s]) => vec![s.clone(), chars.clone()],
+        _ => args,
+    };
     family(tr, &name, &args)
+}
+
+/// `struct(a, b AS x, 1)`: fields named after columns, aliases, or col1, col2...
+pub(crate) fn struct_of(tr: &Tr<'_>, values: &[E]) -> SqlResult<Typed> {
+    let mut fields = Vec::new();
+    let mut exprs = Vec::new();
+    for (i, a) in values.iter().enumerate() {
+        let (a, fname) = match a {
+            E::Named { expr, name } => (expr.as_ref(), name.value.clone()),
+            E::Identifier(_) | E::CompoundIdentifier(_) | E::CompoundFieldAccess { .. } => (a, auto_name(a)),
+            _ => (a, format!("col{}", i + 1)),
+        };
+        let t = tr.expr(a)?;
+        fields.push(Field::new(fname.as_str().into(), t.dtype.clone()));
+        exprs.push(t.expr.alias(fname.as_str()));
+    }
+    Ok(Typed::new(as_struct(exprs), DataType::Struct(fields)))
 }
 
 fn as_struct(exprs: Vec<Expr>) -> Expr {
@@ -147,6 +187,9 @@ pub(crate) fn family(tr: &Tr<'_>, name: &str, args: &[Typed]) -> SqlResult<Typed
         "timestamp" => return cast_to(super::typed::timestamp_type()),
         "decimal" => return cast_to(cast::decimal(10, 0)),
         _ => {}
+    }
+    if name == "window" {
+        return time_window(args);
     }
     let cx = &tr.planner.cx;
     for family in [math::call, strings::call, datetime::call, nested::call, jsonfn::call] {
@@ -218,4 +261,36 @@ fn higher_order(tr: &Tr<'_>, name: &str, array: &E, lambda: &ast::LambdaFunction
             "transform, filter, exists and forall take a lambda here",
         )),
     }
+}
+
+/// `window(ts, '10 minutes')`: the tumbling time window a timestamp falls in,
+/// as a struct of start and end (windows start at the epoch, as Spark's do).
+fn time_window(args: &[Typed]) -> SqlResult<Typed> {
+    let usage = || refuse("window(ts, 'duration') takes a timestamp and a duration such as '10 minutes'", "write GROUP BY window(ts, '1 hour')");
+    let (ts, duration) = match args {
+        [ts, d] => (ts, d),
+        [_, _, _] | [_, _, _, _] => {
+            return Err(refuse(
+                "sliding time windows, window(ts, duration, slide), are not supported in the tab",
+                "use a tumbling window, window(ts, duration), or date_trunc",
+            ));
+        }
+        _ => return Err(usage()),
+    };
+    let text = duration.lit_str().ok_or_else(usage)?;
+    let (months, days, micros) = super::expr::interval_text(text)?;
+    if months != 0 {
+        return Err(refuse("window(): a duration in months or years varies in length", "use days, hours, minutes or seconds"));
+    }
+    let d = i64::from(days) * 86_400_000_000 + micros;
+    if d <= 0 {
+        return Err(usage());
+    }
+    let t = super::typed::timestamp_type();
+    let us = cast::cast(ts.clone(), &t, true)?.expr.cast(DataType::Int64);
+    let start = us.clone() - ((us % lit(d)) + lit(d)) % lit(d);
+    let end = start.clone() + lit(d);
+    let fields = vec![Field::new("start".into(), t.clone()), Field::new("end".into(), t.clone())];
+    let e = as_struct(vec![start.cast(t.clone()).alias("start"), end.cast(t.clone()).alias("end")]);
+    Ok(Typed::new(e, DataType::Struct(fields)))
 }

@@ -97,11 +97,14 @@ fn apply(planner: &Planner<'_>, rel: Rel, f: &ast::Function, outer_view: bool, n
                 new.push(ColRef { qual: Vec::new(), name: named(0, "pos"), id: p, dtype: DataType::Int32, hidden: false });
             }
             lf = lf.explode(by_name(exploded.iter().map(|s| s.as_str()), true));
-            if base == "inline" {
+            let map = super::super::output::map_entry(elem).is_some();
+            if base == "inline" || map {
                 let DataType::Struct(fields) = elem.as_ref() else {
                     return Err(refuse(format!("{name} needs an array of structs"), "use explode for other arrays"));
                 };
+                let first = if base == "posexplode" { 1 } else { 0 };
                 for (i, fd) in fields.iter().enumerate() {
+                    let i = i + first;
                     let id = fresh("f");
                     lf = lf.with_column(col(g.as_str()).struct_().field_by_name(fd.name().as_str()).alias(id.as_str()));
                     new.push(ColRef { qual: Vec::new(), name: named(i, fd.name().as_str()), id, dtype: fd.dtype().clone(), hidden: false });

@@ -107,6 +107,12 @@ pub(crate) fn group(
                 }
             }
         }
+        // GROUP BY window(ts, ...): the column is named window.
+        if let E::Function(f) = e
+            && f.name.to_string().eq_ignore_ascii_case("window")
+        {
+            subs.push(("window".into(), col_t.clone()));
+        }
         key_cols.push((id, t));
     }
     // The select items that are group keys by alias or ordinal.
@@ -166,7 +172,7 @@ pub(crate) fn group(
                 id_bits |= 1 << (n_keys - 1 - i);
             }
         }
-        fill.push(lit(id_bits).alias(gid.as_str()));
+        fill.push(lit(id_bits).cast(DataType::Int64).alias(gid.as_str()));
         lf = lf.with_columns(fill);
         let mut order: Vec<Expr> = key_cols.iter().map(|(id, _)| col(id.as_str())).collect();
         order.extend(calls.iter().map(|c| col(c.id.as_str())));

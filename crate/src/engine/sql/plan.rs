@@ -279,12 +279,15 @@ impl<'a> Planner<'a> {
         exprs.extend(order.iter().map(|o| &o.expr));
         let found: Found = find(&exprs);
         let group_exprs = match &s.group_by {
-            ast::GroupByExpr::Expressions(v, mods) => {
-                if !mods.is_empty() {
-                    return Err(refuse("GROUP BY ... WITH ROLLUP/CUBE is not supported in the tab", "write GROUP BY ROLLUP(a, b)"));
+            ast::GroupByExpr::Expressions(v, mods) => match mods.as_slice() {
+                [] => Some(v.clone()),
+                // GROUP BY a, b WITH ROLLUP is GROUP BY ROLLUP(a, b).
+                [ast::GroupByWithModifier::Rollup] => Some(vec![E::Rollup(v.iter().map(|e| vec![e.clone()]).collect())]),
+                [ast::GroupByWithModifier::Cube] => Some(vec![E::Cube(v.iter().map(|e| vec![e.clone()]).collect())]),
+                _ => {
+                    return Err(refuse("GROUP BY ... WITH TOTALS is not Spark SQL", "write GROUP BY ROLLUP(a, b)"));
                 }
-                Some(v.clone())
-            }
+            },
             ast::GroupByExpr::All(_) => None,
         };
         let grouped = !found.aggregates.is_empty()
@@ -655,7 +658,7 @@ pub(crate) fn output(rel: Rel) -> SqlResult<DataFrame> {
     for c in &visible {
         if !seen.insert(c.name.to_lowercase()) {
             return Err(refuse(
-                format!("the result has two columns named {}, which a table of the notebook cannot hold", c.name),
+                format!("duplicate column names: the result has two columns named {}, which a table of the notebook cannot hold", c.name),
                 format!("give one of them another alias, such as {}_2", c.name),
             ));
         }

@@ -26,6 +26,8 @@ pub(crate) struct Rewritten {
 
 /// Parses Spark SQL: backticks quote names, double quotes are strings.
 pub(crate) fn parse(source: &str) -> Result<Vec<Statement>, CellError> {
+    let rewritten = spark_tokens(source);
+    let source = rewritten.as_deref().unwrap_or(source);
     Parser::new(&SparkSqlDialect {})
         .with_options(ParserOptions { trailing_commas: true, ..Default::default() })
         .try_with_sql(source)
@@ -60,6 +62,56 @@ pub(crate) fn rewrite(source: &str) -> Result<Rewritten, CellError> {
         return Err(error);
     }
     Ok(Rewritten { query, sources: visitor.sources, relations: visitor.relations })
+}
+
+/// Spark's lexical forms sqlparser does not read: typed number literals
+/// (`1L`, `1Y`, `1S`, `1.5D`, `1.5F`, `1.5BD`) become `__lit_<suffix>(n)`,
+/// and the higher-order `exists(arr, x -> ...)` becomes `__exists(...)` (not
+/// an EXISTS subquery). `None` when the text needs neither.
+fn spark_tokens(source: &str) -> Option<String> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&SparkSqlDialect {}, source).tokenize().ok()?;
+    let suffix = |w: &str| -> Option<&'static str> {
+        match w.to_ascii_uppercase().as_str() {
+            "L" => Some("l"),
+            "Y" => Some("y"),
+            "S" => Some("s"),
+            "D" => Some("d"),
+            "F" => Some("f"),
+            "BD" => Some("bd"),
+            _ => None,
+        }
+    };
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut changed = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        match (t, tokens.get(i + 1)) {
+            (Token::Number(n, _), Some(Token::Word(w))) if w.quote_style.is_none() && suffix(&w.value).is_some() => {
+                out.push_str(&format!("__lit_{}({n})", suffix(&w.value).unwrap_or("d")));
+                changed = true;
+                i += 2;
+                continue;
+            }
+            (Token::Word(w), _) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("exists") => {
+                let next = tokens[i + 1..].iter().find(|t| !matches!(t, Token::Whitespace(_)));
+                let after = tokens[i + 1..].iter().skip_while(|t| !matches!(t, Token::LParen)).skip(1).find(|t| !matches!(t, Token::Whitespace(_)));
+                let subquery = matches!(after, Some(Token::Word(w)) if ["select", "with", "values", "from"].contains(&w.value.to_ascii_lowercase().as_str()))
+                    || matches!(after, Some(Token::LParen));
+                if matches!(next, Some(Token::LParen)) && !subquery {
+                    out.push_str("__exists");
+                    changed = true;
+                    i += 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push_str(&t.to_string());
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 #[derive(Default)]

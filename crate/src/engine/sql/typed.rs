@@ -59,7 +59,7 @@ impl Typed {
             },
             Lit::Float(x) => (lit_expr(*x), DataType::Float64),
             Lit::Decimal(unscaled, scale) => {
-                let digits = unscaled.unsigned_abs().to_string().len().max(*scale + 1);
+                let digits = unscaled.unsigned_abs().to_string().len().max(*scale).max(1);
                 let dtype = DataType::Decimal(Some(digits), Some(*scale));
                 (lit_expr(decimal_text(*unscaled, *scale)).cast(dtype.clone()), dtype)
             }

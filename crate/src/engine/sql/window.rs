@@ -44,7 +44,7 @@ pub(crate) fn compute(
         let parts_t = spec.partition_by.iter().map(|p| tr.expr(p)).collect::<SqlResult<Vec<_>>>()?;
         let orders = spec.order_by.iter().map(|o| Ok((tr.expr(&o.expr)?, direction(o)))).collect::<SqlResult<Vec<_>>>()?;
         // Arguments, in the same scope.
-        let raw = arg_exprs(f)?;
+        let raw = if is_count_star(f) { Vec::new() } else { arg_exprs(f)? };
         let args = raw.iter().map(|a| tr.expr(a)).collect::<SqlResult<Vec<_>>>()?;
         // Materialise keys, sort.
         let mut key_cols = Vec::new();
@@ -363,6 +363,17 @@ fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Fr
         let e = if first { ctx.over(source.first()) } else { ctx.over(source.last()) };
         return Ok((vec![], Typed::new(e, dtype)));
     }
+    if matches!(frame, Some((true, Bound::Offset(0), Bound::Unbounded))) {
+        let e = if first {
+            if ignore_nulls { ctx.over(v.fill_null_with_strategy(FillNullStrategy::Backward(None))) } else { v }
+        } else {
+            ctx.over(source.last())
+        };
+        if !first && ignore_nulls {
+            return Err(unsupported());
+        }
+        return Ok((vec![], Typed::new(e, dtype)));
+    }
     let running_rows = matches!(frame, Some((true, Bound::Unbounded, Bound::Offset(0))));
     let running_range = matches!(frame, None | Some((false, Bound::Unbounded, Bound::Offset(0))));
     if !(running_rows || running_range) {
@@ -409,7 +420,8 @@ fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: 
     let out_type = typed.dtype.clone();
     let x = match args.first() {
         Some(a) => a.expr.clone(),
-        None => lit(1i64),
+        // count(*): every row counts.
+        None => ctx.rn.clone(),
     };
     let not_null = x.clone().is_not_null().cast(DataType::Int64);
     let numeric = matches!(name, "sum" | "avg" | "mean" | "count");
@@ -483,6 +495,10 @@ fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: 
         return Ok((vec![], Typed::new(running.cast(out_type.clone()), out_type)));
     }
     Err(refuse_frame())
+}
+
+fn is_count_star(f: &Function) -> bool {
+    matches!(&f.args, ast::FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard))))
 }
 
 fn cast_int(t: &DataType) -> bool {
