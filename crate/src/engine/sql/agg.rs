@@ -113,7 +113,9 @@ fn single(name: &str, arg: &Typed, x: Expr) -> SqlResult<Typed> {
         "min" | "max" => {
             orderable(name, arg)?;
             let value = match (name, dtype.is_float()) {
-                ("max", true) => x.nan_max(),
+                ("max", true) => {
+                    when(x.clone().is_nan().any(true)).then(lit(f64::NAN).cast(dtype.clone())).otherwise(x.max())
+                }
                 ("max", false) => x.max(),
                 _ => x.min(),
             };

@@ -24,7 +24,7 @@ pub(super) fn call(name: &str, args: &[Typed], cx: &Cx) -> Option<SqlResult<Type
         "floor" | "ceil" | "ceiling" => round::floor_ceil(name, args),
         "abs" => abs(args),
         "negative" => negative(args),
-        "positive" => one_numeric(name, args).map(Clone::clone),
+        "positive" => one_numeric(name, args).cloned(),
         "sqrt" => unary(name, args, |v| Some(v.sqrt())),
         "cbrt" => unary(name, args, |v| Some(v.cbrt())),
         "exp" => unary(name, args, |v| Some(v.exp())),

@@ -116,6 +116,7 @@ pub(super) fn floor_ceil(name: &str, args: &[Typed]) -> SqlResult<Typed> {
 /// Spark's CAST of a double to decimal(`p`, `s`): the digits Java prints
 /// for the double, rounded half up to `s` places; NULL for NaN, infinities
 /// and values that do not fit (the caller decides whether that is an error).
+#[allow(dead_code)] // until the core's CAST uses it
 pub(crate) fn double_to_decimal(x: Expr, p: usize, s: usize) -> Expr {
     let out = DataType::Decimal(Some(p), Some(s));
     map_columns(vec![x.cast(DataType::Float64)], out, move |c: &mut [Column]| {

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 use polars::prelude::*;
 
 use super::super::typed::{Cx, Lit, Typed};
