@@ -261,7 +261,7 @@ fn energy_per_half_hour_by_acorn_group_and_tariff() {
     let sql = "-- name: energy_by_hh\n\
                SELECT LCLid, stdorToU, Acorn_grouped,\n\
                       EXTRACT(HOUR FROM DateTime) * 2 + CASE WHEN EXTRACT(MINUTE FROM DateTime) >= 30 THEN 1 ELSE 0 END AS half_hour,\n\
-                      \"KWH/hh\" AS kwh\n\
+                      `KWH/hh` AS kwh\n\
                FROM read_csv('samples/energy.csv')";
     let prepared = session.prepare(sql, "cell_1").expect("prepare");
     session.execute(prepared, vec![ENERGY_CSV.to_vec().into()]).expect("execute");

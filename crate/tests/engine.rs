@@ -56,7 +56,7 @@ both! {
             assert!((got - *cents as f64 / 100.0).abs() < 0.005, "{got} vs {cents}");
         }
         let types: Vec<String> = result.schema().into_iter().map(|c| c.dtype).collect();
-        assert_eq!(types, ["string", "int unsigned", "double"]);
+        assert_eq!(types, ["string", "bigint", "double"]);
         assert!(result.preview_ipc(1000).unwrap().len() > 100);
     }
 

@@ -96,6 +96,19 @@ pub fn export(df: &DataFrame, format: ExportFormat, compression: Compression) ->
     let mut df = super::repair::repair_if_needed(df.clone())
         .map_err(|e| CellError::new(format!("could not prepare the rows for writing: {e}")))?;
     df.align_chunks_par();
+    if format == ExportFormat::Json {
+        // Polars writes decimals as JSON strings; Spark writes them as numbers.
+        let columns = df
+            .get_columns()
+            .iter()
+            .map(|c| match c.dtype() {
+                DataType::Decimal(..) => c.cast(&DataType::Float64),
+                _ => Ok(c.clone()),
+            })
+            .collect::<PolarsResult<Vec<_>>>()
+            .map_err(|e| CellError::new(format!("could not prepare the rows for writing: {e}")))?;
+        df = DataFrame::new(columns).map_err(|e| CellError::new(format!("could not prepare the rows for writing: {e}")))?;
+    }
     let mut bytes = Vec::new();
     let result = match format {
         ExportFormat::Parquet => {

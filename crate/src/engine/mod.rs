@@ -273,7 +273,7 @@ impl Session {
             let df = repair::repair_if_needed(df).map_err(|e| sql::polars_error(&e))?;
             tables.insert(request.id.clone(), df);
         }
-        let df = sql::run(query, &tables, sql::Cx { now_micros: self.now_micros })?;
+        let df = sql::run(query, &tables, sql::Cx { now_micros: self.now_micros }, notes)?;
         repair::repair_if_needed(df).map_err(|e| self.explain(&e))
     }
 

@@ -115,9 +115,9 @@ pub(super) fn quote_column_keywords(source: &str, tokens: &[TokenWithSpan]) -> O
     let mut at = 0;
     for (start, len) in spans {
         out.push_str(&source[at..start]);
-        out.push('"');
+        out.push('`');
         out.push_str(&source[start..start + len]);
-        out.push('"');
+        out.push('`');
         at = start + len;
     }
     out.push_str(&source[at..]);
@@ -360,7 +360,7 @@ mod tests {
         };
         assert_eq!(
             q("SELECT offset, partition, timestamp FROM kafka('t', from => 'earliest', to => 5)"),
-            r#"SELECT "offset", "partition", "timestamp" FROM kafka('t', "from" => 'earliest', "to" => 5)"#
+            r#"SELECT `offset`, `partition`, `timestamp` FROM kafka('t', `from` => 'earliest', `to` => 5)"#
         );
         let kept = "SELECT SUM(x) OVER (PARTITION BY y), CAST(t AS TIMESTAMP), TIMESTAMP '2024-01-01' FROM t LIMIT 5 OFFSET 10";
         assert_eq!(q(kept), kept);

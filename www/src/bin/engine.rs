@@ -912,7 +912,7 @@ impl Worker {
         } else {
             let topic = request.topic.clone().unwrap_or_default();
             format!(
-                "SELECT COUNT(*) AS n, SUM(\"offset\") AS offsets, SUM(LENGTH(CAST(value AS STRING))) AS chars FROM kafka('{topic}')"
+                "SELECT COUNT(*) AS n, SUM(`offset`) AS offsets, SUM(LENGTH(CAST(value AS STRING))) AS chars FROM kafka('{topic}')"
             )
         };
         let mut times_ms = Vec::with_capacity(request.iterations);

@@ -34,7 +34,15 @@ pub(super) fn call(tr: &Tr<'_>, name: &str, raw: &[&E]) -> SqlResult<Typed> {
         .column("__json_text")
         .and_then(|c| c.as_materialized_series().str().cloned())
         .map_err(|e| polars_error(&e))?;
-    let (schema, _stats) = json::infer(&texts).map_err(|e| refuse(format!("json_parse: {e}"), "check the JSON text"))?;
+    let (schema, stats) = json::infer(&texts).map_err(|e| refuse(format!("json_parse: {e}"), "check the JSON text"))?;
+    let mut notes = tr.planner.notes.borrow_mut();
+    if let Some(note) = stats.note(|row| format!("row {row}")) {
+        notes.push(note);
+    }
+    if schema.is_empty() {
+        notes.push(format!("json_parse found no JSON object with fields in {} rows, so its column is empty (null)", stats.rows));
+    }
+    drop(notes);
     let parsed = if schema.is_empty() {
         Typed::new(lit(NULL).cast(DataType::Null), DataType::Null)
     } else {

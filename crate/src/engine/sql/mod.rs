@@ -41,7 +41,18 @@ pub(crate) use typed::{Cx, polars_error};
 
 use crate::CellError;
 
-/// Runs a query over the named tables (the catalog and the cell's sources).
-pub(crate) fn run(query: &Query, tables: &BTreeMap<String, DataFrame>, cx: Cx) -> Result<DataFrame, CellError> {
-    plan::Planner::new(tables, cx).run(query)
+/// Runs a query over the named tables (the catalog and the cell's sources);
+/// notes for the cell go to `notes`.
+pub(crate) fn run(
+    query: &Query,
+    tables: &BTreeMap<String, DataFrame>,
+    cx: Cx,
+    notes: &mut Vec<String>,
+) -> Result<DataFrame, CellError> {
+    let planner = plan::Planner::new(tables, cx);
+    let result = planner.run(query);
+    let mut found = planner.notes.take();
+    found.dedup();
+    notes.extend(found);
+    result
 }

@@ -22,6 +22,8 @@ pub(crate) struct Planner<'a> {
     ctes: RefCell<Vec<(String, DataFrame)>>,
     /// The scopes of the queries around a subquery being planned, innermost last.
     outer: RefCell<Vec<Vec<ColRef>>>,
+    /// Notes for the cell (rows json_parse could not read).
+    pub notes: RefCell<Vec<String>>,
 }
 
 /// A SELECT list entry after `*` is expanded.
@@ -33,7 +35,7 @@ pub(crate) struct Item {
 
 impl<'a> Planner<'a> {
     pub fn new(tables: &'a BTreeMap<String, DataFrame>, cx: Cx) -> Planner<'a> {
-        Planner { tables, cx, ctes: RefCell::new(Vec::new()), outer: RefCell::new(Vec::new()) }
+        Planner { tables, cx, ctes: RefCell::new(Vec::new()), outer: RefCell::new(Vec::new()), notes: RefCell::new(Vec::new()) }
     }
 
     /// Runs a query to a frame with the user's column names.
