@@ -302,6 +302,8 @@ impl Worker {
             return self.execute_on_spark(run, session).await;
         }
         self.hints.borrow_mut().clear();
+        // current_timestamp() for this cell: the engine reads no clock of its own.
+        session.borrow_mut().set_now((js_sys::Date::now() * 1000.0) as i64);
         let prepared = session.borrow().prepare(&run.source, &run.default_name)?;
         let reads = prepared.reads.clone();
         let mut inputs = Vec::with_capacity(prepared.sources.len());

@@ -141,7 +141,9 @@ pub(crate) fn sql_type(dt: &ast::DataType) -> SqlResult<DataType> {
             };
             if p > 38 || s > p {
                 return Err(refuse(
-                    format!("decimal({p},{s}) is not a valid type: the precision is at most 38 and the scale at most the precision"),
+                    format!(
+                        "decimal({p},{s}) is not a valid type: the precision is at most 38 and the scale at most the precision"
+                    ),
                     "write DECIMAL(p, s) with s <= p <= 38",
                 ));
             }
@@ -211,7 +213,8 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
             let s = value.expr.clone().str().strip_chars(lit(NULL)).str().to_lowercase();
             let truthy = s.clone().is_in(lit(Series::new("t".into(), ["t", "true", "y", "yes", "1"])).implode(), false);
             let falsy = s.is_in(lit(Series::new("f".into(), ["f", "false", "n", "no", "0"])).implode(), false);
-            let converted = when(truthy).then(lit(true)).when(falsy).then(lit(false)).otherwise(lit(NULL).cast(Boolean));
+            let converted =
+                when(truthy).then(lit(true)).when(falsy).then(lit(false)).otherwise(lit(NULL).cast(Boolean));
             Ok(invalid(value.clone(), converted, value.expr))
         }
         (String, t) if is_numeric(t) => {
@@ -240,7 +243,9 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
                 let x = value.expr.clone().cast(Float64);
                 let bad_float = x.clone().is_nan().or(x.clone().is_infinite());
                 let truncated = when(bad_float).then(lit(NULL).cast(Int64)).otherwise(
-                    when(x.clone().abs().lt(lit(9.223372036854775e18))).then(x.cast(Int64)).otherwise(lit(NULL).cast(Int64)),
+                    when(x.clone().abs().lt(lit(9.223372036854775e18)))
+                        .then(x.cast(Int64))
+                        .otherwise(lit(NULL).cast(Int64)),
                 );
                 range_checked(truncated, t)
             } else if matches!(f, Decimal(..)) {
@@ -299,7 +304,9 @@ fn range_checked(x: Expr, to: &DataType) -> Expr {
         DataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
         _ => return x.cast(to.clone()),
     };
-    when(x.clone().gt_eq(lit(lo)).and(x.clone().lt_eq(lit(hi)))).then(x.cast(to.clone())).otherwise(lit(NULL).cast(to.clone()))
+    when(x.clone().gt_eq(lit(lo)).and(x.clone().lt_eq(lit(hi))))
+        .then(x.cast(to.clone()))
+        .otherwise(lit(NULL).cast(to.clone()))
 }
 
 /// A double as Spark writes it: `1.0`, `0.1`, `1.0E10`, `1.0E-5`, `NaN`, `Infinity`.

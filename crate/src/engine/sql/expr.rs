@@ -3,11 +3,16 @@
 use polars::prelude::*;
 use sqlparser::ast::{self, BinaryOperator as Op, Expr as E, UnaryOperator, Value as V};
 
-use super::cast::{self, common, common_of, is_integer, is_numeric, widen};
+use super::cast::{self, common, common_of, is_numeric, widen};
 use super::plan::Planner;
 use super::scope::{ColRef, resolve};
-use super::typed::{Lit, SqlResult, Typed, fail_if, refuse, timestamp_type};
+use super::typed::{Lit, SqlResult, Typed, refuse};
 use super::{agg, datetime, func, nested, strings};
+
+use super::arith::arith;
+pub(crate) use super::literal::interval_text;
+use super::literal::{interval_parts, value};
+pub(crate) use super::naming::auto_name;
 
 /// Replacements: an expression (its lowercase SQL text) already computed as a column.
 pub(crate) type Subs = Vec<(String, Typed)>;
@@ -61,7 +66,10 @@ impl<'a> Tr<'a> {
                             nested::index(out, self.expr(index)?)?
                         }
                         ast::AccessExpr::Subscript(_) => {
-                            return Err(refuse("array slices a[i:j] are not Spark SQL", "use slice(arr, start, length)"));
+                            return Err(refuse(
+                                "array slices a[i:j] are not Spark SQL",
+                                "use slice(arr, start, length)",
+                            ));
                         }
                     };
                 }
@@ -128,14 +136,17 @@ impl<'a> Tr<'a> {
                 Ok(Typed::new(if *negated { r.not() } else { r }, DataType::Boolean))
             }
             E::Subquery(q) => super::subquery::scalar(self, q),
-            E::Like { negated, any, expr, pattern, escape_char } | E::ILike { negated, any, expr, pattern, escape_char } => {
+            E::Like { negated, any, expr, pattern, escape_char }
+            | E::ILike { negated, any, expr, pattern, escape_char } => {
                 let ci = matches!(e, E::ILike { .. });
                 let x = self.expr(expr)?;
                 let x = if x.dtype == DataType::String { x } else { cast::cast(x, &DataType::String, true)? };
                 let escape = match escape_char.as_deref() {
                     None => None,
                     Some(E::Value(v)) => match &v.value {
-                        V::SingleQuotedString(s) | V::DoubleQuotedString(s) if s.chars().count() == 1 => s.chars().next(),
+                        V::SingleQuotedString(s) | V::DoubleQuotedString(s) if s.chars().count() == 1 => {
+                            s.chars().next()
+                        }
                         _ => return Err(refuse("LIKE ... ESCAPE takes one character", "write ESCAPE '\\\\'")),
                     },
                     Some(_) => return Err(refuse("LIKE ... ESCAPE takes one character", "write ESCAPE '!'")),
@@ -160,7 +171,9 @@ impl<'a> Tr<'a> {
                 let r = self.call_family("rlike", vec![self.expr(expr)?, self.expr(pattern)?])?;
                 Ok(if *negated { Typed::new(r.expr.not(), DataType::Boolean) } else { r })
             }
-            E::Case { operand, conditions, else_result, .. } => self.case(operand.as_deref(), conditions, else_result.as_deref()),
+            E::Case { operand, conditions, else_result, .. } => {
+                self.case(operand.as_deref(), conditions, else_result.as_deref())
+            }
             E::Cast { kind, expr, data_type, .. } => {
                 let to = cast::sql_type(data_type)?;
                 let x = self.expr(expr)?;
@@ -216,7 +229,10 @@ impl<'a> Tr<'a> {
                 if let Some(chars) = trim_characters {
                     // Spark's function form trim(trimStr, str): the string comes second.
                     let [s] = chars.as_slice() else {
-                        return Err(refuse("trim takes a string and the characters to trim", "write trim(BOTH 'x' FROM s)"));
+                        return Err(refuse(
+                            "trim takes a string and the characters to trim",
+                            "write trim(BOTH 'x' FROM s)",
+                        ));
                     };
                     args.insert(0, self.expr(s)?);
                 }
@@ -232,7 +248,10 @@ impl<'a> Tr<'a> {
             E::Function(f) => func::function(self, f),
             E::Struct { values, fields } => {
                 if !fields.is_empty() {
-                    return Err(refuse("STRUCT<...>(...) with field types is not Spark SQL", "write struct(a, b) or named_struct('a', a, 'b', b)"));
+                    return Err(refuse(
+                        "STRUCT<...>(...) with field types is not Spark SQL",
+                        "write struct(a, b) or named_struct('a', a, 'b', b)",
+                    ));
                 }
                 func::struct_of(self, values)
             }
@@ -267,7 +286,10 @@ impl<'a> Tr<'a> {
             DataType::Boolean => Ok(t),
             DataType::Null => Ok(t.cast_to(DataType::Boolean)),
             _ => Err(refuse(
-                format!("{e} is a {}, not a boolean (DATATYPE_MISMATCH)", super::super::output::spark_type_name(&t.dtype)),
+                format!(
+                    "{e} is a {}, not a boolean (DATATYPE_MISMATCH)",
+                    super::super::output::spark_type_name(&t.dtype)
+                ),
                 "compare it, such as x = 1 or x IS NOT NULL",
             )),
         }
@@ -335,10 +357,7 @@ impl<'a> Tr<'a> {
                     Some(near) => format!("did you mean {near}? Columns: {}", known.join(", ")),
                     None => format!("the columns here are {}", known.join(", ")),
                 };
-                Err(refuse(
-                    format!("there is no column named {} here (UNRESOLVED_COLUMN)", names.join(".")),
-                    hint,
-                ))
+                Err(refuse(format!("there is no column named {} here (UNRESOLVED_COLUMN)", names.join(".")), hint))
             }
         }
     }
@@ -481,474 +500,12 @@ pub(crate) fn field(t: Typed, name: &str) -> SqlResult<Typed> {
             Ok(Typed::new(t.expr.list().eval(elem.expr), DataType::List(Box::new(elem.dtype))))
         }
         other => Err(refuse(
-            format!("cannot take the field {name} of a {} (INVALID_EXTRACT_BASE_FIELD_TYPE)", super::super::output::spark_type_name(other)),
+            format!(
+                "cannot take the field {name} of a {} (INVALID_EXTRACT_BASE_FIELD_TYPE)",
+                super::super::output::spark_type_name(other)
+            ),
             "field access works on structs: s.field",
         )),
-    }
-}
-
-/// A literal.
-pub(crate) fn value(v: &V) -> SqlResult<Typed> {
-    Ok(match v {
-        V::Number(text, long) => {
-            let t = Typed::constant(number(text, *long)?);
-            // Spark's typed literals: 1L, 1Y, 1S, 1.5D, 1.5F, 1.5BD.
-            let lower = text.to_lowercase();
-            let typed = if *long {
-                Some(DataType::Int64)
-            } else if lower.ends_with("bd") {
-                None
-            } else if lower.ends_with('l') {
-                Some(DataType::Int64)
-            } else if lower.ends_with('y') {
-                Some(DataType::Int8)
-            } else if lower.ends_with('s') {
-                Some(DataType::Int16)
-            } else if lower.ends_with('d') {
-                Some(DataType::Float64)
-            } else if lower.ends_with('f') {
-                Some(DataType::Float32)
-            } else {
-                None
-            };
-            match typed {
-                Some(to) => {
-                    let lit = t.lit.clone();
-                    let mut c = cast::cast(t, &to, true)?;
-                    c.lit = lit.filter(|l| matches!(l, Lit::Int(_)) && cast::is_integer(&to));
-                    c
-                }
-                None => t,
-            }
-        }
-        V::SingleQuotedString(s) | V::DoubleQuotedString(s) => Typed::constant(Lit::Str(unescape(s))),
-        V::Boolean(b) => Typed::constant(Lit::Bool(*b)),
-        V::Null => Typed::constant(Lit::Null),
-        V::HexStringLiteral(h) => {
-            let bytes = (0..h.len() / 2)
-                .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16))
-                .collect::<Result<Vec<u8>, _>>()
-                .map_err(|_| refuse(format!("X'{h}' is not hexadecimal"), "write X'1F2A'"))?;
-            Typed::new(lit(bytes), DataType::Binary)
-        }
-        other => return Err(refuse(format!("the literal {other} is not supported"), "write a string in single quotes")),
-    })
-}
-
-/// Spark's escapes in string literals: `\n`, `\t`, `\\`, `\'`.
-fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('0') => out.push('\0'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-fn number(text: &str, long: bool) -> SqlResult<Lit> {
-    let bad = || refuse(format!("{text} is not a number"), "write 12, 1.5 or 1e3");
-    let lower = text.to_lowercase();
-    if let Some(d) = lower.strip_suffix("bd") {
-        return number(d, long);
-    }
-    if let Some(f) = lower.strip_suffix('f') {
-        return f.parse().map(Lit::Float).map_err(|_| bad());
-    }
-    if let Some(n) = lower.strip_suffix('y').or_else(|| lower.strip_suffix('s')) {
-        return n.parse().map(Lit::Int).map_err(|_| bad());
-    }
-    if let Some(d) = lower.strip_suffix('d') {
-        return d.parse().map(Lit::Float).map_err(|_| bad());
-    }
-    if let Some(l) = lower.strip_suffix('l') {
-        return l.parse().map(Lit::Int).map_err(|_| bad());
-    }
-    if lower.contains('e') {
-        return lower.parse().map(Lit::Float).map_err(|_| bad());
-    }
-    if let Some((whole, frac)) = lower.split_once('.') {
-        let digits = format!("{whole}{frac}");
-        let unscaled: i128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| bad())? };
-        return Ok(Lit::Decimal(unscaled, frac.len()));
-    }
-    let _ = long;
-    match lower.parse::<i64>() {
-        Ok(n) => Ok(Lit::Int(n)),
-        Err(_) => {
-            let unscaled: i128 = lower.parse().map_err(|_| bad())?;
-            Ok(Lit::Decimal(unscaled, 0))
-        }
-    }
-}
-
-/// `INTERVAL '1' DAY`, `INTERVAL 2 HOURS`, `INTERVAL '1 day 2 hours'`: months, days, microseconds.
-fn interval_parts(tr: &Tr<'_>, iv: &ast::Interval) -> SqlResult<(i32, i32, i64)> {
-    let text = match tr.expr(&iv.value)?.lit {
-        Some(Lit::Str(s)) => s,
-        Some(Lit::Int(n)) => n.to_string(),
-        Some(Lit::Decimal(u, s)) => super::typed::decimal_text(u, s),
-        _ => return Err(refuse("an INTERVAL needs a constant", "write INTERVAL '1' DAY or INTERVAL 2 HOURS")),
-    };
-    let bad = || refuse(format!("INTERVAL '{text}' is not an interval Spark reads"), "write INTERVAL '1' DAY, INTERVAL 2 HOURS or INTERVAL '1 day 2 hours'");
-    let mut units: Vec<(String, String)> = Vec::new();
-    match &iv.leading_field {
-        Some(field) => {
-            let unit = field.to_string().to_lowercase();
-            if let Some(last) = &iv.last_field {
-                // 'Y-M' YEAR TO MONTH, 'D H:M:S' DAY TO SECOND
-                let last = last.to_string().to_lowercase();
-                let pieces: Vec<&str> = text.split(|c: char| c == '-' || c == ' ' || c == ':').filter(|p| !p.is_empty()).collect();
-                let order = ["year", "month", "day", "hour", "minute", "second"];
-                let start = order.iter().position(|u| unit.starts_with(u)).ok_or_else(bad)?;
-                let end = order.iter().position(|u| last.starts_with(u)).ok_or_else(bad)?;
-                if end < start || pieces.len() != end - start + 1 {
-                    return Err(bad());
-                }
-                for (i, p) in pieces.iter().enumerate() {
-                    units.push((p.to_string(), order[start + i].to_string()));
-                }
-            } else {
-                units.push((text.trim().to_string(), unit));
-            }
-        }
-        None => return interval_text(&text),
-    }
-    interval_units(&text, units)
-}
-
-/// `'1 day 2 hours'`: months, days, microseconds.
-pub(crate) fn interval_text(text: &str) -> SqlResult<(i32, i32, i64)> {
-    let bad = || refuse(format!("'{text}' is not an interval Spark reads"), "write '1 day', '2 hours' or '1 day 2 hours'");
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() % 2 != 0 || words.is_empty() {
-        return Err(bad());
-    }
-    let units = words.chunks(2).map(|pair| (pair[0].to_string(), pair[1].to_lowercase())).collect();
-    interval_units(text, units)
-}
-
-fn interval_units(text: &str, units: Vec<(String, String)>) -> SqlResult<(i32, i32, i64)> {
-    let bad = || refuse(format!("INTERVAL '{text}' is not an interval Spark reads"), "write INTERVAL '1' DAY, INTERVAL 2 HOURS or INTERVAL '1 day 2 hours'");
-    let (mut months, mut days, mut micros) = (0i64, 0i64, 0i64);
-    for (n, unit) in units {
-        let unit = unit.trim_end_matches('s');
-        let x: f64 = n.parse().map_err(|_| bad())?;
-        let whole = x as i64;
-        let whole_only = || if x.fract() == 0.0 { Ok(whole) } else { Err(bad()) };
-        match unit {
-            "year" => months += 12 * whole_only()?,
-            "month" => months += whole_only()?,
-            "week" => days += 7 * whole_only()?,
-            "day" => days += whole_only()?,
-            "hour" => micros += whole_only()? * 3_600_000_000,
-            "minute" => micros += whole_only()? * 60_000_000,
-            "second" => micros += (x * 1e6).round() as i64,
-            "millisecond" => micros += whole_only()? * 1000,
-            "microsecond" => micros += whole_only()?,
-            _ => return Err(bad()),
-        }
-    }
-    Ok((months as i32, days as i32, micros))
-}
-
-/// The result type and value of `a op b` for arithmetic and comparisons.
-fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> SqlResult<Typed> {
-    use DataType::*;
-    let _ = tr;
-    let cmp = |f: fn(Expr, Expr) -> Expr, a: Typed, b: Typed| -> SqlResult<Typed> {
-        let t = common(&a.dtype, &b.dtype).ok_or_else(|| mismatch(&format!("{l} {op} {r}"), &a.dtype, &b.dtype))?;
-        Ok(Typed::new(f(widen(a, &t)?.expr, widen(b, &t)?.expr), Boolean))
-    };
-    match op {
-        Op::Eq => return cmp(|x, y| x.eq(y), a, b),
-        Op::NotEq => return cmp(|x, y| x.neq(y), a, b),
-        Op::Lt => return cmp(|x, y| x.lt(y), a, b),
-        Op::LtEq => return cmp(|x, y| x.lt_eq(y), a, b),
-        Op::Gt => return cmp(|x, y| x.gt(y), a, b),
-        Op::GtEq => return cmp(|x, y| x.gt_eq(y), a, b),
-        Op::Spaceship => return cmp(|x, y| x.eq_missing(y), a, b),
-        _ => {}
-    }
-    // date + n days, date - n days
-    if matches!(a.dtype, Date) && is_integer(&b.dtype) && matches!(op, Op::Plus | Op::Minus) {
-        let name = if matches!(op, Op::Plus) { "date_add" } else { "date_sub" };
-        return func::family(tr, name, &[a, b]);
-    }
-    if matches!(a.dtype, Datetime(..)) && matches!(b.dtype, Datetime(..)) && matches!(op, Op::Minus) {
-        let t = timestamp_type();
-        let d = widen(a, &t)?.expr - widen(b, &t)?.expr;
-        return Ok(Typed::new(d.cast(Duration(TimeUnit::Microseconds)), Duration(TimeUnit::Microseconds)));
-    }
-    if matches!(a.dtype, Date) && matches!(b.dtype, Date) && matches!(op, Op::Minus) {
-        return Err(refuse(
-            "date - date is an interval, which the tab does not support",
-            "use datediff(end, start) for the number of days",
-        ));
-    }
-    let name = |op: &Op| format!("{l} {op} {r}");
-    // Strings in arithmetic are read as doubles (Spark casts them).
-    let as_number = |s: Typed, other: &DataType| -> SqlResult<Typed> {
-        if s.dtype != String {
-            return Ok(s);
-        }
-        let to = if is_integer(other) { Int64 } else { Float64 };
-        cast::cast(s, &to, true)
-    };
-    let (a_type, b_type) = (a.dtype.clone(), b.dtype.clone());
-    let a = as_number(a, &b_type)?;
-    let b = as_number(b, &a_type)?;
-    if !(is_numeric(&a.dtype) || a.dtype == Null) || !(is_numeric(&b.dtype) || b.dtype == Null) {
-        return Err(mismatch(&name(op), &a.dtype, &b.dtype));
-    }
-    let t = common(&a.dtype, &b.dtype).ok_or_else(|| mismatch(&name(op), &a.dtype, &b.dtype))?;
-    let t = if t == Null { Int32 } else { t };
-    let zero_check = |value: Typed, divisor: &Expr| {
-        fail_if(value, divisor.clone().eq(lit(0)), "[DIVIDE_BY_ZERO] Division by zero. Use try_divide to tolerate a divisor of 0 and return NULL instead")
-    };
-    match op {
-        Op::Divide => {
-            if let (Decimal(..), _) | (_, Decimal(..)) = (&a.dtype, &b.dtype)
-                && !matches!(t, Float64 | Float32)
-            {
-                let (p1, s1) = lit_ps(&a);
-                let (p2, s2) = lit_ps(&b);
-                let (p, s) = adjust(p1 - s1 + s2 + (6usize).max(s1 + p2 + 1), (6usize).max(s1 + p2 + 1));
-                let divisor = b.expr.clone().cast(Float64);
-                let q = a.expr.cast(Float64) / divisor.clone();
-                let v = Typed::new(q.round(s as u32, RoundMode::HalfAwayFromZero).cast(cast::decimal(p, s)), cast::decimal(p, s));
-                return Ok(zero_check(v, &divisor));
-            }
-            let divisor = b.expr.clone().cast(Float64);
-            let v = Typed::new(a.expr.cast(Float64) / divisor.clone(), Float64);
-            Ok(zero_check(v, &divisor))
-        }
-        Op::Plus | Op::Minus | Op::Multiply => {
-            if let Decimal(..) = t {
-                let (p1, s1) = lit_ps(&a);
-                let (p2, s2) = lit_ps(&b);
-                let (p, s) = if matches!(op, Op::Multiply) {
-                    adjust(p1 + p2 + 1, s1 + s2)
-                } else {
-                    let s = s1.max(s2);
-                    adjust((p1 - s1).max(p2 - s2) + s + 1, s)
-                };
-                let to = cast::decimal(p, s);
-                let x = a.expr.cast(to.clone());
-                let y = b.expr.cast(to.clone());
-                let e = match op {
-                    Op::Plus => x + y,
-                    Op::Minus => x - y,
-                    _ => a_mul_decimal(x, y, &to),
-                };
-                return Ok(Typed::new(e.cast(to.clone()), to));
-            }
-            let x = a.expr.cast(t.clone());
-            let y = b.expr.cast(t.clone());
-            if matches!(t, Int32 | Int16 | Int8 | Int64) {
-                // Exact in a wider type, then checked against the result type (ANSI overflow).
-                let wide = if t == Int64 { Float64 } else { Int64 };
-                let (wx, wy) = (x.clone().cast(wide.clone()), y.clone().cast(wide.clone()));
-                let w = match op {
-                    Op::Plus => wx + wy,
-                    Op::Minus => wx - wy,
-                    _ => wx * wy,
-                };
-                let (lo, hi) = match t {
-                    Int8 => (-128.0, 127.0),
-                    Int16 => (-32768.0, 32767.0),
-                    Int32 => (f64::from(i32::MIN), f64::from(i32::MAX)),
-                    _ => (-9.223372036854775e18, 9.223372036854775e18),
-                };
-                let e = match op {
-                    Op::Plus => x + y,
-                    Op::Minus => x - y,
-                    _ => x * y,
-                };
-                let wf = w.cast(Float64);
-                let bad = wf.clone().lt(lit(lo)).or(wf.gt(lit(hi)));
-                let v = Typed::new(e, t.clone());
-                return Ok(fail_if(v, bad, format!("[ARITHMETIC_OVERFLOW] {} overflowed the type {}; use try_add / try_multiply to get NULL instead", name(op), super::super::output::spark_type_name(&t))));
-            }
-            let e = match op {
-                Op::Plus => x + y,
-                Op::Minus => x - y,
-                _ => x * y,
-            };
-            Ok(Typed::new(e, t))
-        }
-        Op::Modulo => {
-            let (x, y) = (a.expr.cast(t.clone()), b.expr.cast(t.clone()));
-            let v = Typed::new(truncated_rem(x, y.clone()), t);
-            Ok(zero_check(v, &y))
-        }
-        Op::MyIntegerDivide | Op::DuckIntegerDivide => {
-            if !is_integer(&t) {
-                return Err(refuse(format!("{}: div takes integers", name(op)), "CAST both sides to BIGINT, or use floor(a / b)"));
-            }
-            let (x, y) = (a.expr.cast(Int64), b.expr.cast(Int64));
-            let rem = truncated_rem(x.clone(), y.clone());
-            let v = Typed::new((x - rem).floor_div(y.clone()), Int64);
-            Ok(zero_check(v, &y))
-        }
-        Op::BitwiseAnd | Op::BitwiseOr | Op::BitwiseXor if is_integer(&t) => {
-            let (x, y) = (a.expr.cast(t.clone()), b.expr.cast(t.clone()));
-            let e = match op {
-                Op::BitwiseAnd => x.and(y),
-                Op::BitwiseOr => x.or(y),
-                _ => x.xor(y),
-            };
-            Ok(Typed::new(e, t))
-        }
-        other => Err(refuse(format!("the operator {other} is not supported in the tab"), "use Spark SQL's functions")),
-    }
-}
-
-fn a_mul_decimal(x: Expr, y: Expr, to: &DataType) -> Expr {
-    (x.cast(DataType::Float64) * y.cast(DataType::Float64)).cast(to.clone())
-}
-
-/// `a % b` with the sign of `a`, as Java and Spark compute it.
-fn truncated_rem(x: Expr, y: Expr) -> Expr {
-    let r = x.clone() % y.clone();
-    let wrong_sign = r.clone().neq(lit(0)).and(r.clone().lt(lit(0)).neq(x.lt(lit(0))));
-    when(wrong_sign).then(r.clone() - y).otherwise(r)
-}
-
-/// An integer constant in decimal arithmetic has the precision of its digits.
-fn lit_ps(t: &Typed) -> (usize, usize) {
-    match t.lit {
-        Some(Lit::Int(n)) => (n.unsigned_abs().to_string().len(), 0),
-        _ => dec_ps(&t.dtype),
-    }
-}
-
-fn dec_ps(dt: &DataType) -> (usize, usize) {
-    match dt {
-        DataType::Decimal(p, s) => (p.unwrap_or(38), s.unwrap_or(0)),
-        DataType::Int8 => (3, 0),
-        DataType::Int16 => (5, 0),
-        DataType::Int32 => (10, 0),
-        DataType::Int64 => (20, 0),
-        _ => (38, 18),
-    }
-}
-
-/// Spark's precision-loss rule for decimal results wider than 38 digits.
-fn adjust(p: usize, s: usize) -> (usize, usize) {
-    if p <= 38 {
-        return (p, s);
-    }
-    let int_digits = p - s;
-    let min_scale = s.min(6);
-    let s = if 38 > int_digits { (38 - int_digits).max(min_scale) } else { min_scale };
-    (38, s)
-}
-
-/// The column name Spark gives an expression without an alias.
-pub(crate) fn auto_name(e: &E) -> String {
-    match e {
-        E::Identifier(i) => i.value.clone(),
-        E::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()).unwrap_or_default(),
-        E::CompoundFieldAccess { root, access_chain } => {
-            if access_chain.iter().any(|a| matches!(a, ast::AccessExpr::Subscript(_))) {
-                // With a subscript Spark keeps the whole path: payload.items[0].
-                let mut out = match root.as_ref() {
-                    E::CompoundIdentifier(parts) => parts.iter().map(|p| p.value.clone()).collect::<Vec<_>>().join("."),
-                    other => auto_name(other),
-                };
-                for a in access_chain {
-                    match a {
-                        ast::AccessExpr::Dot(E::Identifier(f)) => out = format!("{out}.{}", f.value),
-                        ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => out = format!("{out}[{}]", auto_name(index)),
-                        other => out = format!("{out}{other}"),
-                    }
-                }
-                return out;
-            }
-            let mut out = auto_name(root);
-            for a in access_chain {
-                match a {
-                    ast::AccessExpr::Dot(E::Identifier(f)) => out = f.value.clone(),
-                    ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
-                        out = format!("{out}[{}]", auto_name(index));
-                    }
-                    other => out = format!("{out}{other}"),
-                }
-            }
-            out
-        }
-        E::Nested(inner) => auto_name(inner),
-        E::Value(v) => match &v.value {
-            V::SingleQuotedString(s) | V::DoubleQuotedString(s) => s.clone(),
-            V::Null => "NULL".into(),
-            V::Boolean(b) => b.to_string(),
-            other => other.to_string(),
-        },
-        E::BinaryOp { left, op, right } => format!("({} {} {})", auto_name(left), op, auto_name(right)),
-        E::UnaryOp { op: UnaryOperator::Minus, expr } => match expr.as_ref() {
-            E::Value(_) => format!("-{}", auto_name(expr)),
-            _ => format!("(- {})", auto_name(expr)),
-        },
-        E::UnaryOp { op, expr } => format!("({op} {})", auto_name(expr)),
-        E::IsNull(x) => format!("({} IS NULL)", auto_name(x)),
-        E::IsNotNull(x) => format!("({} IS NOT NULL)", auto_name(x)),
-        E::Cast { expr, data_type, kind, .. } => {
-            let t = super::super::output::spark_type_name(&cast::sql_type(data_type).unwrap_or(DataType::Null)).to_uppercase();
-            let word = if matches!(kind, ast::CastKind::TryCast) { "TRY_CAST" } else { "CAST" };
-            if t == "STRING" && !matches!(kind, ast::CastKind::TryCast) {
-                // Spark names a cast to string after its input.
-                return auto_name(expr);
-            }
-            format!("{word}({} AS {t})", auto_name(expr))
-        }
-        E::Function(f) => {
-            let name = f.name.to_string().to_lowercase();
-            let (distinct, args) = match &f.args {
-                ast::FunctionArguments::List(list) => (
-                    matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)),
-                    list.args
-                        .iter()
-                        .map(|a| match a {
-                            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => auto_name(x),
-                            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => "1".into(),
-                            other => other.to_string(),
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-                _ => (false, Vec::new()),
-            };
-            if name.starts_with("__lit_") {
-                return args.join("");
-            }
-            let name = name.trim_start_matches("__").to_string();
-            let name = match name.as_str() {
-                "count" if args.first().is_some_and(|a| a == "1") && !distinct => "count".into(),
-                "mean" => "avg".into(),
-                other => other.to_string(),
-            };
-            let prefix = if distinct { "DISTINCT " } else { "" };
-            let mut out = format!("{name}({prefix}{})", args.join(", "));
-            if let Some(over) = &f.over {
-                out = format!("{out} OVER ({over})");
-            }
-            out
-        }
-        E::Case { .. } => e.to_string(),
-        other => other.to_string(),
     }
 }
 
@@ -957,8 +514,4 @@ pub(crate) fn is_aggregate_call(f: &ast::Function) -> bool {
         let name = f.name.to_string().to_lowercase();
         agg::is_aggregate(&name) || matches!(name.as_str(), "count" | "grouping" | "grouping_id")
     }
-}
-
-pub(crate) fn timestamp() -> DataType {
-    timestamp_type()
 }

@@ -37,7 +37,9 @@ pub(crate) fn function(tr: &Tr<'_>, f: &ast::Function) -> SqlResult<Typed> {
     }
     if super::expr::is_aggregate_call(f) {
         return Err(refuse(
-            format!("the aggregate {name}(...) is not allowed here (in WHERE, GROUP BY, ON or inside another aggregate)"),
+            format!(
+                "the aggregate {name}(...) is not allowed here (in WHERE, GROUP BY, ON or inside another aggregate)"
+            ),
             "filter aggregates with HAVING, or compute them in a subquery",
         ));
     }
@@ -69,7 +71,10 @@ pub(crate) fn function(tr: &Tr<'_>, f: &ast::Function) -> SqlResult<Typed> {
         "struct" => return struct_of(tr, &raw.iter().map(|e| (*e).clone()).collect::<Vec<_>>()),
         "named_struct" => {
             if raw.len() % 2 != 0 || raw.is_empty() {
-                return Err(refuse("named_struct takes pairs of a name and a value", "write named_struct('a', x, 'b', y)"));
+                return Err(refuse(
+                    "named_struct takes pairs of a name and a value",
+                    "write named_struct('a', x, 'b', y)",
+                ));
             }
             let mut fields = Vec::new();
             let mut exprs = Vec::new();
@@ -160,7 +165,10 @@ pub(crate) fn family(tr: &Tr<'_>, name: &str, args: &[Typed]) -> SqlResult<Typed
         }
         "if" | "iff" if n == 3 => {
             if !matches!(args[0].dtype, DataType::Boolean | DataType::Null) {
-                return Err(refuse("if(condition, a, b): the condition must be a boolean", "write if(x > 0, 'yes', 'no')"));
+                return Err(refuse(
+                    "if(condition, a, b): the condition must be a boolean",
+                    "write if(x > 0, 'yes', 'no')",
+                ));
             }
             let t = common_of(&[&args[1].dtype, &args[2].dtype], name)?;
             let e = when(args[0].expr.clone())
@@ -206,7 +214,10 @@ pub(crate) fn family(tr: &Tr<'_>, name: &str, args: &[Typed]) -> SqlResult<Typed
 fn higher_order(tr: &Tr<'_>, name: &str, array: &E, lambda: &ast::LambdaFunction) -> SqlResult<Typed> {
     let arr = tr.expr(array)?;
     let DataType::List(elem) = &arr.dtype else {
-        return Err(refuse(format!("{name}: the first argument must be an array"), format!("write {name}(arr, x -> ...)")));
+        return Err(refuse(
+            format!("{name}: the first argument must be an array"),
+            format!("write {name}(arr, x -> ...)"),
+        ));
     };
     let params: Vec<String> = match &lambda.params {
         ast::OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
@@ -266,7 +277,12 @@ fn higher_order(tr: &Tr<'_>, name: &str, array: &E, lambda: &ast::LambdaFunction
 /// `window(ts, '10 minutes')`: the tumbling time window a timestamp falls in,
 /// as a struct of start and end (windows start at the epoch, as Spark's do).
 fn time_window(args: &[Typed]) -> SqlResult<Typed> {
-    let usage = || refuse("window(ts, 'duration') takes a timestamp and a duration such as '10 minutes'", "write GROUP BY window(ts, '1 hour')");
+    let usage = || {
+        refuse(
+            "window(ts, 'duration') takes a timestamp and a duration such as '10 minutes'",
+            "write GROUP BY window(ts, '1 hour')",
+        )
+    };
     let (ts, duration) = match args {
         [ts, d] => (ts, d),
         [_, _, _] | [_, _, _, _] => {
@@ -280,7 +296,10 @@ fn time_window(args: &[Typed]) -> SqlResult<Typed> {
     let text = duration.lit_str().ok_or_else(usage)?;
     let (months, days, micros) = super::expr::interval_text(text)?;
     if months != 0 {
-        return Err(refuse("window(): a duration in months or years varies in length", "use days, hours, minutes or seconds"));
+        return Err(refuse(
+            "window(): a duration in months or years varies in length",
+            "use days, hours, minutes or seconds",
+        ));
     }
     let d = i64::from(days) * 86_400_000_000 + micros;
     if d <= 0 {

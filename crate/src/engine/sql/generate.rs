@@ -17,7 +17,9 @@ const GENERATORS: &[&str] =
 fn generator_call(e: &E) -> Option<&ast::Function> {
     match e {
         E::Nested(inner) => generator_call(inner),
-        E::Function(f) if f.over.is_none() && GENERATORS.contains(&f.name.to_string().to_lowercase().as_str()) => Some(f),
+        E::Function(f) if f.over.is_none() && GENERATORS.contains(&f.name.to_string().to_lowercase().as_str()) => {
+            Some(f)
+        }
         _ => None,
     }
 }
@@ -51,11 +53,19 @@ pub(crate) fn select_generators(planner: &Planner<'_>, mut rel: Rel, items: &mut
     }
     let item = items.remove(pos);
     let f = generator_call(&item.expr).cloned().ok_or_else(|| refuse("internal: generator", "report it"))?;
-    let names: Vec<String> = if item.explicit_alias { item.name.split('\u{1}').map(str::to_string).collect() } else { Vec::new() };
+    let names: Vec<String> =
+        if item.explicit_alias { item.name.split('\u{1}').map(str::to_string).collect() } else { Vec::new() };
     let (next, new) = apply(planner, rel, &f, false, &names)?;
     rel = next;
     for (i, c) in new.into_iter().enumerate() {
-        items.insert(pos + i, Item { expr: E::Identifier(ast::Ident::with_quote('`', &c.id)), name: c.name.clone(), explicit_alias: true });
+        items.insert(
+            pos + i,
+            Item {
+                expr: E::Identifier(ast::Ident::with_quote('`', &c.id)),
+                name: c.name.clone(),
+                explicit_alias: true,
+            },
+        );
         let mut hidden = c;
         hidden.hidden = true;
         rel.cols.push(hidden);
@@ -63,7 +73,13 @@ pub(crate) fn select_generators(planner: &Planner<'_>, mut rel: Rel, items: &mut
     Ok(rel)
 }
 
-fn apply(planner: &Planner<'_>, rel: Rel, f: &ast::Function, outer_view: bool, names: &[String]) -> SqlResult<(Rel, Vec<ColRef>)> {
+fn apply(
+    planner: &Planner<'_>,
+    rel: Rel,
+    f: &ast::Function,
+    outer_view: bool,
+    names: &[String],
+) -> SqlResult<(Rel, Vec<ColRef>)> {
     let name = f.name.to_string().to_lowercase();
     let outer = outer_view || name.ends_with("_outer");
     let base = name.trim_end_matches("_outer");
@@ -80,7 +96,12 @@ fn apply(planner: &Planner<'_>, rel: Rel, f: &ast::Function, outer_view: bool, n
             };
             let DataType::List(elem) = &arr.dtype else {
                 return Err(refuse(
-                    format!("{name}({}) needs an array; {} is a {}", raw[0], auto_name(raw[0]), super::super::output::spark_type_name(&arr.dtype)),
+                    format!(
+                        "{name}({}) needs an array; {} is a {}",
+                        raw[0],
+                        auto_name(raw[0]),
+                        super::super::output::spark_type_name(&arr.dtype)
+                    ),
                     "split a string into an array first: explode(split(s, ','))",
                 ));
             };
@@ -92,9 +113,17 @@ fn apply(planner: &Planner<'_>, rel: Rel, f: &ast::Function, outer_view: bool, n
             let mut exploded = vec![g.clone()];
             if base == "posexplode" {
                 let p = fresh("p");
-                lf = lf.with_column(int_ranges(lit(0), col(g.as_str()).list().len(), lit(1), DataType::Int32).alias(p.as_str()));
+                lf = lf.with_column(
+                    int_ranges(lit(0), col(g.as_str()).list().len(), lit(1), DataType::Int32).alias(p.as_str()),
+                );
                 exploded.push(p.clone());
-                new.push(ColRef { qual: Vec::new(), name: named(0, "pos"), id: p, dtype: DataType::Int32, hidden: false });
+                new.push(ColRef {
+                    qual: Vec::new(),
+                    name: named(0, "pos"),
+                    id: p,
+                    dtype: DataType::Int32,
+                    hidden: false,
+                });
             }
             lf = lf.explode(by_name(exploded.iter().map(|s| s.as_str()), true));
             let map = super::super::output::map_entry(elem).is_some();
@@ -107,11 +136,23 @@ fn apply(planner: &Planner<'_>, rel: Rel, f: &ast::Function, outer_view: bool, n
                     let i = i + first;
                     let id = fresh("f");
                     lf = lf.with_column(col(g.as_str()).struct_().field_by_name(fd.name().as_str()).alias(id.as_str()));
-                    new.push(ColRef { qual: Vec::new(), name: named(i, fd.name().as_str()), id, dtype: fd.dtype().clone(), hidden: false });
+                    new.push(ColRef {
+                        qual: Vec::new(),
+                        name: named(i, fd.name().as_str()),
+                        id,
+                        dtype: fd.dtype().clone(),
+                        hidden: false,
+                    });
                 }
             } else {
                 let i = if base == "posexplode" { 1 } else { 0 };
-                new.push(ColRef { qual: Vec::new(), name: named(i, "col"), id: g, dtype: (**elem).clone(), hidden: false });
+                new.push(ColRef {
+                    qual: Vec::new(),
+                    name: named(i, "col"),
+                    id: g,
+                    dtype: (**elem).clone(),
+                    hidden: false,
+                });
             }
         }
         "stack" => {
@@ -130,20 +171,37 @@ fn apply(planner: &Planner<'_>, rel: Rel, f: &ast::Function, outer_view: bool, n
                     exprs.push(super::cast::widen(v, &t)?.expr);
                 }
                 let id = fresh("st");
-                lists.push((concat_list(exprs).map_err(|e| super::typed::polars_error(&e))?.alias(id.as_str()), id.clone(), t.clone()));
+                lists.push((
+                    concat_list(exprs).map_err(|e| super::typed::polars_error(&e))?.alias(id.as_str()),
+                    id.clone(),
+                    t.clone(),
+                ));
                 new.push(ColRef { qual: Vec::new(), name: named(c, &format!("col{c}")), id, dtype: t, hidden: false });
             }
             lf = lf.with_columns(lists.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
             lf = lf.explode(by_name(lists.iter().map(|l| l.1.as_str()), true));
         }
         "json_tuple" => {
-            let (json, fields) = args.split_first().ok_or_else(|| refuse("json_tuple(json, 'a', 'b') needs a value and field names", "write json_tuple(value, 'a', 'b')"))?;
+            let (json, fields) = args.split_first().ok_or_else(|| {
+                refuse("json_tuple(json, 'a', 'b') needs a value and field names", "write json_tuple(value, 'a', 'b')")
+            })?;
             for (i, fname) in fields.iter().enumerate() {
-                let path = fname.lit_str().ok_or_else(|| refuse("json_tuple: field names must be string constants", "write json_tuple(value, 'a', 'b')"))?;
-                let t = tr.call_family("get_json_object", vec![json.clone(), Typed::constant(Lit::Str(format!("$.{path}")))])?;
+                let path = fname.lit_str().ok_or_else(|| {
+                    refuse("json_tuple: field names must be string constants", "write json_tuple(value, 'a', 'b')")
+                })?;
+                let t = tr.call_family(
+                    "get_json_object",
+                    vec![json.clone(), Typed::constant(Lit::Str(format!("$.{path}")))],
+                )?;
                 let id = fresh("jt");
                 lf = lf.with_column(t.expr.alias(id.as_str()));
-                new.push(ColRef { qual: Vec::new(), name: named(i, &format!("c{i}")), id, dtype: DataType::String, hidden: false });
+                new.push(ColRef {
+                    qual: Vec::new(),
+                    name: named(i, &format!("c{i}")),
+                    id,
+                    dtype: DataType::String,
+                    hidden: false,
+                });
             }
         }
         _ => return Err(refuse(format!("{name} is not a generator"), "use explode, posexplode, inline or stack")),

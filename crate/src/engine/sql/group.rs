@@ -33,7 +33,7 @@ pub(crate) fn group(
     let mut key_exprs: Vec<E> = Vec::new();
     let mut sets: Vec<Vec<usize>> = vec![Vec::new()];
     let mut with_sets = false;
-    let mut index_of = |e: E, key_exprs: &mut Vec<E>| -> usize {
+    let index_of = |e: E, key_exprs: &mut Vec<E>| -> usize {
         match key_exprs.iter().position(|k| key(k) == key(&e)) {
             Some(i) => i,
             None => {
@@ -47,21 +47,31 @@ pub(crate) fn group(
         let choices: Vec<Vec<E>> = match k {
             E::Rollup(parts) => {
                 with_sets = true;
-                let flat: Vec<Vec<E>> = parts.iter().map(|p| p.iter().map(resolved).collect::<SqlResult<Vec<_>>>()).collect::<SqlResult<_>>()?;
+                let flat: Vec<Vec<E>> = parts
+                    .iter()
+                    .map(|p| p.iter().map(resolved).collect::<SqlResult<Vec<_>>>())
+                    .collect::<SqlResult<_>>()?;
                 (0..=flat.len()).rev().map(|n| flat[..n].concat()).collect()
             }
             E::Cube(parts) => {
                 with_sets = true;
-                let flat: Vec<Vec<E>> = parts.iter().map(|p| p.iter().map(resolved).collect::<SqlResult<Vec<_>>>()).collect::<SqlResult<_>>()?;
+                let flat: Vec<Vec<E>> = parts
+                    .iter()
+                    .map(|p| p.iter().map(resolved).collect::<SqlResult<Vec<_>>>())
+                    .collect::<SqlResult<_>>()?;
                 let n = flat.len();
                 (0..(1usize << n))
                     .rev()
-                    .map(|mask| (0..n).filter(|i| mask & (1 << (n - 1 - i)) != 0).flat_map(|i| flat[i].clone()).collect())
+                    .map(|mask| {
+                        (0..n).filter(|i| mask & (1 << (n - 1 - i)) != 0).flat_map(|i| flat[i].clone()).collect()
+                    })
                     .collect()
             }
             E::GroupingSets(list) => {
                 with_sets = true;
-                list.iter().map(|set| set.iter().map(resolved).collect::<SqlResult<Vec<_>>>()).collect::<SqlResult<_>>()?
+                list.iter()
+                    .map(|set| set.iter().map(resolved).collect::<SqlResult<Vec<_>>>())
+                    .collect::<SqlResult<_>>()?
             }
             other => vec![vec![resolved(other)?]],
         };
@@ -85,7 +95,10 @@ pub(crate) fn group(
     let mut key_cols = Vec::new();
     for e in &key_exprs {
         if has_aggregate(e) {
-            return Err(refuse(format!("GROUP BY {e}: an aggregate cannot be a group key (GROUP_BY_AGGREGATE)"), "group by columns or expressions of them"));
+            return Err(refuse(
+                format!("GROUP BY {e}: an aggregate cannot be a group key (GROUP_BY_AGGREGATE)"),
+                "group by columns or expressions of them",
+            ));
         }
         let t = input.expr(e)?;
         let id = fresh("k");
@@ -152,7 +165,8 @@ pub(crate) fn group(
     let mut frames = Vec::new();
     let run_sets = if with_sets { sets.clone() } else { vec![(0..n_keys).collect()] };
     for set in &run_sets {
-        let keys_in: Vec<Expr> = set.iter().map(|&i| key_cols[i].1.expr.clone().alias(key_cols[i].0.as_str())).collect();
+        let keys_in: Vec<Expr> =
+            set.iter().map(|&i| key_cols[i].1.expr.clone().alias(key_cols[i].0.as_str())).collect();
         let mut lf = if keys_in.is_empty() {
             let mut exprs = agg_exprs.clone();
             if exprs.is_empty() {
@@ -208,10 +222,16 @@ fn resolve_key(planner: &Planner<'_>, rel: &Rel, e: &E, items: &[Item], aliases:
         E::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
             let n: usize = v.value.to_string().parse().unwrap_or(0);
             let item = items.get(n.wrapping_sub(1)).ok_or_else(|| {
-                refuse(format!("GROUP BY {n}: the SELECT list has {} columns (GROUP_BY_POS_OUT_OF_RANGE)", items.len()), "group by a position from 1 to the number of columns")
+                refuse(
+                    format!("GROUP BY {n}: the SELECT list has {} columns (GROUP_BY_POS_OUT_OF_RANGE)", items.len()),
+                    "group by a position from 1 to the number of columns",
+                )
             })?;
             if has_aggregate(&item.expr) {
-                return Err(refuse(format!("GROUP BY {n} refers to an aggregate (GROUP_BY_POS_AGGREGATE)"), "group by the other columns"));
+                return Err(refuse(
+                    format!("GROUP BY {n} refers to an aggregate (GROUP_BY_POS_AGGREGATE)"),
+                    "group by the other columns",
+                ));
             }
             Ok(item.expr.clone())
         }
@@ -248,11 +268,16 @@ pub(crate) fn aggregate_call(input: &Tr<'_>, f: &Function, name: &str) -> SqlRes
     // percentile_cont(p) WITHIN GROUP (ORDER BY x): percentile(x, p).
     if !f.within_group.is_empty() {
         let [o] = f.within_group.as_slice() else {
-            return Err(refuse(format!("{name} WITHIN GROUP takes one ORDER BY column"), format!("write {name}(0.5) WITHIN GROUP (ORDER BY x)")));
+            return Err(refuse(
+                format!("{name} WITHIN GROUP takes one ORDER BY column"),
+                format!("write {name}(0.5) WITHIN GROUP (ORDER BY x)"),
+            ));
         };
         let x = input.expr(&o.expr)?;
         let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
-        let p = args.pop().ok_or_else(|| refuse(format!("{name} needs a percentage"), format!("write {name}(0.5) WITHIN GROUP (ORDER BY x)")))?;
+        let p = args.pop().ok_or_else(|| {
+            refuse(format!("{name} needs a percentage"), format!("write {name}(0.5) WITHIN GROUP (ORDER BY x)"))
+        })?;
         let p = if desc { Typed::new(lit(1.0) - p.expr.cast(DataType::Float64), DataType::Float64) } else { p };
         args = vec![x, p];
         let mapped = match name {
@@ -286,7 +311,10 @@ fn finish(input: &Tr<'_>, name: &str, mut args: Vec<Typed>, distinct: bool, f: &
     }
     match agg::aggregate(name, &args, distinct, &input.planner.cx) {
         Some(r) => r,
-        None => Err(refuse(format!("the aggregate {name}() is not supported in the tab"), "docs/sql.md lists the aggregates the tab runs")),
+        None => Err(refuse(
+            format!("the aggregate {name}() is not supported in the tab"),
+            "docs/sql.md lists the aggregates the tab runs",
+        )),
     }
 }
 

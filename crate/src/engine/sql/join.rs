@@ -56,7 +56,9 @@ fn join(planner: &Planner<'_>, l: Rel, r: Rel, op: &JoinOperator) -> SqlResult<R
         }
     };
     let using: Option<Vec<String>> = match constraint {
-        JoinConstraint::Using(names) => Some(names.iter().map(|n| n.to_string().trim_matches('`').to_string()).collect()),
+        JoinConstraint::Using(names) => {
+            Some(names.iter().map(|n| n.to_string().trim_matches('`').to_string()).collect())
+        }
         JoinConstraint::Natural => Some(
             l.cols
                 .iter()
@@ -103,7 +105,11 @@ fn join(planner: &Planner<'_>, l: Rel, r: Rel, op: &JoinOperator) -> SqlResult<R
     let any_strict = keys.iter().any(|k| !k.2);
     if any_strict {
         for k in keys.iter().filter(|k| k.2) {
-            residual.push(E::BinaryOp { left: Box::new(k.0.clone()), op: BinaryOperator::Spaceship, right: Box::new(k.1.clone()) });
+            residual.push(E::BinaryOp {
+                left: Box::new(k.0.clone()),
+                op: BinaryOperator::Spaceship,
+                right: Box::new(k.1.clone()),
+            });
         }
         keys.retain(|k| !k.2);
     }
@@ -183,7 +189,15 @@ fn side(e: &E, l: &Rel, r: &Rel) -> SqlResult<Side> {
     Ok(out)
 }
 
-fn execute(planner: &Planner<'_>, l: Rel, r: Rel, how: How, keys: &[(E, E, bool)], residual: &[E], nulls_equal: bool) -> SqlResult<Rel> {
+fn execute(
+    planner: &Planner<'_>,
+    l: Rel,
+    r: Rel,
+    how: How,
+    keys: &[(E, E, bool)],
+    residual: &[E],
+    nulls_equal: bool,
+) -> SqlResult<Rel> {
     let tl = Tr { frame: Some(&l.lf), ..Tr::new(planner, &l.cols) };
     let trr = Tr { frame: Some(&r.lf), ..Tr::new(planner, &r.cols) };
     let mut lk = Vec::new();
@@ -223,7 +237,11 @@ fn execute(planner: &Planner<'_>, l: Rel, r: Rel, how: How, keys: &[(E, E, bool)
     let args = |h: JoinType| JoinArgs { nulls_equal, coalesce: JoinCoalesce::KeepColumns, ..JoinArgs::new(h) };
     // Matching pairs (inner join plus the residual condition).
     let pairs = |left: LazyFrame, right: LazyFrame| -> LazyFrame {
-        let joined = if lkeys.is_empty() { left.cross_join(right, None) } else { left.join(right, lkeys.clone(), rkeys.clone(), args(JoinType::Inner)) };
+        let joined = if lkeys.is_empty() {
+            left.cross_join(right, None)
+        } else {
+            left.join(right, lkeys.clone(), rkeys.clone(), args(JoinType::Inner))
+        };
         match &cond {
             Some(c) => joined.filter(c.clone()),
             None => joined,
@@ -263,7 +281,8 @@ fn execute(planner: &Planner<'_>, l: Rel, r: Rel, how: How, keys: &[(E, E, bool)
             both.extend(rsel.iter().cloned());
             let matched = matched.select(both);
             let unmatched = |side: LazyFrame, id: &str, keep: Vec<Expr>| {
-                side.join(matched.clone().select([col(id)]), [col(id)], [col(id)], JoinArgs::new(JoinType::Anti)).select(keep)
+                side.join(matched.clone().select([col(id)]), [col(id)], [col(id)], JoinArgs::new(JoinType::Anti))
+                    .select(keep)
             };
             let mut parts = vec![matched.clone()];
             if matches!(how, How::Left | How::Full) {
@@ -287,10 +306,16 @@ fn join_using(planner: &Planner<'_>, l: Rel, r: Rel, how: How, names: &[String])
     let mut pairs = Vec::new();
     for n in names {
         let lc = resolve(&l.cols, std::slice::from_ref(n))?.map(|(c, _)| c.clone()).ok_or_else(|| {
-            refuse(format!("USING ({n}): the left side has no column {n} (UNRESOLVED_USING_COLUMN_FOR_JOIN)"), "name a column both sides have")
+            refuse(
+                format!("USING ({n}): the left side has no column {n} (UNRESOLVED_USING_COLUMN_FOR_JOIN)"),
+                "name a column both sides have",
+            )
         })?;
         let rc = resolve(&r.cols, std::slice::from_ref(n))?.map(|(c, _)| c.clone()).ok_or_else(|| {
-            refuse(format!("USING ({n}): the right side has no column {n} (UNRESOLVED_USING_COLUMN_FOR_JOIN)"), "name a column both sides have")
+            refuse(
+                format!("USING ({n}): the right side has no column {n} (UNRESOLVED_USING_COLUMN_FOR_JOIN)"),
+                "name a column both sides have",
+            )
         })?;
         keys.push((id_expr(&lc), id_expr(&rc), false));
         pairs.push((lc, rc));

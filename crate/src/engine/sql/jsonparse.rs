@@ -11,10 +11,7 @@ use super::typed::{SqlResult, Typed, map_columns, polars_error, refuse};
 
 pub(super) fn call(tr: &Tr<'_>, name: &str, raw: &[&E]) -> SqlResult<Typed> {
     let usage = || {
-        refuse(
-            format!("{name}: wrong arguments"),
-            "write json_parse(value) or json_get(value, 'commit.author.name')",
-        )
+        refuse(format!("{name}: wrong arguments"), "write json_parse(value) or json_get(value, 'commit.author.name')")
     };
     let (arg, path) = match (name, raw) {
         ("json_parse", [arg]) => (tr.expr(arg)?, None),
@@ -27,9 +24,13 @@ pub(super) fn call(tr: &Tr<'_>, name: &str, raw: &[&E]) -> SqlResult<Typed> {
     };
     let text = if arg.dtype == DataType::String { arg } else { super::cast::cast(arg, &DataType::String, false)? };
     let frame = tr.frame.ok_or_else(|| {
-        refuse(format!("{name} is not allowed here"), "call it in the SELECT list or WHERE of the query that reads the text")
+        refuse(
+            format!("{name} is not allowed here"),
+            "call it in the SELECT list or WHERE of the query that reads the text",
+        )
     })?;
-    let probe = frame.clone().select([text.expr.clone().alias("__json_text")]).collect().map_err(|e| polars_error(&e))?;
+    let probe =
+        frame.clone().select([text.expr.clone().alias("__json_text")]).collect().map_err(|e| polars_error(&e))?;
     let texts = probe
         .column("__json_text")
         .and_then(|c| c.as_materialized_series().str().cloned())
@@ -40,7 +41,10 @@ pub(super) fn call(tr: &Tr<'_>, name: &str, raw: &[&E]) -> SqlResult<Typed> {
         notes.push(note);
     }
     if schema.is_empty() {
-        notes.push(format!("json_parse found no JSON object with fields in {} rows, so its column is empty (null)", stats.rows));
+        notes.push(format!(
+            "json_parse found no JSON object with fields in {} rows, so its column is empty (null)",
+            stats.rows
+        ));
     }
     drop(notes);
     let parsed = if schema.is_empty() {

@@ -10,6 +10,7 @@
 //! - [`cast`]: Spark's type coercion and CAST; [`typed`]: the shared types.
 
 mod agg;
+mod arith;
 mod cast;
 mod datetime;
 mod expr;
@@ -19,7 +20,9 @@ mod group;
 mod join;
 mod jsonfn;
 mod jsonparse;
+mod literal;
 mod math;
+mod naming;
 mod nested;
 mod pivot;
 mod plan;
@@ -36,7 +39,7 @@ use std::collections::BTreeMap;
 use polars::prelude::DataFrame;
 use sqlparser::ast::Query;
 
-pub(crate) use sources::{Rewritten, parse, rewrite, source_request};
+pub(crate) use sources::{parse, rewrite, source_request};
 pub(crate) use typed::{Cx, polars_error};
 
 use crate::CellError;

@@ -39,13 +39,22 @@ pub(crate) fn pivot_factor(planner: &Planner<'_>, factor: &TableFactor) -> SqlRe
     match factor {
         TableFactor::Pivot { table, aggregate_functions, value_column, value_source, default_on_null, alias } => {
             if default_on_null.is_some() {
-                return Err(refuse("PIVOT ... DEFAULT ON NULL is not Spark SQL", "wrap the pivoted columns in coalesce(...)"));
+                return Err(refuse(
+                    "PIVOT ... DEFAULT ON NULL is not Spark SQL",
+                    "wrap the pivoted columns in coalesce(...)",
+                ));
             }
             let ast::PivotValueSource::List(values) = value_source else {
-                return Err(refuse("PIVOT ... IN (ANY) or IN (subquery) is not supported", "list the values: FOR col IN ('a', 'b')"));
+                return Err(refuse(
+                    "PIVOT ... IN (ANY) or IN (subquery) is not supported",
+                    "list the values: FOR col IN ('a', 'b')",
+                ));
             };
             let [pivot_col] = value_column.as_slice() else {
-                return Err(refuse("PIVOT over several columns is not supported in the tab", "pivot on one column, or concatenate the columns first"));
+                return Err(refuse(
+                    "PIVOT over several columns is not supported in the tab",
+                    "pivot on one column, or concatenate the columns first",
+                ));
             };
             let rel = planner.factor(table)?;
             // The columns the aggregates and the pivot read; the rest are the group keys.
@@ -60,7 +69,8 @@ pub(crate) fn pivot_factor(planner: &Planner<'_>, factor: &TableFactor) -> SqlRe
                     used_ids.push(c.id.clone());
                 }
             }
-            let keys: Vec<ColRef> = rel.cols.iter().filter(|c| !c.hidden && !used_ids.contains(&c.id)).cloned().collect();
+            let keys: Vec<ColRef> =
+                rel.cols.iter().filter(|c| !c.hidden && !used_ids.contains(&c.id)).cloned().collect();
             let input = Tr { frame: Some(&rel.lf), ..Tr::new(planner, &rel.cols) };
             let mut aggs = Vec::new();
             let mut cols: Vec<ColRef> = keys.iter().map(|k| ColRef { qual: Vec::new(), ..k.clone() }).collect();
@@ -70,14 +80,25 @@ pub(crate) fn pivot_factor(planner: &Planner<'_>, factor: &TableFactor) -> SqlRe
                 for a in aggregate_functions {
                     let found = super::walk::find(&[&a.expr]).aggregates;
                     if found.is_empty() {
-                        return Err(refuse(format!("PIVOT ({}): an aggregate is expected", a.expr), "write PIVOT (sum(x) FOR col IN (...))"));
+                        return Err(refuse(
+                            format!("PIVOT ({}): an aggregate is expected", a.expr),
+                            "write PIVOT (sum(x) FOR col IN (...))",
+                        ));
                     }
-                    let matches = E::BinaryOp { left: Box::new(pivot_col.clone()), op: BinaryOperator::Eq, right: Box::new(v.expr.clone()) };
+                    let matches = E::BinaryOp {
+                        left: Box::new(pivot_col.clone()),
+                        op: BinaryOperator::Eq,
+                        right: Box::new(v.expr.clone()),
+                    };
                     let mut subs = Vec::new();
                     for f in found {
                         let mut g = f.clone();
                         g.filter = Some(Box::new(match g.filter.take() {
-                            Some(existing) => E::BinaryOp { left: existing, op: BinaryOperator::And, right: Box::new(matches.clone()) },
+                            Some(existing) => E::BinaryOp {
+                                left: existing,
+                                op: BinaryOperator::And,
+                                right: Box::new(matches.clone()),
+                            },
                             None => matches.clone(),
                         }));
                         let name = g.name.to_string().to_lowercase();
@@ -89,7 +110,11 @@ pub(crate) fn pivot_factor(planner: &Planner<'_>, factor: &TableFactor) -> SqlRe
                     let out_name = if aggregate_functions.len() == 1 {
                         value_name(v)
                     } else {
-                        format!("{}_{}", value_name(v), a.alias.as_ref().map(|x| x.value.clone()).unwrap_or_else(|| auto_name(&a.expr)))
+                        format!(
+                            "{}_{}",
+                            value_name(v),
+                            a.alias.as_ref().map(|x| x.value.clone()).unwrap_or_else(|| auto_name(&a.expr))
+                        )
                     };
                     finals.push((a.expr.clone(), subs, out_name));
                 }
@@ -117,21 +142,32 @@ pub(crate) fn pivot_factor(planner: &Planner<'_>, factor: &TableFactor) -> SqlRe
         TableFactor::Unpivot { table, value, name, columns, null_inclusion, alias } => {
             let rel = planner.factor(table)?;
             let E::Identifier(value_ident) = value else {
-                return Err(refuse("UNPIVOT of several value columns is not supported in the tab", "write UNPIVOT (value FOR name IN (a, b))"));
+                return Err(refuse(
+                    "UNPIVOT of several value columns is not supported in the tab",
+                    "write UNPIVOT (value FOR name IN (a, b))",
+                ));
             };
             let mut picked = Vec::new();
             for c in columns {
                 let parts: Vec<String> = match &c.expr {
                     E::Identifier(i) => vec![i.value.clone()],
                     E::CompoundIdentifier(ps) => ps.iter().map(|p| p.value.clone()).collect(),
-                    other => return Err(refuse(format!("UNPIVOT ... IN ({other}): name columns"), "write IN (a, b AS label)")),
+                    other => {
+                        return Err(refuse(
+                            format!("UNPIVOT ... IN ({other}): name columns"),
+                            "write IN (a, b AS label)",
+                        ));
+                    }
                 };
-                let (col_ref, _) = resolve(&rel.cols, &parts)?.ok_or_else(|| refuse(format!("UNPIVOT: there is no column {}", parts.join(".")), "name columns of the table"))?;
+                let (col_ref, _) = resolve(&rel.cols, &parts)?.ok_or_else(|| {
+                    refuse(format!("UNPIVOT: there is no column {}", parts.join(".")), "name columns of the table")
+                })?;
                 let label = c.alias.as_ref().map(|a| a.value.clone()).unwrap_or_else(|| col_ref.name.clone());
                 picked.push((col_ref.clone(), label));
             }
             let t = common_of(&picked.iter().map(|(c, _)| &c.dtype).collect::<Vec<_>>(), "UNPIVOT")?;
-            let others: Vec<ColRef> = rel.cols.iter().filter(|c| !c.hidden && !picked.iter().any(|(p, _)| p.id == c.id)).cloned().collect();
+            let others: Vec<ColRef> =
+                rel.cols.iter().filter(|c| !c.hidden && !picked.iter().any(|(p, _)| p.id == c.id)).cloned().collect();
             let (name_id, value_id) = (fresh("un"), fresh("uv"));
             let mut frames = Vec::new();
             for (c, label) in &picked {
@@ -145,8 +181,20 @@ pub(crate) fn pivot_factor(planner: &Planner<'_>, factor: &TableFactor) -> SqlRe
                 lf = lf.filter(col(value_id.as_str()).is_not_null());
             }
             let mut cols: Vec<ColRef> = others;
-            cols.push(ColRef { qual: Vec::new(), name: name.value.clone(), id: name_id, dtype: DataType::String, hidden: false });
-            cols.push(ColRef { qual: Vec::new(), name: value_ident.value.clone(), id: value_id, dtype: t, hidden: false });
+            cols.push(ColRef {
+                qual: Vec::new(),
+                name: name.value.clone(),
+                id: name_id,
+                dtype: DataType::String,
+                hidden: false,
+            });
+            cols.push(ColRef {
+                qual: Vec::new(),
+                name: value_ident.value.clone(),
+                id: value_id,
+                dtype: t,
+                hidden: false,
+            });
             let out = Rel { lf, cols };
             Ok(match alias {
                 Some(a) => out.requalify(&a.name.value),

@@ -35,7 +35,13 @@ pub(crate) struct Item {
 
 impl<'a> Planner<'a> {
     pub fn new(tables: &'a BTreeMap<String, DataFrame>, cx: Cx) -> Planner<'a> {
-        Planner { tables, cx, ctes: RefCell::new(Vec::new()), outer: RefCell::new(Vec::new()), notes: RefCell::new(Vec::new()) }
+        Planner {
+            tables,
+            cx,
+            ctes: RefCell::new(Vec::new()),
+            outer: RefCell::new(Vec::new()),
+            notes: RefCell::new(Vec::new()),
+        }
     }
 
     /// Runs a query to a frame with the user's column names.
@@ -79,11 +85,17 @@ impl<'a> Planner<'a> {
         let pushed = match &q.with {
             Some(with) => {
                 if with.recursive {
-                    return Err(refuse("WITH RECURSIVE is not supported in the tab", "unroll it into joins, or run the cell on Spark"));
+                    return Err(refuse(
+                        "WITH RECURSIVE is not supported in the tab",
+                        "unroll it into joins, or run the cell on Spark",
+                    ));
                 }
                 for cte in &with.cte_tables {
                     let rel = self.query(&cte.query)?;
-                    let rel = rename_columns(rel, &cte.alias.columns.iter().map(|c| c.name.value.clone()).collect::<Vec<_>>())?;
+                    let rel = rename_columns(
+                        rel,
+                        &cte.alias.columns.iter().map(|c| c.name.value.clone()).collect::<Vec<_>>(),
+                    )?;
                     let df = output(rel)?;
                     self.ctes.borrow_mut().push((cte.alias.name.value.clone(), df));
                 }
@@ -137,7 +149,10 @@ impl<'a> Planner<'a> {
         let rows = &values.rows;
         let width = rows.first().map(|r| r.content.len()).unwrap_or(0);
         if rows.iter().any(|r| r.content.len() != width) {
-            return Err(refuse("VALUES rows have different numbers of values", "give every row the same number of values"));
+            return Err(refuse(
+                "VALUES rows have different numbers of values",
+                "give every row the same number of values",
+            ));
         }
         let unit = unit_rel();
         let tr = Tr::new(self, &[]);
@@ -166,7 +181,13 @@ impl<'a> Planner<'a> {
             .into_iter()
             .zip(types)
             .enumerate()
-            .map(|(i, (id, dtype))| ColRef { qual: Vec::new(), name: format!("col{}", i + 1), id, dtype, hidden: false })
+            .map(|(i, (id, dtype))| ColRef {
+                qual: Vec::new(),
+                name: format!("col{}", i + 1),
+                id,
+                dtype,
+                hidden: false,
+            })
             .collect();
         Ok(Rel { lf, cols })
     }
@@ -240,8 +261,21 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn select(&self, s: &ast::Select, order: &[ast::OrderByExpr], limit: Option<usize>, offset: usize) -> SqlResult<Rel> {
-        if s.top.is_some() || s.into.is_some() || !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() || s.prewhere.is_some() || !s.connect_by.is_empty() {
+    fn select(
+        &self,
+        s: &ast::Select,
+        order: &[ast::OrderByExpr],
+        limit: Option<usize>,
+        offset: usize,
+    ) -> SqlResult<Rel> {
+        if s.top.is_some()
+            || s.into.is_some()
+            || !s.cluster_by.is_empty()
+            || !s.distribute_by.is_empty()
+            || !s.sort_by.is_empty()
+            || s.prewhere.is_some()
+            || !s.connect_by.is_empty()
+        {
             return Err(refuse(
                 "TOP, INTO, CLUSTER BY, DISTRIBUTE BY, SORT BY and CONNECT BY are not supported in the tab",
                 "use ORDER BY and LIMIT",
@@ -284,7 +318,9 @@ impl<'a> Planner<'a> {
             ast::GroupByExpr::Expressions(v, mods) => match mods.as_slice() {
                 [] => Some(v.clone()),
                 // GROUP BY a, b WITH ROLLUP is GROUP BY ROLLUP(a, b).
-                [ast::GroupByWithModifier::Rollup] => Some(vec![E::Rollup(v.iter().map(|e| vec![e.clone()]).collect())]),
+                [ast::GroupByWithModifier::Rollup] => {
+                    Some(vec![E::Rollup(v.iter().map(|e| vec![e.clone()]).collect())])
+                }
                 [ast::GroupByWithModifier::Cube] => Some(vec![E::Cube(v.iter().map(|e| vec![e.clone()]).collect())]),
                 _ => {
                     return Err(refuse("GROUP BY ... WITH TOTALS is not Spark SQL", "write GROUP BY ROLLUP(a, b)"));
@@ -292,9 +328,8 @@ impl<'a> Planner<'a> {
             },
             ast::GroupByExpr::All(_) => None,
         };
-        let grouped = !found.aggregates.is_empty()
-            || s.having.is_some()
-            || group_exprs.as_ref().is_none_or(|v| !v.is_empty());
+        let grouped =
+            !found.aggregates.is_empty() || s.having.is_some() || group_exprs.as_ref().is_none_or(|v| !v.is_empty());
         let mut subs: Subs = Vec::new();
         let mut scope_cols = rel.cols.clone();
         if grouped {
@@ -323,7 +358,8 @@ impl<'a> Planner<'a> {
         }
         // Windows, after grouping.
         if !found.windows.is_empty() {
-            let (with_windows, win_subs) = window::compute(self, rel, &scope_cols, &subs, grouped, &found.windows, &windows)?;
+            let (with_windows, win_subs) =
+                window::compute(self, rel, &scope_cols, &subs, grouped, &found.windows, &windows)?;
             rel = with_windows;
             subs.extend(win_subs);
         }
@@ -346,7 +382,10 @@ impl<'a> Planner<'a> {
             None | Some(ast::Distinct::All) => false,
             Some(ast::Distinct::Distinct) => true,
             Some(ast::Distinct::On(_)) => {
-                return Err(refuse("DISTINCT ON is not Spark SQL", "use ROW_NUMBER() OVER (PARTITION BY ...) = 1 in QUALIFY"));
+                return Err(refuse(
+                    "DISTINCT ON is not Spark SQL",
+                    "use ROW_NUMBER() OVER (PARTITION BY ...) = 1 in QUALIFY",
+                ));
             }
         };
         // ORDER BY: an output's name or ordinal, else any expression of the input.
@@ -358,12 +397,19 @@ impl<'a> Planner<'a> {
                 E::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
                     let n: usize = v.value.to_string().parse().unwrap_or(0);
                     let out = outputs.get(n.wrapping_sub(1)).ok_or_else(|| {
-                        refuse(format!("ORDER BY {n}: the SELECT list has {} columns", outputs.len()), "order by a column's position, 1 to the number of columns")
+                        refuse(
+                            format!("ORDER BY {n}: the SELECT list has {} columns", outputs.len()),
+                            "order by a column's position, 1 to the number of columns",
+                        )
                     })?;
                     col(out.id.as_str())
                 }
                 E::Identifier(i) if outputs.iter().filter(|c| c.name.eq_ignore_ascii_case(&i.value)).count() == 1 => {
-                    let out = outputs.iter().find(|c| c.name.eq_ignore_ascii_case(&i.value)).map(|c| c.id.clone()).unwrap_or_default();
+                    let out = outputs
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(&i.value))
+                        .map(|c| c.id.clone())
+                        .unwrap_or_default();
                     col(out.as_str())
                 }
                 e => {
@@ -372,7 +418,9 @@ impl<'a> Planner<'a> {
                     } else {
                         if distinct {
                             return Err(refuse(
-                                format!("ORDER BY {e}: with SELECT DISTINCT, ORDER BY may only use the selected columns"),
+                                format!(
+                                    "ORDER BY {e}: with SELECT DISTINCT, ORDER BY may only use the selected columns"
+                                ),
                                 "add it to the SELECT list, or order by a selected column",
                             ));
                         }
@@ -412,18 +460,22 @@ fn named_windows(s: &ast::Select) -> SqlResult<Vec<(String, ast::WindowSpec)>> {
     for ast::NamedWindowDefinition(name, def) in &s.named_window {
         let spec = match def {
             ast::NamedWindowExpr::WindowSpec(spec) => spec.clone(),
-            ast::NamedWindowExpr::NamedWindow(other) => out
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(&other.value))
-                .map(|(_, s)| s.clone())
-                .ok_or_else(|| refuse(format!("WINDOW {name} AS {other}: there is no window {other}"), "define it first"))?,
+            ast::NamedWindowExpr::NamedWindow(other) => {
+                out.iter().find(|(n, _)| n.eq_ignore_ascii_case(&other.value)).map(|(_, s)| s.clone()).ok_or_else(
+                    || refuse(format!("WINDOW {name} AS {other}: there is no window {other}"), "define it first"),
+                )?
+            }
         };
         out.push((name.value.clone(), spec));
     }
     Ok(out)
 }
 
-fn expand_items(rel: &Rel, projection: &[SelectItem], exclude: Option<&ast::ExcludeSelectItem>) -> SqlResult<Vec<Item>> {
+fn expand_items(
+    rel: &Rel,
+    projection: &[SelectItem],
+    exclude: Option<&ast::ExcludeSelectItem>,
+) -> SqlResult<Vec<Item>> {
     let _ = exclude;
     let mut items = Vec::new();
     let column_item = |c: &ColRef| {
@@ -434,7 +486,9 @@ fn expand_items(rel: &Rel, projection: &[SelectItem], exclude: Option<&ast::Excl
     };
     for item in projection {
         match item {
-            SelectItem::UnnamedExpr(e) => items.push(Item { expr: e.clone(), name: auto_name(e), explicit_alias: false }),
+            SelectItem::UnnamedExpr(e) => {
+                items.push(Item { expr: e.clone(), name: auto_name(e), explicit_alias: false })
+            }
             SelectItem::ExprWithAlias { expr, alias } => {
                 items.push(Item { expr: expr.clone(), name: alias.value.clone(), explicit_alias: true })
             }
@@ -471,12 +525,19 @@ fn expand_items(rel: &Rel, projection: &[SelectItem], exclude: Option<&ast::Excl
                 // s.*: the fields of a struct column.
                 let parts: Vec<String> = qual.split('.').map(|p| p.trim_matches('`').to_string()).collect();
                 let Some((c, fields)) = super::scope::resolve(&rel.cols, &parts)? else {
-                    return Err(refuse(format!("{qual}.*: there is no table or struct named {qual} here"), "write t.* with a table's name or alias from FROM"));
+                    return Err(refuse(
+                        format!("{qual}.*: there is no table or struct named {qual} here"),
+                        "write t.* with a table's name or alias from FROM",
+                    ));
                 };
                 let mut dtype = c.dtype.clone();
                 for f in &fields {
                     dtype = match &dtype {
-                        DataType::Struct(fs) => fs.iter().find(|x| x.name().eq_ignore_ascii_case(f)).map(|x| x.dtype().clone()).unwrap_or(DataType::Null),
+                        DataType::Struct(fs) => fs
+                            .iter()
+                            .find(|x| x.name().eq_ignore_ascii_case(f))
+                            .map(|x| x.dtype().clone())
+                            .unwrap_or(DataType::Null),
                         _ => DataType::Null,
                     };
                 }
@@ -487,7 +548,11 @@ fn expand_items(rel: &Rel, projection: &[SelectItem], exclude: Option<&ast::Excl
                 for f in fs {
                     let mut path = base.clone();
                     path.push(ast::Ident::with_quote('`', f.name().as_str()));
-                    items.push(Item { expr: E::CompoundIdentifier(path), name: f.name().to_string(), explicit_alias: false });
+                    items.push(Item {
+                        expr: E::CompoundIdentifier(path),
+                        name: f.name().to_string(),
+                        explicit_alias: false,
+                    });
                 }
             }
         }
@@ -545,7 +610,10 @@ fn sort_outputs(planner: &Planner<'_>, rel: Rel, order: &[ast::OrderByExpr]) -> 
         let e = match &o.expr {
             E::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
                 let n: usize = v.value.to_string().parse().unwrap_or(0);
-                let c = rel.cols.get(n.wrapping_sub(1)).ok_or_else(|| refuse(format!("ORDER BY {n} is out of range"), "order by a column's position"))?;
+                let c = rel
+                    .cols
+                    .get(n.wrapping_sub(1))
+                    .ok_or_else(|| refuse(format!("ORDER BY {n} is out of range"), "order by a column's position"))?;
                 col(c.id.as_str())
             }
             e => tr.expr(e)?.expr,
@@ -572,7 +640,9 @@ fn limits(planner: &Planner<'_>, clause: Option<&ast::LimitClause>) -> SqlResult
             let offset = offset.as_ref().map(|o| number(&o.value, "OFFSET")).transpose()?.unwrap_or(0);
             (limit, offset)
         }
-        Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(number(limit, "LIMIT")?), number(offset, "OFFSET")?),
+        Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => {
+            (Some(number(limit, "LIMIT")?), number(offset, "OFFSET")?)
+        }
     })
 }
 
@@ -608,7 +678,11 @@ fn set_operation(op: &SetOperator, quantifier: &SetQuantifier, l: Rel, r: Rel) -
     let word = format!("{op}");
     if lc.len() != rc.len() {
         return Err(refuse(
-            format!("{word}: the left side has {} columns and the right side {} (NUM_COLUMNS_MISMATCH)", lc.len(), rc.len()),
+            format!(
+                "{word}: the left side has {} columns and the right side {} (NUM_COLUMNS_MISMATCH)",
+                lc.len(),
+                rc.len()
+            ),
             "select the same number of columns on both sides",
         ));
     }
@@ -627,7 +701,10 @@ fn set_operation(op: &SetOperator, quantifier: &SetQuantifier, l: Rel, r: Rel) -
     let ids: Vec<Expr> = cols.iter().map(|c| col(c.id.as_str())).collect();
     let all = matches!(quantifier, SetQuantifier::All);
     if !matches!(quantifier, SetQuantifier::All | SetQuantifier::Distinct | SetQuantifier::None) {
-        return Err(refuse(format!("{word} {quantifier} is not supported in the tab"), format!("write {word} or {word} ALL")));
+        return Err(refuse(
+            format!("{word} {quantifier} is not supported in the tab"),
+            format!("write {word} or {word} ALL"),
+        ));
     }
     let lf = match op {
         SetOperator::Union => {
@@ -639,7 +716,9 @@ fn set_operation(op: &SetOperator, quantifier: &SetQuantifier, l: Rel, r: Rel) -
             let (left, right, keys) = if all {
                 // Multisets: the n-th copy of a row matches the n-th copy on the other side.
                 let n = fresh("n");
-                let number = |lf: LazyFrame| lf.with_column(int_range(lit(0), len(), 1, DataType::Int64).over(ids.clone()).alias(n.as_str()));
+                let number = |lf: LazyFrame| {
+                    lf.with_column(int_range(lit(0), len(), 1, DataType::Int64).over(ids.clone()).alias(n.as_str()))
+                };
                 let mut keys = ids.clone();
                 keys.push(col(n.as_str()));
                 (number(left), number(right), keys)
@@ -660,12 +739,19 @@ pub(crate) fn output(rel: Rel) -> SqlResult<DataFrame> {
     for c in &visible {
         if !seen.insert(c.name.to_lowercase()) {
             return Err(refuse(
-                format!("duplicate column names: the result has two columns named {}, which a table of the notebook cannot hold", c.name),
+                format!(
+                    "duplicate column names: the result has two columns named {}, which a table of the notebook cannot hold",
+                    c.name
+                ),
                 format!("give one of them another alias, such as {}_2", c.name),
             ));
         }
     }
     let exprs: Vec<Expr> = visible.iter().map(|c| col(c.id.as_str()).alias(c.name.as_str())).collect();
-    let lf = if exprs.is_empty() { rel.lf.select([lit(NULL).alias("__empty")]).select(Vec::<Expr>::new()) } else { rel.lf.select(exprs) };
+    let lf = if exprs.is_empty() {
+        rel.lf.select([lit(NULL).alias("__empty")]).select(Vec::<Expr>::new())
+    } else {
+        rel.lf.select(exprs)
+    };
     lf.collect().map_err(|e| polars_error(&e))
 }

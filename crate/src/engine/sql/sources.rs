@@ -96,7 +96,11 @@ fn spark_tokens(source: &str) -> Option<String> {
             }
             (Token::Word(w), _) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("exists") => {
                 let next = tokens[i + 1..].iter().find(|t| !matches!(t, Token::Whitespace(_)));
-                let after = tokens[i + 1..].iter().skip_while(|t| !matches!(t, Token::LParen)).skip(1).find(|t| !matches!(t, Token::Whitespace(_)));
+                let after = tokens[i + 1..]
+                    .iter()
+                    .skip_while(|t| !matches!(t, Token::LParen))
+                    .skip(1)
+                    .find(|t| !matches!(t, Token::Whitespace(_)));
                 let subquery = matches!(after, Some(Token::Word(w)) if ["select", "with", "values", "from"].contains(&w.value.to_ascii_lowercase().as_str()))
                     || matches!(after, Some(Token::LParen));
                 if matches!(next, Some(Token::LParen)) && !subquery {
@@ -212,7 +216,6 @@ fn literal(expr: &Expr) -> Option<String> {
         _ => None,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

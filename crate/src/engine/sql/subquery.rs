@@ -31,7 +31,9 @@ pub(crate) fn scalar(tr: &Tr<'_>, q: &Query) -> SqlResult<Typed> {
         0 => Ok(Typed::new(lit(NULL).cast(dtype.clone()), dtype)),
         1 => Ok(Typed::new(lit(s).first(), dtype)),
         n => Err(refuse(
-            format!("the scalar subquery returned {n} rows; it must return at most one (SCALAR_SUBQUERY_TOO_MANY_ROWS)"),
+            format!(
+                "the scalar subquery returned {n} rows; it must return at most one (SCALAR_SUBQUERY_TOO_MANY_ROWS)"
+            ),
             "aggregate it (max, min, first) or add a condition that picks one row",
         )),
     }
@@ -117,7 +119,11 @@ fn decorrelate(tr: &Tr<'_>, q: &Query) -> SqlResult<Option<Decorrelated>> {
     let Some((inner, outer)) = found else { return Ok(None) };
     let outer = tr.expr(&outer)?;
     let mut select = (**select).clone();
-    select.selection = rest.into_iter().reduce(|a, b| ast::Expr::BinaryOp { left: Box::new(a), op: ast::BinaryOperator::And, right: Box::new(b) });
+    select.selection = rest.into_iter().reduce(|a, b| ast::Expr::BinaryOp {
+        left: Box::new(a),
+        op: ast::BinaryOperator::And,
+        right: Box::new(b),
+    });
     Ok(Some(Decorrelated { select, inner, outer }))
 }
 
@@ -158,7 +164,8 @@ fn exists_correlated(tr: &Tr<'_>, d: Decorrelated) -> SqlResult<Expr> {
     select.distinct = Some(ast::Distinct::Distinct);
     let keys = run_select(tr, select)?;
     let s = one_column(&keys, "the subquery")?;
-    let t = common(&d.outer.dtype, s.dtype()).ok_or_else(|| mismatch("the correlated condition", &d.outer.dtype, s.dtype()))?;
+    let t = common(&d.outer.dtype, s.dtype())
+        .ok_or_else(|| mismatch("the correlated condition", &d.outer.dtype, s.dtype()))?;
     let outer = widen(d.outer, &t)?;
     let values = s.drop_nulls().cast(&t).map_err(|e| polars_error(&e))?;
     Ok(outer.expr.is_in(lit(values).implode(), false).fill_null(lit(false)))
@@ -173,7 +180,9 @@ fn scalar_correlated(tr: &Tr<'_>, d: Decorrelated) -> SqlResult<Typed> {
         ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
         _ => return Err(refuse("a scalar subquery must select one value", "select one aggregate, such as max(x)")),
     };
-    if !super::walk::has_aggregate(&value) || !matches!(&d.select.group_by, ast::GroupByExpr::Expressions(v, _) if v.is_empty()) {
+    if !super::walk::has_aggregate(&value)
+        || !matches!(&d.select.group_by, ast::GroupByExpr::Expressions(v, _) if v.is_empty())
+    {
         return Err(refuse(
             "a correlated scalar subquery must aggregate (max, count, ...) without GROUP BY in the tab",
             "aggregate it, or join the outer table to a grouped subquery",
@@ -191,10 +200,16 @@ fn scalar_correlated(tr: &Tr<'_>, d: Decorrelated) -> SqlResult<Typed> {
     let keys = table.get_columns()[0].as_materialized_series().clone();
     let values = table.get_columns()[1].as_materialized_series().clone();
     let dtype = values.dtype().clone();
-    let t = common(&d.outer.dtype, keys.dtype()).ok_or_else(|| mismatch("the correlated condition", &d.outer.dtype, keys.dtype()))?;
+    let t = common(&d.outer.dtype, keys.dtype())
+        .ok_or_else(|| mismatch("the correlated condition", &d.outer.dtype, keys.dtype()))?;
     let outer = widen(d.outer, &t)?;
     let keys = keys.cast(&t).map_err(|e| polars_error(&e))?;
-    let e = outer.expr.replace_strict(lit(keys).implode().explode(), lit(values).implode().explode(), Some(lit(default).first()), Some(dtype.clone()));
+    let e = outer.expr.replace_strict(
+        lit(keys).implode().explode(),
+        lit(values).implode().explode(),
+        Some(lit(default).first()),
+        Some(dtype.clone()),
+    );
     Ok(Typed::new(e, dtype))
 }
 
@@ -213,7 +228,8 @@ pub(crate) fn in_tuple(tr: &Tr<'_>, items: Vec<Typed>, q: &Query) -> SqlResult<E
     let mut outer = Vec::new();
     let mut inner = Vec::new();
     for (item, column) in items.into_iter().zip(df.get_columns()) {
-        let t = common(&item.dtype, column.dtype()).ok_or_else(|| mismatch("IN (subquery)", &item.dtype, column.dtype()))?;
+        let t = common(&item.dtype, column.dtype())
+            .ok_or_else(|| mismatch("IN (subquery)", &item.dtype, column.dtype()))?;
         outer.push(super::cast::cast(widen(item, &t)?, &DataType::String, true)?.expr);
         let c = Typed::new(lit(column.as_materialized_series().cast(&t).map_err(|e| polars_error(&e))?), t);
         inner.push(super::cast::cast(c, &DataType::String, true)?.expr);
@@ -228,5 +244,9 @@ pub(crate) fn in_tuple(tr: &Tr<'_>, items: Vec<Typed>, q: &Query) -> SqlResult<E
     let values = keys.drop_nulls();
     let key = concat_str(outer, "\u{1}", false);
     let miss = if has_null { lit(NULL).cast(DataType::Boolean) } else { lit(false) };
-    Ok(when(key.clone().is_null()).then(lit(NULL).cast(DataType::Boolean)).when(key.is_in(lit(values).implode(), false)).then(lit(true)).otherwise(miss))
+    Ok(when(key.clone().is_null())
+        .then(lit(NULL).cast(DataType::Boolean))
+        .when(key.is_in(lit(values).implode(), false))
+        .then(lit(true))
+        .otherwise(miss))
 }

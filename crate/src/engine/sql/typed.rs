@@ -102,10 +102,6 @@ impl Typed {
         Typed::new(self.expr.cast(dtype.clone()), dtype)
     }
 
-    pub fn with_expr(self, expr: Expr, dtype: DataType) -> Typed {
-        Typed { expr, dtype, lit: None }
-    }
-
     pub fn is_numeric(&self) -> bool {
         self.dtype.is_primitive_numeric() || matches!(self.dtype, DataType::Decimal(..))
     }
@@ -156,13 +152,9 @@ pub(crate) fn map_columns(
     function: impl Fn(&mut [Column]) -> PolarsResult<Column> + Send + Sync + 'static,
 ) -> Expr {
     let out = dtype.clone();
-    polars::prelude::map_multiple(
-        function,
-        inputs,
-        move |_: &Schema, fields: &[Field]| {
-            Ok(Field::new(fields.first().map(|f| f.name().clone()).unwrap_or_default(), out.clone()))
-        },
-    )
+    polars::prelude::map_multiple(function, inputs, move |_: &Schema, fields: &[Field]| {
+        Ok(Field::new(fields.first().map(|f| f.name().clone()).unwrap_or_default(), out.clone()))
+    })
 }
 
 /// `value`, unless `bad` is true on some row: then the query fails with

@@ -42,7 +42,8 @@ pub(crate) fn compute(
         let tr = Tr { frame: Some(&rel.lf), subs, grouped, ..Tr::new(planner, cols) };
         let name = f.name.to_string().to_lowercase();
         let parts_t = spec.partition_by.iter().map(|p| tr.expr(p)).collect::<SqlResult<Vec<_>>>()?;
-        let orders = spec.order_by.iter().map(|o| Ok((tr.expr(&o.expr)?, direction(o)))).collect::<SqlResult<Vec<_>>>()?;
+        let orders =
+            spec.order_by.iter().map(|o| Ok((tr.expr(&o.expr)?, direction(o)))).collect::<SqlResult<Vec<_>>>()?;
         // Arguments, in the same scope.
         let raw = if is_count_star(f) { Vec::new() } else { arg_exprs(f)? };
         let args = raw.iter().map(|a| tr.expr(a)).collect::<SqlResult<Vec<_>>>()?;
@@ -93,7 +94,14 @@ pub(crate) fn compute(
         }
         lf = lf.with_column(new_peer.alias(flag.as_str()));
         lf = lf.with_column(over(col(flag.as_str()).cast(DataType::Int64).cum_sum(false), &parts).alias(peer.as_str()));
-        let ctx = Ctx { parts: parts.clone(), rn: col(rn.as_str()), n: col(n.as_str()), peer: col(peer.as_str()), flag: col(flag.as_str()), ordered: !orders.is_empty() };
+        let ctx = Ctx {
+            parts: parts.clone(),
+            rn: col(rn.as_str()),
+            n: col(n.as_str()),
+            peer: col(peer.as_str()),
+            flag: col(flag.as_str()),
+            ordered: !orders.is_empty(),
+        };
         let frame = frame_of(&spec)?;
         let (steps, result) = function(&tr, f, &name, &args, &ctx, frame)?;
         for step in steps {
@@ -130,7 +138,10 @@ impl Ctx {
 fn spec_of(f: &Function, named: &[(String, ast::WindowSpec)]) -> SqlResult<ast::WindowSpec> {
     let lookup = |name: &ast::Ident| {
         named.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name.value)).map(|(_, s)| s.clone()).ok_or_else(|| {
-            refuse(format!("OVER {name}: there is no WINDOW {name} AS (...) in this SELECT"), "define it after HAVING: WINDOW w AS (PARTITION BY ...)")
+            refuse(
+                format!("OVER {name}: there is no WINDOW {name} AS (...) in this SELECT"),
+                "define it after HAVING: WINDOW w AS (PARTITION BY ...)",
+            )
         })
     };
     match &f.over {
@@ -181,7 +192,10 @@ fn frame_of(spec: &ast::WindowSpec) -> SqlResult<Frame> {
                     },
                     _ if !rows => {
                         return Err(refuse(
-                            format!("the frame {} with an interval or expression offset is not supported in the tab", frame_text(spec)),
+                            format!(
+                                "the frame {} with an interval or expression offset is not supported in the tab",
+                                frame_text(spec)
+                            ),
                             "use ROWS BETWEEN n PRECEDING AND CURRENT ROW, or RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
                         ));
                     }
@@ -205,7 +219,13 @@ fn frame_of(spec: &ast::WindowSpec) -> SqlResult<Frame> {
         (_, e) => e,
     };
     if !rows {
-        let ok = matches!((start, end), (Bound::Unbounded, Bound::Offset(0)) | (Bound::Unbounded, Bound::Unbounded) | (Bound::Offset(0), Bound::Unbounded) | (Bound::Offset(0), Bound::Offset(0)));
+        let ok = matches!(
+            (start, end),
+            (Bound::Unbounded, Bound::Offset(0))
+                | (Bound::Unbounded, Bound::Unbounded)
+                | (Bound::Offset(0), Bound::Unbounded)
+                | (Bound::Offset(0), Bound::Offset(0))
+        );
         if !ok {
             return Err(refuse(
                 format!("the frame {} (RANGE with value offsets) is not supported in the tab", frame_text(spec)),
@@ -221,7 +241,10 @@ fn frame_text(spec: &ast::WindowSpec) -> String {
 }
 
 fn bad_frame(spec: &ast::WindowSpec) -> crate::CellError {
-    refuse(format!("the window frame {} is not valid", frame_text(spec)), "write ROWS BETWEEN 2 PRECEDING AND CURRENT ROW")
+    refuse(
+        format!("the window frame {} is not valid", frame_text(spec)),
+        "write ROWS BETWEEN 2 PRECEDING AND CURRENT ROW",
+    )
 }
 
 fn need_order(name: &str, ctx: &Ctx) -> SqlResult<()> {
@@ -237,7 +260,14 @@ fn need_order(name: &str, ctx: &Ctx) -> SqlResult<()> {
 
 type Steps = Vec<Vec<Expr>>;
 
-fn function(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: &Ctx, frame: Frame) -> SqlResult<(Steps, Typed)> {
+fn function(
+    tr: &Tr<'_>,
+    f: &Function,
+    name: &str,
+    args: &[Typed],
+    ctx: &Ctx,
+    frame: Frame,
+) -> SqlResult<(Steps, Typed)> {
     let int = |e: Expr| Typed::new(e.cast(DataType::Int32), DataType::Int32);
     let rank = || ctx.over(when(ctx.flag.clone()).then(ctx.rn.clone()).otherwise(lit(0i64)).cum_max(false));
     match name {
@@ -284,13 +314,22 @@ fn function(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: &Ctx, fr
         }
         "lag" | "lead" => {
             need_order(name, ctx)?;
-            let x = args.first().ok_or_else(|| refuse(format!("{name}(x[, offset[, default]]) needs a value"), format!("write {name}(x) OVER (ORDER BY t)")))?;
+            let x = args.first().ok_or_else(|| {
+                refuse(
+                    format!("{name}(x[, offset[, default]]) needs a value"),
+                    format!("write {name}(x) OVER (ORDER BY t)"),
+                )
+            })?;
             let offset = match args.get(1) {
                 None => 1,
-                Some(o) => o.lit_int().ok_or_else(|| refuse(format!("{name}: the offset must be an integer constant"), format!("write {name}(x, 2)")))?,
+                Some(o) => o.lit_int().ok_or_else(|| {
+                    refuse(format!("{name}: the offset must be an integer constant"), format!("write {name}(x, 2)"))
+                })?,
             };
             let default = args.get(2).cloned().unwrap_or_else(|| Typed::constant(Lit::Null));
-            let t = common(&x.dtype, &default.dtype).ok_or_else(|| refuse(format!("{name}: the default's type does not match the value's"), "CAST the default"))?;
+            let t = common(&x.dtype, &default.dtype).ok_or_else(|| {
+                refuse(format!("{name}: the default's type does not match the value's"), "CAST the default")
+            })?;
             let xv = widen(x.clone(), &t)?.expr;
             let dv = widen(default, &t)?.expr;
             let signed = if name == "lag" { offset } else { -offset };
@@ -302,7 +341,9 @@ fn function(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: &Ctx, fr
             };
             Ok((vec![], Typed::new(when(inside).then(shifted).otherwise(dv), t)))
         }
-        "first_value" | "last_value" | "first" | "last" | "nth_value" | "any_value" => value_function(name, f, args, ctx, frame),
+        "first_value" | "last_value" | "first" | "last" | "nth_value" | "any_value" => {
+            value_function(name, f, args, ctx, frame)
+        }
         _ => {
             let is_agg = agg::is_aggregate(name) || name == "count";
             if !is_agg {
@@ -315,7 +356,9 @@ fn function(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: &Ctx, fr
                 && matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct))
             {
                 return Err(refuse(
-                    format!("{name}(DISTINCT ...) OVER (...) is not allowed in Spark (DISTINCT_WINDOW_FUNCTION_UNSUPPORTED)"),
+                    format!(
+                        "{name}(DISTINCT ...) OVER (...) is not allowed in Spark (DISTINCT_WINDOW_FUNCTION_UNSUPPORTED)"
+                    ),
                     "compute the distinct aggregate in a grouped subquery and join it back",
                 ));
             }
@@ -325,8 +368,11 @@ fn function(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: &Ctx, fr
 }
 
 fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Frame) -> SqlResult<(Steps, Typed)> {
-    let x = args.first().ok_or_else(|| refuse(format!("{name}(x) needs a value"), format!("write {name}(x) OVER (...)")))?;
-    let ignore_nulls = matches!(f.null_treatment, Some(ast::NullTreatment::IgnoreNulls)) || args.get(1).and_then(|a| a.lit_bool()).unwrap_or(false);
+    let x = args
+        .first()
+        .ok_or_else(|| refuse(format!("{name}(x) needs a value"), format!("write {name}(x) OVER (...)")))?;
+    let ignore_nulls = matches!(f.null_treatment, Some(ast::NullTreatment::IgnoreNulls))
+        || args.get(1).and_then(|a| a.lit_bool()).unwrap_or(false);
     let dtype = x.dtype.clone();
     let v = x.expr.clone();
     let first = name.starts_with("first") || name == "any_value";
@@ -337,12 +383,17 @@ fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Fr
     };
     let unsupported = || {
         refuse(
-            format!("{name}() over the frame {} is not supported in the tab", frame.map(|_| "given").unwrap_or("default")),
+            format!(
+                "{name}() over the frame {} is not supported in the tab",
+                frame.map(|_| "given").unwrap_or("default")
+            ),
             "use the default frame, ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW, or ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
         )
     };
     if name == "nth_value" {
-        let k = args.get(1).and_then(|a| a.lit_int()).filter(|k| *k > 0).ok_or_else(|| refuse("nth_value(x, n) takes a positive integer constant n", "write nth_value(x, 2) OVER (ORDER BY t)"))?;
+        let k = args.get(1).and_then(|a| a.lit_int()).filter(|k| *k > 0).ok_or_else(|| {
+            refuse("nth_value(x, n) takes a positive integer constant n", "write nth_value(x, 2) OVER (ORDER BY t)")
+        })?;
         if ignore_nulls {
             return Err(unsupported());
         }
@@ -356,7 +407,10 @@ fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Fr
                 _ => return Err(unsupported()),
             }
         };
-        return Ok((vec![], Typed::new(when(end.gt_eq(lit(k))).then(nth).otherwise(lit(NULL).cast(dtype.clone())), dtype)));
+        return Ok((
+            vec![],
+            Typed::new(when(end.gt_eq(lit(k))).then(nth).otherwise(lit(NULL).cast(dtype.clone())), dtype),
+        ));
     }
     let source = if ignore_nulls { v.clone().drop_nulls() } else { v.clone() };
     if whole {
@@ -395,7 +449,14 @@ fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Fr
     Ok((vec![], Typed::new(e, dtype)))
 }
 
-fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: &Ctx, frame: Frame) -> SqlResult<(Steps, Typed)> {
+fn aggregate_window(
+    tr: &Tr<'_>,
+    f: &Function,
+    name: &str,
+    args: &[Typed],
+    ctx: &Ctx,
+    frame: Frame,
+) -> SqlResult<(Steps, Typed)> {
     // The whole partition: the aggregate itself, per partition.
     let whole = match frame {
         None => !ctx.ordered,
@@ -433,14 +494,26 @@ fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: 
     };
     let peers = !rows;
     if numeric {
-        let sum_type = if matches!(out_type, DataType::Decimal(..)) || name == "count" { out_type.clone() } else { DataType::Float64 };
-        let xs = if name == "count" { not_null.clone() } else { x.clone().cast(if cast_int(&out_type) { DataType::Int64 } else { sum_type.clone() }).fill_null(lit(0)) };
+        let sum_type = if matches!(out_type, DataType::Decimal(..)) || name == "count" {
+            out_type.clone()
+        } else {
+            DataType::Float64
+        };
+        let xs = if name == "count" {
+            not_null.clone()
+        } else {
+            x.clone().cast(if cast_int(&out_type) { DataType::Int64 } else { sum_type.clone() }).fill_null(lit(0))
+        };
         let s = fresh("cs");
         let c = fresh("cc");
         let total_s = fresh("ts");
         let total_c = fresh("tc");
-        let step1 = vec![ctx.over(xs.cum_sum(false)).alias(s.as_str()), ctx.over(not_null.cum_sum(false)).alias(c.as_str())];
-        let step2 = vec![ctx.over(col(s.as_str()).last()).alias(total_s.as_str()), ctx.over(col(c.as_str()).last()).alias(total_c.as_str())];
+        let step1 =
+            vec![ctx.over(xs.cum_sum(false)).alias(s.as_str()), ctx.over(not_null.cum_sum(false)).alias(c.as_str())];
+        let step2 = vec![
+            ctx.over(col(s.as_str()).last()).alias(total_s.as_str()),
+            ctx.over(col(c.as_str()).last()).alias(total_c.as_str()),
+        ];
         // Prefix value at row index j (0-based) of the partition: 0 before the start, the total after the end.
         let idx = ctx.rn.clone() - lit(1i64);
         let at = |name: &str, total: &str, offset: i64, fill_zero: Expr| -> Expr {
@@ -465,7 +538,10 @@ fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: 
             Bound::Offset(b) if peers => {
                 // RANGE CURRENT ROW AND ...: from the first peer.
                 let _ = b;
-                (ctx.over_peers(col(s.as_str()).first()) - ctx.over_peers(xs_first(&s)), ctx.over_peers(col(c.as_str()).first()) - ctx.over_peers(first_count(&c)))
+                (
+                    ctx.over_peers(col(s.as_str()).first()) - ctx.over_peers(xs_first(&s)),
+                    ctx.over_peers(col(c.as_str()).first()) - ctx.over_peers(first_count(&c)),
+                )
             }
             Bound::Offset(b) => (at(&s, &total_s, b - 1, zero.clone()), at(&c, &total_c, b - 1, lit(0i64))),
         };
@@ -474,9 +550,15 @@ fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: 
         let e = match name {
             "count" => count,
             "sum" => when(count.clone().gt(lit(0i64))).then(sum).otherwise(lit(NULL)),
-            _ => when(count.clone().gt(lit(0i64))).then(sum.cast(DataType::Float64) / count.cast(DataType::Float64)).otherwise(lit(NULL)),
+            _ => when(count.clone().gt(lit(0i64)))
+                .then(sum.cast(DataType::Float64) / count.cast(DataType::Float64))
+                .otherwise(lit(NULL)),
         };
-        let e = if matches!(out_type, DataType::Decimal(..)) && name != "sum" { e.cast(out_type.clone()) } else { e.cast(out_type.clone()) };
+        let e = if matches!(out_type, DataType::Decimal(..)) && name != "sum" {
+            e.cast(out_type.clone())
+        } else {
+            e.cast(out_type.clone())
+        };
         return Ok((vec![step1, step2], Typed::new(e, out_type)));
     }
     if matches!(name, "min" | "max") {
@@ -487,7 +569,8 @@ fn aggregate_window(tr: &Tr<'_>, f: &Function, name: &str, args: &[Typed], ctx: 
                 if peers { ctx.over_peers(r.last()) } else { r }
             }
             (Bound::Offset(b), Bound::Offset(0)) if rows && b <= 0 => {
-                let opts = RollingOptionsFixedWindow { window_size: (1 - b) as usize, min_periods: 1, ..Default::default() };
+                let opts =
+                    RollingOptionsFixedWindow { window_size: (1 - b) as usize, min_periods: 1, ..Default::default() };
                 ctx.over(if name == "min" { x.rolling_min(opts) } else { x.rolling_max(opts) })
             }
             _ => return Err(refuse_frame()),
