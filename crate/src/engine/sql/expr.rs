@@ -174,6 +174,10 @@ impl<'a> Tr<'a> {
             E::Case { operand, conditions, else_result, .. } => {
                 self.case(operand.as_deref(), conditions, else_result.as_deref())
             }
+            E::Cast { format: Some(f), .. } => Err(refuse(
+                format!("CAST ... FORMAT {f} is not Spark SQL"),
+                "use to_date(s, 'yyyy-MM-dd'), to_timestamp or date_format with a pattern",
+            )),
             E::Cast { kind, expr, data_type, .. } => {
                 let to = cast::sql_type(data_type)?;
                 let x = self.expr(expr)?;

@@ -250,6 +250,23 @@ fn resolve_key(planner: &Planner<'_>, rel: &Rel, e: &E, items: &[Item], aliases:
 /// `f(args)` for `.agg(..)`: arguments translated in the input's scope,
 /// FILTER applied, count(*) and count(1) as the row count.
 pub(crate) fn aggregate_call(input: &Tr<'_>, f: &Function, name: &str) -> SqlResult<Typed> {
+    let mut ignore_nulls_clause = false;
+    if let ast::FunctionArguments::List(list) = &f.args {
+        for clause in &list.clauses {
+            match clause {
+                ast::FunctionArgumentClause::IgnoreOrRespectNulls(ast::NullTreatment::IgnoreNulls) => {
+                    ignore_nulls_clause = true
+                }
+                ast::FunctionArgumentClause::IgnoreOrRespectNulls(ast::NullTreatment::RespectNulls) => {}
+                other => {
+                    return Err(refuse(
+                        format!("{name}(... {other}) inside an aggregate's parentheses is not supported in the tab"),
+                        "sort the result instead, such as sort_array(collect_list(x)) or array_sort",
+                    ));
+                }
+            }
+        }
+    }
     let (distinct, wildcard) = match &f.args {
         ast::FunctionArguments::List(list) => (
             matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)),
@@ -290,7 +307,7 @@ pub(crate) fn aggregate_call(input: &Tr<'_>, f: &Function, name: &str) -> SqlRes
     if name == "count" && !distinct && args.len() == 1 && args[0].lit.as_ref().is_some_and(|l| *l != Lit::Null) {
         args.clear();
     }
-    if let Some(ast::NullTreatment::IgnoreNulls) = f.null_treatment {
+    if ignore_nulls_clause || matches!(f.null_treatment, Some(ast::NullTreatment::IgnoreNulls)) {
         args.push(Typed::constant(Lit::Bool(true)));
     }
     finish(input, name, args, distinct, f)

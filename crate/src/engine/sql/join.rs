@@ -73,8 +73,19 @@ fn join(planner: &Planner<'_>, l: Rel, r: Rel, op: &JoinOperator) -> SqlResult<R
     }
     let condition = match constraint {
         JoinConstraint::On(e) => Some(e.clone()),
-        JoinConstraint::None => None,
-        _ => None,
+        JoinConstraint::None if how == How::Inner => None,
+        JoinConstraint::None => {
+            return Err(refuse(
+                format!("a {how:?} JOIN needs ON or USING"),
+                "write LEFT JOIN z ON t.zone_id = z.zone_id",
+            ));
+        }
+        _ => {
+            return Err(refuse(
+                "this join condition (USING ... AS alias) is not Spark SQL",
+                "write ON a = b or USING (col)",
+            ));
+        }
     };
     let mut conjuncts = Vec::new();
     if let Some(c) = &condition {

@@ -30,6 +30,8 @@ mod scope;
 mod sources;
 mod strings;
 mod subquery;
+#[cfg(test)]
+mod tests;
 pub(crate) mod typed;
 mod walk;
 mod window;

@@ -79,7 +79,13 @@ impl<'a> Planner<'a> {
     }
 
     pub fn query(&self, q: &ast::Query) -> SqlResult<Rel> {
-        if q.fetch.is_some() || !q.locks.is_empty() || !q.pipe_operators.is_empty() {
+        if q.fetch.is_some()
+            || !q.locks.is_empty()
+            || !q.pipe_operators.is_empty()
+            || q.for_clause.is_some()
+            || q.settings.is_some()
+            || q.format_clause.is_some()
+        {
             return Err(refuse("FETCH, FOR UPDATE and pipe operators are not Spark SQL", "use LIMIT"));
         }
         let pushed = match &q.with {
@@ -114,7 +120,17 @@ impl<'a> Planner<'a> {
         let order: Vec<ast::OrderByExpr> = match &q.order_by {
             None => Vec::new(),
             Some(ob) => match &ob.kind {
-                ast::OrderByKind::Expressions(v) => v.clone(),
+                ast::OrderByKind::Expressions(v)
+                    if ob.interpolate.is_none() && v.iter().all(|o| o.with_fill.is_none()) =>
+                {
+                    v.clone()
+                }
+                ast::OrderByKind::Expressions(_) => {
+                    return Err(refuse(
+                        "ORDER BY ... WITH FILL / INTERPOLATE is not Spark SQL",
+                        "fill gaps with a join to a calendar",
+                    ));
+                }
                 ast::OrderByKind::All(_) => {
                     return Err(refuse("ORDER BY ALL is not supported in the tab", "name the columns to sort by"));
                 }
@@ -223,7 +239,18 @@ impl<'a> Planner<'a> {
 
     pub fn factor(&self, factor: &TableFactor) -> SqlResult<Rel> {
         match factor {
-            TableFactor::Table { name, alias, args: None, sample: None, .. } => {
+            TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                sample: None,
+                with_hints,
+                version: None,
+                partitions,
+                json_path: None,
+                index_directives,
+                ..
+            } if with_hints.is_empty() && partitions.is_empty() && index_directives.is_empty() => {
                 let (df, short) = self.table(name)?;
                 let schema = df.schema().clone();
                 let qual = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or(short);
@@ -235,7 +262,7 @@ impl<'a> Planner<'a> {
                     _ => Ok(rel),
                 }
             }
-            TableFactor::Derived { subquery, alias, lateral: false, .. } => {
+            TableFactor::Derived { subquery, alias, lateral: false, sample: None } => {
                 let rel = self.query(subquery)?;
                 let rel = match alias {
                     Some(a) => {
@@ -254,6 +281,12 @@ impl<'a> Planner<'a> {
                 })
             }
             TableFactor::Pivot { .. } | TableFactor::Unpivot { .. } => group::pivot_factor(self, factor),
+            TableFactor::Table { .. } | TableFactor::Derived { .. } => Err(refuse(
+                format!(
+                    "FROM {factor}: TABLESAMPLE, time travel (VERSION/TIMESTAMP AS OF), PARTITION and hints are not supported in the tab"
+                ),
+                "read the table whole and filter it with WHERE, or run the cell on Spark",
+            )),
             other => Err(refuse(
                 format!("FROM {other} is not supported in the tab"),
                 "read a table, a WITH table, a subquery or a table function (read_csv, read_parquet, read_json, kafka)",
@@ -476,7 +509,9 @@ fn expand_items(
     projection: &[SelectItem],
     exclude: Option<&ast::ExcludeSelectItem>,
 ) -> SqlResult<Vec<Item>> {
-    let _ = exclude;
+    if exclude.is_some() {
+        return Err(refuse("SELECT ... EXCLUDE (...) is not Spark SQL", "write SELECT * EXCEPT (a, b)"));
+    }
     let mut items = Vec::new();
     let column_item = |c: &ColRef| {
         let mut parts: Vec<ast::Ident> = c.qual.first().map(|q| vec![ast::Ident::new(q)]).unwrap_or_default();

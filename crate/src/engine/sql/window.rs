@@ -39,6 +39,16 @@ pub(crate) fn compute(
     let mut out: Subs = Vec::new();
     for f in windows {
         let spec = spec_of(f, named)?;
+        let clauses = matches!(&f.args, ast::FunctionArguments::List(l) if !l.clauses.is_empty());
+        if f.filter.is_some() || !f.within_group.is_empty() || clauses {
+            return Err(refuse(
+                format!(
+                    "{}(...) FILTER / WITHIN GROUP / ORDER BY inside a window function is not supported in the tab",
+                    f.name
+                ),
+                "compute the filtered value first, such as SUM(CASE WHEN c THEN x END) OVER (...)",
+            ));
+        }
         let tr = Tr { frame: Some(&rel.lf), subs, grouped, ..Tr::new(planner, cols) };
         let name = f.name.to_string().to_lowercase();
         let parts_t = spec.partition_by.iter().map(|p| tr.expr(p)).collect::<SqlResult<Vec<_>>>()?;
