@@ -7,6 +7,7 @@
 //! an aggregate over no rows is NULL (`count` is 0).
 
 mod hll;
+mod moments;
 mod pct;
 
 use polars::prelude::*;
@@ -138,16 +139,8 @@ fn single(name: &str, arg: &Typed, x: Expr) -> SqlResult<Typed> {
         "collect_set" => Typed::new(x.drop_nulls().unique_stable().implode(), DataType::List(Box::new(dtype))),
         "stddev" | "std" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
             numeric(name, arg)?;
-            let x = x.cast(DataType::Float64);
-            let sample = !name.ends_with("_pop");
-            let ddof = u8::from(sample);
-            let value = if name.starts_with("std") { x.clone().std(ddof) } else { x.clone().var(ddof) };
-            // Spark: NULL for no rows, and for one row when the sample one divides by n - 1 = 0.
-            let least = if sample { 1 } else { 0 };
-            Typed::new(
-                when(x.count().gt(lit(least))).then(value).otherwise(null(&DataType::Float64)),
-                DataType::Float64,
-            )
+            let value = moments::variance(x, !name.ends_with("_pop"), name.starts_with("std"));
+            Typed::new(value, DataType::Float64)
         }
         "skewness" | "kurtosis" => {
             numeric(name, arg)?;
@@ -345,16 +338,12 @@ fn covariance(name: &str, args: &[Typed], distinct: bool) -> SqlResult<Typed> {
     }
     numeric(name, a)?;
     numeric(name, b)?;
-    let (x, y) = (rows(a).cast(DataType::Float64), rows(b).cast(DataType::Float64));
-    let keep = x.clone().is_not_null().and(y.clone().is_not_null());
-    let (x, y) = (x.filter(keep.clone()), y.filter(keep));
-    let n = x.clone().count();
-    let (value, least) = match name {
-        "corr" => (pearson_corr(x, y), 1),
-        "covar_samp" => (cov(x, y, 1), 1),
-        _ => (cov(x, y, 0), 0),
+    let kind = match name {
+        "corr" => moments::Pair::Corr,
+        "covar_samp" => moments::Pair::CovarSamp,
+        _ => moments::Pair::CovarPop,
     };
-    let value = when(n.gt(lit(least))).then(value).otherwise(null(&DataType::Float64));
+    let value = moments::pair(rows(a), rows(b), kind);
     Ok(Typed::new(value, DataType::Float64))
 }
 

@@ -215,6 +215,14 @@ fn over_partition() {
     let out = frame().lazy().select([t.expr.over([col("g")]).alias("v")]).collect().unwrap();
     let got = f64s(out.column("v").unwrap().as_materialized_series());
     assert_eq!(got[0], Some(0.2));
+    let t = agg("corr", &[arg("f", DataType::Float64), arg("i", DataType::Int32)], false);
+    let out = frame().lazy().select([t.expr.over([col("g")]).alias("v")]).collect().unwrap();
+    let got = f64s(out.column("v").unwrap().as_materialized_series());
+    assert!((got[0].unwrap() - 1.0).abs() < 1e-12 && got[3].is_none(), "{got:?}");
+    let t = agg("stddev", &[arg("f", DataType::Float64)], false);
+    let out = frame().lazy().select([t.expr.over([col("g")]).alias("v")]).collect().unwrap();
+    let got = f64s(out.column("v").unwrap().as_materialized_series());
+    assert!((got[2].unwrap() - 0.1).abs() < 1e-12 && got[3].is_none(), "{got:?}");
 }
 
 #[test]
