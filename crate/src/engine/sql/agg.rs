@@ -64,6 +64,8 @@ pub(super) fn is_aggregate(name: &str) -> bool {
             | "skewness"
             | "kurtosis"
             | "mode"
+            | "try_sum"
+            | "try_avg"
             | "product"
             | "bit_and"
             | "bit_or"
@@ -88,6 +90,8 @@ fn build(name: &str, args: &[Typed], distinct: bool) -> SqlResult<Typed> {
         "min_by" | "max_by" => by_extremum(name, args, distinct),
         "corr" | "covar_samp" | "covar_pop" => covariance(name, args, distinct),
         "first" | "first_value" | "last" | "last_value" | "any_value" => first_last(name, args, distinct),
+        // mode(x, deterministic): the smallest of the most frequent values either way.
+        "mode" if args.len() == 2 && args[1].lit_bool().is_some() => build(name, &args[..1], distinct),
         _ => {
             let [arg] = args else {
                 return Err(bad_args(name, &format!("{name}(expr)")));
@@ -109,8 +113,9 @@ fn single(name: &str, arg: &Typed, x: Expr) -> SqlResult<Typed> {
         Typed::new(when(any_rows.clone()).then(value).otherwise(null(&dtype)), dtype)
     };
     Ok(match name {
-        "sum" => sum(name, arg, x)?,
-        "avg" | "mean" => avg(name, arg, x)?,
+        "sum" => sum(name, arg, x, false)?,
+        "try_sum" => sum(name, arg, x, true)?,
+        "avg" | "mean" | "try_avg" => avg(name, arg, x)?,
         "min" | "max" => {
             orderable(name, arg)?;
             let value = match (name, dtype.is_float()) {
@@ -201,7 +206,8 @@ fn count(args: &[Typed], distinct: bool) -> SqlResult<Typed> {
 
 /// Spark's sum: integers to bigint (an overflow is an error), floats to
 /// double added in row order, decimal(p, s) to decimal(min(38, p + 10), s).
-fn sum(name: &str, arg: &Typed, x: Expr) -> SqlResult<Typed> {
+/// `try_sum` is NULL where `sum` overflows.
+fn sum(name: &str, arg: &Typed, x: Expr, lenient: bool) -> SqlResult<Typed> {
     Ok(match &arg.dtype {
         DataType::Null => Typed::new(null(&DataType::Float64), DataType::Float64),
         t if t.is_integer() => {
@@ -213,6 +219,10 @@ fn sum(name: &str, arg: &Typed, x: Expr) -> SqlResult<Typed> {
                 .gt(lit(i64::MAX).cast(DataType::Int128))
                 .or(total.clone().lt(lit(i64::MIN).cast(DataType::Int128)))
                 .fill_null(lit(false));
+            if lenient {
+                let value = when(bad).then(null(&DataType::Int64)).otherwise(total.cast(DataType::Int64));
+                return Ok(Typed::new(value, DataType::Int64));
+            }
             let total = Typed::new(total.cast(DataType::Int64), DataType::Int64);
             fail_if(
                 total,

@@ -246,3 +246,14 @@ fn empty_input() {
     assert_eq!(row[0], AnyValue::Int64(0));
     assert!(row[1].is_null() && row[2].is_null() && row[3].is_null() && row[4].is_null());
 }
+
+#[test]
+fn try_sum_is_null_on_overflow() {
+    let df = df! { "x" => [i64::MAX, 1] }.unwrap();
+    let t = agg("try_sum", &[arg("x", DataType::Int64)], false);
+    let out = df.lazy().select([t.expr.alias("v")]).collect().unwrap();
+    assert_eq!(out.column("v").unwrap().i64().unwrap().get(0), None);
+    let (g, _, _) = run("mode", &[arg("i", DataType::Int32), Typed::constant(Lit::Bool(true))], false);
+    let got: Vec<Option<i32>> = g.i32().unwrap().iter().collect();
+    assert_eq!(got, [Some(1), Some(4), None]);
+}
