@@ -228,7 +228,7 @@ fn negative(args: &[Typed]) -> SqlResult<Typed> {
     if x.dtype == DataType::Null {
         return Ok(x.clone());
     }
-    Ok(Typed::new(lit(0).cast(x.dtype.clone()) - x.expr.clone(), x.dtype.clone()))
+    Ok(Typed::new((lit(0).cast(x.dtype.clone()) - x.expr.clone()).cast(x.dtype.clone()), x.dtype.clone()))
 }
 
 /// `mod` / `%` (truncated, the sign of the dividend), `pmod` (never

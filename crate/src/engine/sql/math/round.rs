@@ -105,6 +105,8 @@ pub(super) fn floor_ceil(name: &str, args: &[Typed]) -> SqlResult<Typed> {
             );
             Ok(Typed::new(expr, DataType::Int64))
         }
+        // Spark keeps decimal(p, 0) and widens decimal(p, s) to decimal(p - s + 1, 0).
+        DataType::Decimal(_, Some(0)) => Ok(x.clone()),
         DataType::Decimal(p, s) => {
             let (p, s) = (p.unwrap_or(38), s.unwrap_or(0));
             Ok(decimal_to_scale(x, s, 0, mode, (p - s + 1).min(38), 0))

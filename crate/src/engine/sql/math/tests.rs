@@ -159,3 +159,15 @@ fn double_to_decimal_rounds_printed_digits() {
     let got: Vec<Option<&str>> = out.column("v").unwrap().str().unwrap().iter().collect();
     assert_eq!(got, [Some("2.68"), Some("0.29"), Some("-1.01"), None, None]);
 }
+
+#[test]
+fn decimal_sign_changes_keep_the_type() {
+    let (s, t) = eval("negative", &[dec("12.50", 4, 2)]);
+    assert_eq!(t, DataType::Decimal(Some(4), Some(2)));
+    assert_eq!(text(&s)[0].as_deref(), Some("-12.50"));
+    let (s, t) = eval("ceil", &[dec("12", 2, 0)]);
+    assert_eq!(t, DataType::Decimal(Some(2), Some(0)));
+    assert_eq!(text(&s)[0].as_deref(), Some("12"));
+    let (_, t) = eval("abs", &[dec("-1.5", 2, 1)]);
+    assert_eq!(t, DataType::Decimal(Some(2), Some(1)));
+}
