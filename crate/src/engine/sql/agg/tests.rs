@@ -257,3 +257,17 @@ fn try_sum_is_null_on_overflow() {
     let got: Vec<Option<i32>> = g.i32().unwrap().iter().collect();
     assert_eq!(got, [Some(1), Some(4), None]);
 }
+
+#[test]
+fn collections_over_partition() {
+    let t = agg("collect_list", &[arg("i", DataType::Int32)], false);
+    let out = frame().lazy().select([t.expr.over([col("g")]).alias("v")]).collect().unwrap();
+    let s = out.column("v").unwrap().as_materialized_series().clone();
+    assert_eq!(s.dtype(), &t.dtype);
+    let lens: Vec<Option<u32>> = s.list().unwrap().lst_lengths().iter().collect();
+    assert_eq!(lens, [Some(2), Some(2), Some(2), Some(2), Some(2), Some(0)]);
+    let t = agg("approx_count_distinct", &[arg("s", DataType::String)], false);
+    let out = frame().lazy().select([t.expr.over([col("g")]).alias("v")]).collect().unwrap();
+    let got = i64s(out.column("v").unwrap().as_materialized_series());
+    assert_eq!(got, [Some(2), Some(2), Some(2), Some(2), Some(2), Some(0)]);
+}
