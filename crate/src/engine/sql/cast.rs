@@ -228,7 +228,16 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
             Ok(invalid(value.clone(), converted, value.expr))
         }
         (String, Binary) => Ok(Typed::new(value.expr.cast(Binary), Binary)),
-        (Binary, String) => Ok(Typed::new(value.expr.cast(String), String)),
+        // Spark decodes as UTF-8, invalid sequences becoming U+FFFD.
+        (Binary, String) => Ok(Typed::new(
+            super::typed::map_columns(vec![value.expr], String, |columns: &mut [Column]| {
+                let binary = columns[0].as_materialized_series().binary()?.clone();
+                let text: StringChunked =
+                    binary.into_iter().map(|v| v.map(std::string::String::from_utf8_lossy)).collect();
+                Ok(text.with_name(binary.name().clone()).into_column())
+            }),
+            String,
+        )),
         (Boolean, String) => Ok(Typed::new(
             when(value.expr.clone()).then(lit("true")).otherwise(lit("false")).and_null_of(value.expr),
             String,
@@ -261,7 +270,8 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
                 let limit = 10f64.powi((*p - *s) as i32);
                 let x = value.expr.clone().cast(Float64);
                 let rounded = if matches!(f, Float32 | Float64) {
-                    value.expr.clone().cast(Float64).round(*s as u32, RoundMode::HalfAwayFromZero).cast(t.clone())
+                    // Java's printed digits rounded half up, as Spark casts a double.
+                    super::math::double_to_decimal(value.expr.clone(), *p, *s)
                 } else {
                     value.expr.clone().cast(t.clone())
                 };

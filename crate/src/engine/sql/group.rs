@@ -320,9 +320,7 @@ fn finish(input: &Tr<'_>, name: &str, mut args: Vec<Typed>, distinct: bool, f: &
             args.push(Typed::new(cond.clone().filter(cond), DataType::Boolean));
         } else {
             for a in &mut args {
-                if a.lit.is_none() {
-                    a.expr = a.expr.clone().filter(cond.clone());
-                }
+                a.expr = a.expr.clone().filter(cond.clone());
             }
         }
     }
