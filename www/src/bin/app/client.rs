@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use riffle::protocol::{BenchRequest, FromEngine, RunRequest, TableInfo, ToEngine};
-use riffle_www::{envelope, open};
+use riffle_www::{CrashRestarts, envelope, open};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
@@ -82,8 +82,12 @@ pub struct EngineClient {
     pub writes: RwSignal<u64>,
     /// The catalog's tables and columns, for the editor's autocomplete.
     pub catalog: RwSignal<Vec<TableInfo>>,
-    /// How many times the worker was replaced (a stop it could not take).
+    /// How many times the worker was replaced (a stop it could not take, or a crash).
     pub restarts: RwSignal<u32>,
+    /// Why the worker was last replaced, for the notebook's notice.
+    pub restart_reason: RwSignal<String>,
+    /// The recent crashes, so that a crash loop ends.
+    crashes: StoredValue<CrashRestarts>,
     /// Runs the cells that read a table again as soon as it changes.
     pub auto_run: RwSignal<bool>,
 }
@@ -102,6 +106,8 @@ impl EngineClient {
             writes: RwSignal::new(0),
             catalog: RwSignal::new(Vec::new()),
             restarts: RwSignal::new(0),
+            restart_reason: RwSignal::new(String::new()),
+            crashes: StoredValue::new(CrashRestarts::default()),
             auto_run: RwSignal::new(false),
         };
         client.spawn();
@@ -129,11 +135,17 @@ impl EngineClient {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            // A crash report, if one came first, says more than the trap does.
-            if client.restarts.get_untracked() == generation
-                && !matches!(client.status.get_untracked(), EngineStatus::Failed(_))
-            {
-                client.status.set(EngineStatus::Failed(event.message()));
+            // A crash report (`Crashed`), if one came first, already replaced
+            // this worker; then the trap that follows it is old news.
+            if client.restarts.get_untracked() != generation {
+                return;
+            }
+            match client.status.get_untracked() {
+                // It ran and died without a report: replace it all the same.
+                EngineStatus::Ready(_) => client.crashed(&event.message()),
+                // It never started (the wasm did not load): a new one would not either.
+                EngineStatus::Starting => client.status.set(EngineStatus::Failed(event.message())),
+                EngineStatus::Failed(_) => {}
             }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -160,10 +172,56 @@ impl EngineClient {
         );
     }
 
-    /// Terminates the worker and starts a new one. The running cell fails as
-    /// cancelled, queued cells go back to idle, and the cells whose tables
-    /// were in the catalog run again, in notebook order, to rebuild it.
+    /// Stop's last resort: a new worker (see [`Self::replace`]); the running
+    /// cell fails as cancelled.
     pub fn restart(&self) {
+        let cancelled = riffle::CellError::new("cancelled: the engine was stopped in the middle of this cell").hint(
+            "the engine restarted and rebuilt the tables of the cells above; run this cell again when you want it",
+        );
+        self.replace(cancelled, "to stop a computation".into());
+    }
+
+    /// The worker panicked (or died): a new one takes over and rebuilds the
+    /// catalog, and the cell that was running says why. Only when crashes
+    /// keep coming is the engine left stopped.
+    fn crashed(&self, message: &str) {
+        let now = js_sys::Date::now();
+        let restart = self.crashes.try_update_value(|c| c.restart_after_crash(now)).unwrap_or(false);
+        if !restart {
+            self.give_up(message);
+            return;
+        }
+        web_sys::console::error_1(&format!("engine crashed, restarting it: {message}").into());
+        let error = riffle::CellError::new(format!("the engine crashed while running this cell and was restarted: {message}"))
+            .hint("the tables of the cells above were rebuilt, so the notebook goes on; this cell hit a bug in the engine, please report it with its query");
+        self.replace(error, format!("after a crash ({message})"));
+    }
+
+    /// Crashes came too often to restart again: the engine stays stopped.
+    fn give_up(&self, message: &str) {
+        self.worker.update_value(|w| {
+            if let Some(worker) = w.take() {
+                worker.terminate();
+            }
+        });
+        self.status.set(EngineStatus::Failed(format!("the engine crashed: {message}")));
+        let error = riffle::CellError::new(format!("the engine crashed while running this cell: {message}"))
+            .hint("it crashed several times in a minute, so it was not restarted again; reload the page to start it, and please report this as a bug");
+        for cell in self.notebook.cells.get_untracked() {
+            if matches!(cell.state.get_untracked(), CellState::Running { .. } | CellState::Queued) {
+                cell.state.set(CellState::Failed(error.clone()));
+            }
+        }
+        if let FilePreview::Loading { path, .. } = self.preview.get_untracked() {
+            self.preview.set(FilePreview::Failed { path, error });
+        }
+    }
+
+    /// Terminates the worker and starts a new one: the running cell fails
+    /// with `running`, queued cells go back to idle, and the cells whose
+    /// tables were in the catalog run again, in notebook order.
+    fn replace(&self, running: riffle::CellError, why: String) {
+        self.restart_reason.set(why);
         self.worker.update_value(|w| {
             if let Some(worker) = w.take() {
                 worker.terminate();
@@ -176,10 +234,7 @@ impl EngineClient {
         let mut rebuild = Vec::new();
         for cell in &cells {
             match cell.state.get_untracked() {
-                CellState::Running { .. } => cell.state.set(CellState::Failed(
-                    riffle::CellError::new("cancelled: the engine was stopped in the middle of this cell")
-                        .hint("the engine restarted and rebuilt the tables of the cells above; run this cell again when you want it"),
-                )),
+                CellState::Running { .. } => cell.state.set(CellState::Failed(running.clone())),
                 CellState::Queued => cell.state.set(CellState::Idle),
                 CellState::Done(p) if p.done.registered => rebuild.push(*cell),
                 _ => {}
@@ -366,19 +421,7 @@ impl EngineClient {
                     cell.state.set(CellState::Failed(error));
                 }
             }
-            FromEngine::Crashed { message } => {
-                self.status.set(EngineStatus::Failed(format!("the engine crashed: {message}")));
-                let error = riffle::CellError::new(format!("the engine crashed while running this cell: {message}"))
-                    .hint("reload the page to restart the engine; please report this as a bug");
-                for cell in notebook.cells.get_untracked() {
-                    if matches!(cell.state.get_untracked(), CellState::Running { .. } | CellState::Queued) {
-                        cell.state.set(CellState::Failed(error.clone()));
-                    }
-                }
-                if let FilePreview::Loading { path, .. } = self.preview.get_untracked() {
-                    self.preview.set(FilePreview::Failed { path, error });
-                }
-            }
+            FromEngine::Crashed { message } => self.crashed(&message),
             message @ (FromEngine::Rows { .. }
             | FromEngine::Exported { .. }
             | FromEngine::SchemaText { .. }

@@ -477,8 +477,9 @@ fn NotebookView(tab: Tab) -> impl IntoView {
             </div>
             <p class="restarted muted" hidden=move || client.restarts.get() == 0>
                 {move || format!(
-                    "The engine was restarted {} time(s) to stop a computation; the tables of the cells that had run were rebuilt.",
-                    client.restarts.get()
+                    "The engine was restarted {} time(s), last {}; the tables of the cells that had run were rebuilt.",
+                    client.restarts.get(),
+                    client.restart_reason.get()
                 )}
             </p>
             <FilePreviewView />
