@@ -23,6 +23,7 @@ macro_rules! both {
 }
 
 mod fixtures;
+mod writers;
 
 use fixtures::*;
 use polars::prelude::*;

@@ -88,9 +88,23 @@ pub fn infer(texts: &StringChunked) -> PolarsResult<(Schema, JsonStats)> {
     Ok((schema, checked.stats))
 }
 
-/// Decodes `texts` with a known schema into a struct column named `name`.
-pub fn decode(texts: &StringChunked, schema: &Schema, name: PlSmallStr) -> PolarsResult<(Series, JsonStats)> {
-    let attempt = |lines: &Lines| ndjson::core::parse_ndjson(&lines.text, Some(texts.len()), schema, false);
+/// Decodes `texts` with a known schema into a struct column named `name`;
+/// when `lenient`, a value that does not fit its field's type is null
+/// instead of an error (for a schema the user gave).
+pub fn decode(
+    texts: &StringChunked,
+    schema: &Schema,
+    name: PlSmallStr,
+    lenient: bool,
+) -> PolarsResult<(Series, JsonStats)> {
+    if schema.is_empty() {
+        // A struct without fields still has a row (null or not) per text.
+        let lines = lines(texts, true);
+        let ca = StructChunked::from_series(name, texts.len(), std::iter::empty::<&Series>())?;
+        let validity = Bitmap::from_iter(lines.valid.iter().copied());
+        return Ok((ca.with_outer_validity(Some(validity)).into_series(), lines.stats));
+    }
+    let attempt = |lines: &Lines| ndjson::core::parse_ndjson(&lines.text, Some(texts.len()), schema, lenient);
     let fast = lines(texts, false);
     let (df, lines) = match attempt(&fast) {
         Ok(df) => (df, fast),
@@ -136,7 +150,7 @@ mod tests {
         assert_eq!(names, ["Host", "event_type", "sword_type"]);
         assert_eq!(stats.invalid, 2);
         assert_eq!(stats.first_error.as_ref().map(|e| e.0), Some(2));
-        let (series, _) = decode(&texts, &schema, "e".into()).unwrap();
+        let (series, _) = decode(&texts, &schema, "e".into(), false).unwrap();
         assert_eq!(series.null_count(), 3);
         let sword = series.struct_().unwrap().field_by_name("sword_type").unwrap();
         assert_eq!(sword.str().unwrap().get(1), Some("katana"));

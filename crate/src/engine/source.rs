@@ -12,7 +12,6 @@ use polars::prelude::*;
 use polars_io::SerReader;
 use polars_io::csv::read::CsvReadOptions;
 use polars_io::ipc::IpcStreamReader;
-use polars_io::json::{JsonFormat, JsonReader};
 use polars_io::parquet::read::ParquetReader;
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +96,12 @@ impl SourceRequest {
     /// Parses the fetched bytes into one frame; notes say what the user should know.
     pub fn parse(&self, data: SourceData, notes: &mut Vec<String>) -> Result<DataFrame, CellError> {
         match &self.kind {
+            SourceKind::File { format: FileFormat::Json, path, options } => {
+                super::json_read::read(path, options, data.parts, notes)
+            }
+            SourceKind::File { format: FileFormat::Parquet, path, options } => {
+                super::parquet_read::read(path, options, data.parts)
+            }
             SourceKind::File { format, path, options } => {
                 let reader = FileReader { format: *format, path, options };
                 reader.check_options()?;
@@ -192,7 +197,7 @@ impl FileReader<'_> {
                 Ok(cell) => cell,
                 Err(polars) => failed(polars),
             }),
-            FileFormat::Json => self.parse_json(bytes).map_err(failed),
+            FileFormat::Json => Err(failed(polars_err!(ComputeError: "JSON is read by json_read"))),
             FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes)).finish().map_err(failed),
         }
     }
@@ -223,17 +228,6 @@ impl FileReader<'_> {
             options = options.with_schema(Some(Arc::new(schema)));
         }
         options.into_reader_with_file_handle(Cursor::new(bytes)).finish().map_err(Err)
-    }
-
-    /// JSON lines, or one JSON array (exploded into rows).
-    fn parse_json(&self, bytes: Vec<u8>) -> PolarsResult<DataFrame> {
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        let format = if first == Some(b'[') { JsonFormat::Json } else { JsonFormat::JsonLines };
-        let mut reader = JsonReader::new(Cursor::new(bytes)).with_json_format(format).infer_schema_len(None);
-        if let Ok(Some(schema)) = self.schema() {
-            reader = reader.with_schema(Arc::new(schema));
-        }
-        reader.finish()
     }
 }
 

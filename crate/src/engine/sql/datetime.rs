@@ -6,7 +6,7 @@
 
 mod casts;
 mod civil;
-mod javafmt;
+pub(super) mod javafmt;
 mod text;
 
 use chrono::{Datelike, NaiveDate};

@@ -486,6 +486,10 @@ pub(crate) fn mismatch(what: &str, a: &DataType, b: &DataType) -> super::super::
 /// A struct's field.
 pub(crate) fn field(t: Typed, name: &str) -> SqlResult<Typed> {
     match &t.dtype {
+        DataType::Struct(fields) if fields.is_empty() => Err(refuse(
+            format!("the struct has no fields, so it has no field {name} (FIELD_NOT_FOUND): json_parse had no JSON object to infer them from"),
+            format!("name the fields: json_parse(value, schema => '{name} STRING, ...')"),
+        )),
         DataType::Struct(fields) => {
             let f = fields.iter().find(|f| f.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
                 refuse(

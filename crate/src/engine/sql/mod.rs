@@ -26,6 +26,7 @@ mod naming;
 mod nested;
 mod pivot;
 mod plan;
+pub(crate) mod readtext;
 mod scope;
 mod sources;
 mod strings;
