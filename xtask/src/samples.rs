@@ -175,6 +175,40 @@ pub fn energy_csv(households: u32, days: u32) -> String {
     out
 }
 
+/// The London smart-meter file's quirks, small: the header's
+/// `KWH/hh (per half hour) ` with its trailing space, `.0000000` on every
+/// timestamp, `Null` where a reading is missing, and CRLF line ends.
+/// `households` homes, half-hourly for `days` days from 2012-11-13.
+pub fn smart_meter_csv(households: u32, days: u32) -> String {
+    let mut rng = Lcg(2012);
+    let mut out = String::from("LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped\r\n");
+    for h in 0..households {
+        let letter = b'A' + rng.below(17) as u8;
+        let group = acorn_group(letter);
+        let tariff = if rng.below(4) == 0 { "ToU" } else { "Std" };
+        let id = format!("MAC{:06}", 2 + h * 11);
+        for day in 0..days {
+            for half_hour in 0..48 {
+                let reading = if rng.below(40) == 0 {
+                    "Null".to_string()
+                } else {
+                    let kwh = 0.05 + daily_shape(half_hour, false) * rng.below(200) as f64 / 1000.0;
+                    format!("{kwh:.3}")
+                };
+                let _ = write!(
+                    out,
+                    "{id},{tariff},2012-11-{:02} {:02}:{:02}:00.0000000,{reading},ACORN-{},{group}\r\n",
+                    13 + day,
+                    half_hour / 2,
+                    (half_hour % 2) * 30,
+                    letter as char
+                );
+            }
+        }
+    }
+    out
+}
+
 pub fn write_all(root: &Path) -> Result<()> {
     let dir = root.join("data/samples");
     std::fs::create_dir_all(&dir)?;
@@ -184,6 +218,7 @@ pub fn write_all(root: &Path) -> Result<()> {
         ("commits.json", commits_json(100)),
         ("game_events.jsonl", game_events(60)),
         ("energy.csv", energy_csv(30, 14)),
+        ("smart_meter.csv", smart_meter_csv(8, 2)),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text)?;

@@ -10,6 +10,7 @@
 //!    to write or produce ([`Effect`]). The host does that IO.
 
 mod chart;
+mod csv;
 mod download;
 mod export;
 mod footer;

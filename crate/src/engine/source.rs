@@ -103,6 +103,9 @@ impl SourceRequest {
                 super::parquet_read::read(path, options, data.parts)
             }
             SourceKind::File { format, path, options } => {
+                if *format == FileFormat::Csv {
+                    return super::csv::read(path, options, &data.parts, notes);
+                }
                 let reader = FileReader { format: *format, path, options };
                 reader.check_options()?;
                 if data.parts.is_empty() {

@@ -282,9 +282,16 @@ fn spark_source(request: &SourceRequest, view: &str) -> Result<SparkSource, Cell
             if *format == FileFormat::Csv {
                 let header = given.get("header").map(|h| h.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
                 options.insert("header".into(), header);
-                options.insert("inferSchema".into(), "true".into());
+                let infer = given.get("inferschema").map(|v| v.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
+                options.insert("inferSchema".into(), infer);
                 if let Some(d) = given.get("delimiter") {
                     options.insert("sep".into(), d.clone());
+                }
+                // The rest of Spark's CSV options pass as written (Spark reads names in any case).
+                for (key, value) in given {
+                    if !matches!(key.as_str(), "header" | "inferschema" | "delimiter") {
+                        options.insert(key.clone(), value.clone());
+                    }
                 }
             }
             let format = match format {
@@ -390,6 +397,17 @@ mod tests {
         assert_eq!((s[0].format.as_str(), s[0].path.as_deref()), ("parquet", Some("hdfs:///trips")));
         assert_eq!((s[1].format.as_str(), s[1].options.get("sep").map(String::as_str)), ("csv", Some(";")));
         assert_eq!(s[1].options.get("header").map(String::as_str), Some("true"));
+
+        // Spark's CSV options reach Spark.
+        let c = cell(
+            "-- engine: spark\nSELECT * FROM read_csv('m.csv', nullValue => 'Null', inferSchema => false, mode => 'FAILFAST')",
+        );
+        let o = &c.request.sources[0].options;
+        let get = |k: &str| o.get(k).map(String::as_str);
+        assert_eq!(
+            (get("nullvalue"), get("inferSchema"), get("mode")),
+            (Some("Null"), Some("false"), Some("FAILFAST"))
+        );
     }
 
     #[test]

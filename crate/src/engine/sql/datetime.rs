@@ -6,8 +6,8 @@
 
 mod casts;
 mod civil;
-pub(super) mod javafmt;
-mod text;
+pub(crate) mod javafmt;
+pub(crate) mod text;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;

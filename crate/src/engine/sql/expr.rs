@@ -358,7 +358,9 @@ impl<'a> Tr<'a> {
                 }
                 let known: Vec<String> = self.cols.iter().filter(|c| !c.hidden).map(|c| c.name.clone()).collect();
                 let hint = match super::super::suggest::nearest(&names.join("."), &known) {
-                    Some(near) => format!("did you mean {near}? Columns: {}", known.join(", ")),
+                    Some(near) => {
+                        format!("did you mean {}? Columns: {}", super::super::suggest::quoted(&near), known.join(", "))
+                    }
                     None => format!("the columns here are {}", known.join(", ")),
                 };
                 Err(refuse(format!("there is no column named {} here (UNRESOLVED_COLUMN)", names.join(".")), hint))

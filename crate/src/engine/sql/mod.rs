@@ -12,7 +12,7 @@
 mod agg;
 mod arith;
 mod cast;
-mod datetime;
+pub(crate) mod datetime;
 mod expr;
 mod func;
 mod generate;

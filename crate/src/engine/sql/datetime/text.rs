@@ -15,7 +15,7 @@ fn trimmed(s: &str) -> &[u8] {
 }
 
 /// `[+-]yyyy[-[m]m[-[d]d]]`, then anything after a space or `T`.
-pub(super) fn parse_date(s: &str) -> Option<i64> {
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let bytes = trimmed(s);
     if bytes.is_empty() {
         return None;
@@ -64,7 +64,7 @@ pub(super) fn parse_date(s: &str) -> Option<i64> {
 }
 
 /// The zone a timestamp's text names.
-pub(super) enum Zone {
+pub(crate) enum Zone {
     /// None: the session time zone (UTC).
     Session,
     /// A fixed offset, in seconds.
@@ -74,7 +74,7 @@ pub(super) enum Zone {
 }
 
 /// What the text of a timestamp names.
-pub(super) enum Parsed {
+pub(crate) enum Parsed {
     /// A wall-clock time (microseconds as if in UTC) in a zone.
     At { local: i64, zone: Zone },
     /// A time of day without a date, which Spark puts on today's date.
@@ -83,7 +83,7 @@ pub(super) enum Parsed {
 
 /// `[+-]yyyy[-mm[-dd[( |T)hh[:mm[:ss[.ffffff]]][zone]]]]`, Spark's
 /// `stringToTimestamp`; `None` when the text is not a timestamp.
-pub(super) fn parse_timestamp(s: &str) -> Option<Parsed> {
+pub(crate) fn parse_timestamp(s: &str) -> Option<Parsed> {
     let bytes = trimmed(s);
     let valid = |segment: usize, digits: usize| match segment {
         0 => (4..=6).contains(&digits),
