@@ -63,6 +63,48 @@ fn topic(values: &[Option<Vec<u8>>]) -> SourceData {
     SourceData::single(ipc_stream(&kafka_frame(&records).unwrap()).unwrap())
 }
 
+/// A Parquet file with one optional INT96 column `ts`, as Spark and Hive
+/// write timestamps: nanoseconds of the day, then the Julian day, little endian.
+fn int96_parquet(micros: &[i64]) -> Vec<u8> {
+    use polars_parquet::parquet::CowBuffer;
+    use polars_parquet::parquet::compression::CompressionOptions;
+    use polars_parquet::parquet::metadata::SchemaDescriptor;
+    use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1, FormatEncoding, Page};
+    use polars_parquet::parquet::schema::types::{ParquetType, PhysicalType};
+    use polars_parquet::parquet::write::{
+        Compressor, DynIter, DynStreamingIterator, FileWriter, Version, WriteOptions,
+    };
+
+    let schema = SchemaDescriptor::new(
+        "spark_schema".into(),
+        vec![ParquetType::from_physical("ts".into(), PhysicalType::Int96)],
+    );
+    let n = micros.len();
+    // Definition levels: one RLE run of n ones, after its 4-byte length.
+    let mut buffer = vec![2, 0, 0, 0, (n << 1) as u8, 1];
+    for m in micros {
+        let (day, of_day) = (m.div_euclid(86_400_000_000), m.rem_euclid(86_400_000_000));
+        buffer.extend_from_slice(&((of_day * 1000) as u64).to_le_bytes());
+        buffer.extend_from_slice(&((day + 2_440_588) as u32).to_le_bytes());
+    }
+    let header = DataPageHeaderV1 {
+        num_values: n as i32,
+        encoding: FormatEncoding::PLAIN,
+        definition_level_encoding: FormatEncoding::RLE,
+        repetition_level_encoding: FormatEncoding::RLE,
+        statistics: None,
+    };
+    let page =
+        DataPage::new(DataPageHeader::V1(header), CowBuffer::Owned(buffer), schema.columns()[0].descriptor.clone(), n);
+    let pages = Compressor::new(std::iter::once(Ok(Page::Data(page))), CompressionOptions::Uncompressed, vec![]);
+    let columns = DynIter::new(std::iter::once(Ok(DynStreamingIterator::new(pages))));
+    let options = WriteOptions { write_statistics: false, version: Version::V1 };
+    let mut writer = FileWriter::new(Vec::new(), schema, options, Some("parquet-mr (Spark)".into()));
+    writer.write::<polars_parquet::parquet::error::ParquetError>(columns).unwrap();
+    writer.end(None).unwrap();
+    writer.into_inner()
+}
+
 const MALFORMED: &str = "{\"id\": 1, \"name\": \"a\"}\n\
                          {\"id\": 2, \"name\": \"b\"}\n\
                          {\"id\": 3, \"name\" \"c\"}\n\
@@ -233,6 +275,19 @@ both! {
         ];
         let e = run("SELECT * FROM read_parquet('out/p', mergeSchema => true)", parts).unwrap_err();
         assert!(e.message.contains("column id is BIGINT in part file 1") && e.message.contains("STRING in part file 2"), "{}", e.message);
+    }
+
+    fn int96_timestamps_read_as_timestamp() {
+        // 2012-11-13 00:30:00 and 1999-12-31 23:59:59.123456, UTC.
+        let micros = [1_352_766_600_000_000i64, 946_684_799_123_456];
+        let bytes = int96_parquet(&micros);
+        let sql = "SELECT ts, CAST(ts AS STRING) AS text FROM read_parquet('hive/part-0.parquet')";
+        let out = run(sql, vec![bytes.clone()]).unwrap();
+        assert_eq!(types(&out), ["timestamp", "string"]);
+        assert_eq!(strings(&out.table.df, "text"), ["2012-11-13 00:30:00", "1999-12-31 23:59:59.123456"]);
+        let footer = riffle::engine::parquet_footer(&bytes, bytes.len() as u64, "p").unwrap();
+        let riffle::engine::Footer::Read(footer) = footer else { panic!("the whole file was given") };
+        assert_eq!(footer.columns, [("ts".to_string(), "timestamp".to_string())]);
     }
 
     fn json_parse_over_an_empty_topic() {

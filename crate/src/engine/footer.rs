@@ -60,11 +60,18 @@ pub fn parquet_footer(tail: &[u8], size: u64, path: &str) -> Result<Footer, Cell
         .map_err(|e| not_parquet(&format!("its footer does not parse ({e})")))?;
     let schema = polars_parquet::arrow::read::infer_schema(&metadata)
         .map_err(|e| not_parquet(&format!("its schema does not convert ({e})")))?;
+    // INT96 (Spark's and Hive's timestamps) reads as TIMESTAMP.
+    let int96 = super::parquet_read::int96_columns(&metadata);
     let columns = schema
         .iter_values()
         .map(|field| {
             let dtype = polars::prelude::DataType::from_arrow_field(field);
-            (field.name.to_string(), crate::engine::spark_type_name(&dtype))
+            let name = if int96.iter().any(|c| c == field.name.as_str()) {
+                "timestamp".to_string()
+            } else {
+                crate::engine::spark_type_name(&dtype)
+            };
+            (field.name.to_string(), name)
         })
         .collect();
     Ok(Footer::Read(ParquetFooter {
