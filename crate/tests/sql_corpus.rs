@@ -36,8 +36,15 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 #[path = "sql/corpus.rs"]
 mod corpus;
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "sql/fuzz.rs"]
+mod fuzz;
 #[path = "sql/fixtures.rs"]
 mod generator;
+// Fuzzing the SQL path: random queries must never panic, a sample against Spark.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "sql/fuzz_tests.rs"]
+mod fuzz_tests;
 
 use std::collections::BTreeMap;
 
@@ -347,6 +354,23 @@ mod quiet {
     }
 }
 
+/// Runs a query in a fresh session over the fixtures: the engine's table or
+/// its error, or (natively) the message of a panic.
+fn engine_answer(sql: &str, frames: &[(String, DataFrame)]) -> Result<Result<Table, riffle::CellError>, String> {
+    let mut session = Session::new();
+    for (name, df) in frames {
+        session.register(name, df.clone());
+    }
+    let run = move || {
+        let mut session = session;
+        session.run(sql, "cell").map(|r| table(&r.df))
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    return quiet::catch(run);
+    #[cfg(target_arch = "wasm32")]
+    Ok(run())
+}
+
 fn run_case(case: &Case, frames: &[(String, DataFrame)]) -> Outcome {
     let expected = case.answer.as_ref().unwrap_or_else(|| {
         panic!(
@@ -355,21 +379,10 @@ fn run_case(case: &Case, frames: &[(String, DataFrame)]) -> Outcome {
             case.id
         )
     });
-    let mut session = Session::new();
-    for (name, df) in frames {
-        session.register(name, df.clone());
-    }
-    let run = move || {
-        let mut session = session;
-        session.run(&case.sql, "cell").map(|r| table(&r.df))
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    let result = match quiet::catch(run) {
+    let result = match engine_answer(&case.sql, frames) {
         Ok(r) => r,
         Err(p) => return Outcome::Panicked(p.lines().next().unwrap_or_default().chars().take(200).collect()),
     };
-    #[cfg(target_arch = "wasm32")]
-    let result = run();
     match (result, expected) {
         (Err(e), Answer::Error(_)) => {
             // Both refuse.
@@ -390,8 +403,12 @@ fn run_case(case: &Case, frames: &[(String, DataFrame)]) -> Outcome {
 
 /// `id reason...` lines; `#` comments.
 fn known_differences() -> BTreeMap<String, String> {
-    KNOWN_DIFFERENCES
-        .lines()
+    known_list(KNOWN_DIFFERENCES)
+}
+
+/// An allow-list's `id reason...` lines.
+fn known_list(text: &str) -> BTreeMap<String, String> {
+    text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| match l.split_once(char::is_whitespace) {

@@ -11,7 +11,9 @@
 //!
 //! `RIFFLE_SQL_RECORD=1` rewrites the recorded answers instead (everything
 //! else in the files stays byte for byte); `RIFFLE_SQL_CASE=<id prefix>`
-//! runs only matching cases.
+//! runs only matching cases. The SQL fuzzer's sample
+//! (`crate/tests/sql/fuzz/sample.test`) is checked and recorded the same way
+//! by its own test, `fuzz_sample_answers_are_sparks`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,6 +21,8 @@
 mod corpus;
 
 use std::io::Cursor;
+
+use futures::StreamExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -287,17 +291,42 @@ fn first_difference(recorded: &Answer, now: &Answer) -> String {
 #[tokio::test]
 async fn corpus_answers_are_sparks() {
     let Some(url) = spark_url() else { return };
+    let dir = sql_dir();
+    check_on_spark(url, &corpus_files(&dir), "cases", &[], 1).await;
+}
+
+/// The fuzzer's recorded sample (`crate/tests/sql/fuzz/sample.test`, written
+/// by the tab side's generator): checked and recorded like the corpus.
+#[tokio::test]
+async fn fuzz_sample_answers_are_sparks() {
+    let Some(url) = spark_url() else { return };
+    let dir = sql_dir();
+    let path = dir.join("fuzz/sample.test");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // One shuffle partition: the fixtures are tiny, and 200 tasks per shuffle
+    // make a thousand queries take an hour. The answers do not depend on it.
+    let settings = ["SET spark.sql.shuffle.partitions=1"];
+    // A thousand queries, several at a time (RIFFLE_SQL_SPARK_JOBS, default 8).
+    let jobs = std::env::var("RIFFLE_SQL_SPARK_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(8);
+    check_on_spark(url, &[("fuzz/sample.test".to_string(), text)], "fuzzed cases", &settings, jobs).await;
+}
+
+/// Runs every case of `files` (name relative to crate/tests/sql, text) on
+/// Spark: checks the recorded answers, or records them with RIFFLE_SQL_RECORD=1.
+async fn check_on_spark(url: SparkUrl, texts: &[(String, String)], what: &str, settings: &[&str], jobs: usize) {
     let started = Instant::now();
     let record = std::env::var("RIFFLE_SQL_RECORD").is_ok_and(|v| !v.is_empty() && v != "0");
     let only = std::env::var("RIFFLE_SQL_CASE").ok().filter(|s| !s.is_empty());
     let dir = sql_dir();
     let tables = fixture_tables(&dir);
     let table_refs: Vec<&str> = tables.iter().map(String::as_str).collect();
-    let files: Vec<CorpusFile> =
-        corpus::parse_corpus(&corpus_files(&dir), &table_refs).unwrap_or_else(|e| panic!("{e}"));
+    let files: Vec<CorpusFile> = corpus::parse_corpus(texts, &table_refs).unwrap_or_else(|e| panic!("{e}"));
 
     let client = Arc::new(SparkClient::new(url).unwrap());
     client.command("SET spark.sql.session.timeZone=UTC", &op_id()).await.unwrap_or_else(|e| panic!("SET: {e}"));
+    for set in settings {
+        client.command(set, &op_id()).await.unwrap_or_else(|e| panic!("{set}: {e}"));
+    }
     for t in &tables {
         let path = dir.join("fixtures").join(format!("{t}.parquet"));
         let sql = format!(
@@ -311,12 +340,21 @@ async fn corpus_answers_are_sparks() {
     let (mut ran, mut errors) = (0, 0);
     for file in &files {
         let mut answers: Vec<(usize, Answer)> = Vec::new();
-        for (index, case) in file.cases.iter().enumerate() {
-            if only.as_ref().is_some_and(|p| !case.id.starts_with(p.as_str())) {
-                continue;
-            }
+        let chosen: Vec<(usize, &Case)> = file
+            .cases
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| only.as_ref().is_none_or(|p| c.id.starts_with(p.as_str())))
+            .collect();
+        // Up to `jobs` queries at once, their answers in the cases' order.
+        let mut nows = futures::stream::iter(chosen.iter().map(|(_, c)| answer(&client, &c.sql)))
+            .buffered(jobs.max(1))
+            .collect::<Vec<Answer>>()
+            .await
+            .into_iter();
+        for &(index, case) in &chosen {
             ran += 1;
-            let now = answer(&client, &case.sql).await;
+            let now = nows.next().unwrap();
             if matches!(now, Answer::Error(_)) {
                 errors += 1;
             }
@@ -335,7 +373,7 @@ async fn corpus_answers_are_sparks() {
         }
     }
     println!(
-        "{ran} cases on Spark in {:.1} s ({errors} refused by Spark), {} differ from the recorded answers",
+        "{ran} {what} on Spark in {:.1} s ({errors} refused by Spark), {} differ from the recorded answers",
         started.elapsed().as_secs_f64(),
         drift.len()
     );
