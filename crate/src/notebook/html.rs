@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn one_page_with_everything_embedded_and_escaped() {
-        let mut doc = Notebook { title: Some("Trips <2024>".into()), cells: vec![] };
+        let mut doc = Notebook { title: Some("Trips <2024>".into()), ..Notebook::default() };
         let md = doc.push(CellKind::Markdown, "# Revenue\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))");
         let sql = doc.push(CellKind::Sql, "SELECT '<b>' AS tag");
         let chart = doc.push(CellKind::Chart, "kind: bar");

@@ -191,7 +191,7 @@ pub fn from_ipynb(json: &str) -> Result<Notebook, FormatError> {
     // Riffle's ids when the notebook came from Riffle and they are unique; else 1, 2, ….
     let ids: BTreeSet<u64> = imported.iter().filter_map(|(id, _)| *id).collect();
     let keep = ids.len() == imported.len();
-    let mut doc = Notebook { title, cells: Vec::new() };
+    let mut doc = Notebook { title, ..Notebook::default() };
     for (i, (id, mut cell)) in imported.into_iter().enumerate() {
         cell.id = CellId(match id {
             Some(id) if keep => id,
@@ -274,7 +274,7 @@ mod tests {
     use super::*;
 
     fn sample() -> (Notebook, BTreeMap<CellId, CellOutput>) {
-        let mut doc = Notebook { title: Some("Trips".into()), cells: vec![] };
+        let mut doc = Notebook { title: Some("Trips".into()), ..Notebook::default() };
         let md = doc.push(CellKind::Markdown, "# Revenue\n\nBy zone.");
         let sql = doc.push(CellKind::Sql, "SELECT zone, total\nFROM trips\n");
         doc.get_mut(sql).unwrap().name = Some("revenue".into());

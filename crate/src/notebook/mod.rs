@@ -82,6 +82,10 @@ pub struct Notebook {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub cells: Vec<Cell>,
+    /// The text file's front matter lines other than `title:`, as written
+    /// (without their newline); never `---`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub front_matter: Vec<String>,
 }
 
 impl Notebook {

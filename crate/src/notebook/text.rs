@@ -18,7 +18,8 @@
 //! ```
 //! ````
 //!
-//! - Front matter (optional) holds the title.
+//! - Front matter (optional) holds the title; its other lines (another
+//!   tool's keys) are kept as they are, after the title.
 //! - A Markdown cell begins at a `<!-- cell id=N -->` line and runs to the
 //!   next cell; hand-written Markdown between cells needs no marker.
 //! - SQL and chart cells are fences whose info string starts with `sql` or
@@ -42,8 +43,16 @@ pub const TEXT_EXTENSION: &str = ".riffle.md";
 /// Prints the document in the text format.
 pub fn to_text(doc: &Notebook) -> String {
     let mut out = String::new();
-    if let Some(title) = &doc.title {
-        out.push_str(&format!("---\ntitle: {}\n---\n", title_value(title)));
+    if doc.title.is_some() || !doc.front_matter.is_empty() {
+        out.push_str("---\n");
+        if let Some(title) = &doc.title {
+            out.push_str(&format!("title: {}\n", title_value(title)));
+        }
+        for line in &doc.front_matter {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("---\n");
         if !doc.cells.is_empty() {
             out.push('\n');
         }
@@ -89,8 +98,10 @@ pub fn from_text(text: &str) -> Result<Notebook, FormatError> {
             FormatError::at(1, "the front matter opened by `---` is never closed; add a line `---` after its last line")
         })?;
         for (n, line) in lines.iter().enumerate().take(close).skip(1) {
-            if let Some(value) = line.trim_end().strip_prefix("title:") {
-                doc.title = Some(parse_title(value.trim(), n + 1)?);
+            match line.trim_end().strip_prefix("title:") {
+                Some(value) if doc.title.is_none() => doc.title = Some(parse_title(value.trim(), n + 1)?),
+                // Any other line (another tool's key, a comment) is kept as written.
+                _ => doc.front_matter.push(line.strip_suffix('\n').unwrap_or(line).to_string()),
             }
         }
         at = close + 1;
@@ -444,6 +455,7 @@ mod tests {
                 cell(2, CellKind::Sql, Some("purchases"), "SELECT 1"),
                 cell(3, CellKind::Chart, None, "kind: bar\n"),
             ],
+            front_matter: Vec::new(),
         };
         assert_eq!(
             to_text(&doc),
@@ -489,10 +501,162 @@ mod tests {
                 cell(7, CellKind::Chart, Some(""), "\n\n"),
                 cell(8, CellKind::Sql, None, "SELECT 1\r\n-- windows\r\n"),
             ],
+            front_matter: vec!["author: Ada".into(), "title: not the title".into(), String::new(), "  - tag\r".into()],
         };
         round_trips(&doc);
         round_trips(&Notebook::new());
-        round_trips(&Notebook { title: Some(String::new()), cells: vec![] });
+        round_trips(&Notebook { title: Some(String::new()), ..Notebook::default() });
+    }
+
+    /// Every attribute of the format, as someone writes it by hand: parsed,
+    /// printed, parsed again, and printed again without a change.
+    #[test]
+    fn every_attribute_survives_parse_print_parse() {
+        let text = concat!(
+            "---\n",
+            "title: Zones, by hand\n",
+            "author: not a Riffle key\n",
+            "---\n",
+            "\n",
+            "# Written by hand\n",
+            "\n",
+            "No marker: this cell gets an id after the largest.\n",
+            "\n",
+            "```sql id=1 name=tab_zones\n",
+            "SELECT * FROM read_csv('samples/zones.csv')\n",
+            "```\n",
+            "\n",
+            "<!-- cell id=7 name=intro -->\n",
+            "A marked *Markdown* cell with a name.\n",
+            "\n",
+            "```SQL  name=\"zone count\"   id=6\n",
+            "SELECT COUNT(*) AS n FROM tab_zones\n",
+            "```\n",
+            "\n",
+            "```sql id=2 name=ignored\n",
+            "-- name: by_directive\n",
+            "-- max_rows: 1000\n",
+            "SELECT * FROM tab_zones\n",
+            "```\n",
+            "\n",
+            "~~~sql id=8 name=on_spark\n",
+            "-- engine: spark\n",
+            "SELECT 42 AS answer\n",
+            "~~~\n",
+            "\n",
+            "````markdown id=9 name=\"a \\\"quoted\\\" name\"\n",
+            "A fence in Markdown:\n",
+            "```sql id=99\n",
+            "SELECT 1\n",
+            "```\n",
+            "````\n",
+            "\n",
+            "```md id=12\n",
+            "<!-- cell id=1 -->\n",
+            "```\n",
+            "\n",
+            "```chart id=5 name=chart_of_zones\n",
+            "table: tab_zones\n",
+            "kind: bar\n",
+            "x: borough\n",
+            "```\n",
+            "\n",
+            "```sql\n",
+            "SELECT n FROM `zone count`\n",
+            "```\n",
+        );
+        let doc = from_text(text).unwrap();
+        assert_eq!(doc.title.as_deref(), Some("Zones, by hand"));
+        assert_eq!(doc.front_matter, ["author: not a Riffle key"]);
+        let expected = vec![
+            cell(
+                13,
+                CellKind::Markdown,
+                None,
+                "# Written by hand\n\nNo marker: this cell gets an id after the largest.",
+            ),
+            cell(1, CellKind::Sql, Some("tab_zones"), "SELECT * FROM read_csv('samples/zones.csv')"),
+            cell(7, CellKind::Markdown, Some("intro"), "A marked *Markdown* cell with a name."),
+            cell(6, CellKind::Sql, Some("zone count"), "SELECT COUNT(*) AS n FROM tab_zones"),
+            cell(
+                2,
+                CellKind::Sql,
+                Some("ignored"),
+                "-- name: by_directive\n-- max_rows: 1000\nSELECT * FROM tab_zones",
+            ),
+            cell(8, CellKind::Sql, Some("on_spark"), "-- engine: spark\nSELECT 42 AS answer"),
+            cell(9, CellKind::Markdown, Some("a \"quoted\" name"), "A fence in Markdown:\n```sql id=99\nSELECT 1\n```"),
+            cell(12, CellKind::Markdown, None, "<!-- cell id=1 -->"),
+            cell(5, CellKind::Chart, Some("chart_of_zones"), "table: tab_zones\nkind: bar\nx: borough"),
+            cell(14, CellKind::Sql, None, "SELECT n FROM `zone count`"),
+        ];
+        assert_eq!(doc.cells, expected);
+        // The table names a run registers (the UI sends `Cell::table_name` as
+        // the default; a `-- name:` line in the source wins in the engine).
+        let names: Vec<String> = doc.cells.iter().map(Cell::table_name).collect();
+        assert_eq!(names[1], "tab_zones");
+        assert_eq!(names[3], "zone count");
+        assert_eq!(names[8], "chart_of_zones");
+        assert_eq!(names[9], "cell_14");
+        let directives = crate::lang::Directives::parse(&doc.cells[4].source);
+        assert_eq!((directives.name.as_deref(), directives.max_rows), (Some("by_directive"), Some(1000)));
+        assert_eq!(crate::lang::Directives::parse(&doc.cells[5].source).engine, crate::lang::Engine::Spark);
+
+        // Printed in the canonical form: every id and name written out, the
+        // Markdown cells that hold cell lines as fences, the rest as markers.
+        let printed = to_text(&doc);
+        assert!(printed.starts_with(
+            "---\ntitle: Zones, by hand\nauthor: not a Riffle key\n---\n\n<!-- cell id=13 -->\n# Written by hand\n"
+        ));
+        for line in [
+            "```sql id=1 name=tab_zones\n",
+            "<!-- cell id=7 name=intro -->\n",
+            "```sql id=6 name=\"zone count\"\n",
+            "```sql id=2 name=ignored\n-- name: by_directive\n-- max_rows: 1000\n",
+            "```sql id=8 name=on_spark\n-- engine: spark\n",
+            "````markdown id=9 name=\"a \\\"quoted\\\" name\"\n",
+            "```markdown id=12\n<!-- cell id=1 -->\n```\n",
+            "```chart id=5 name=chart_of_zones\n",
+            "```sql id=14\nSELECT n FROM `zone count`\n```\n",
+        ] {
+            assert!(printed.contains(line), "{line:?} is not in:\n{printed}");
+        }
+        assert_eq!(from_text(&printed).unwrap(), doc, "--- printed:\n{printed}");
+        assert_eq!(to_text(&from_text(&printed).unwrap()), printed);
+        round_trips(&doc);
+    }
+
+    /// The issue's file: a name on the fence, and a later cell that reads it.
+    #[test]
+    fn a_fence_name_is_the_cells_table_name() {
+        let doc = from_text(
+            "```sql id=1 name=tab_zones\nSELECT 1 AS zone_id\n```\n\n```sql id=2\nSELECT * FROM tab_zones\n```\n",
+        )
+        .unwrap();
+        assert_eq!(doc.cells[0].name.as_deref(), Some("tab_zones"));
+        assert_eq!(doc.cells[0].table_name(), "tab_zones");
+        assert_eq!(doc.cells[1].table_name(), "cell_2");
+        // Each attribute alone, on each kind of cell.
+        for (text, kind, id, name) in [
+            ("```sql\nx\n```\n", CellKind::Sql, 1, None),
+            ("```sql id=4\nx\n```\n", CellKind::Sql, 4, None),
+            ("```sql name=t\nx\n```\n", CellKind::Sql, 1, Some("t")),
+            ("```chart name=c id=3\nx\n```\n", CellKind::Chart, 3, Some("c")),
+            ("```chart\nx\n```\n", CellKind::Chart, 1, None),
+            ("<!-- cell -->\nx\n", CellKind::Markdown, 1, None),
+            ("<!-- cell name=m -->\nx\n", CellKind::Markdown, 1, Some("m")),
+            ("<!-- cell id=5 name=\"m n\" -->\nx\n", CellKind::Markdown, 5, Some("m n")),
+            ("```markdown id=2 name=m\nx\n```\n", CellKind::Markdown, 2, Some("m")),
+            ("~~~md id=2\nx\n~~~\n", CellKind::Markdown, 2, None),
+            ("x\n", CellKind::Markdown, 1, None),
+        ] {
+            let doc = from_text(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(doc.cells, vec![cell(id, kind, name, "x")], "{text:?}");
+            round_trips(&doc);
+            let printed = to_text(&doc);
+            assert_eq!(printed.contains(" name="), name.is_some(), "{printed}");
+            assert!(printed.contains(&format!(" id={id}")), "{printed}");
+        }
     }
 
     #[test]
@@ -591,7 +755,15 @@ mod tests {
             1 => Some("Plain title".to_string()),
             _ => Some((0..rng.below(4)).map(|_| rng.pick(PIECES)).collect()),
         };
-        Notebook { title, cells }
+        // Front matter lines of other tools; `title:` only once a title is there.
+        let mut front_matter = Vec::new();
+        for _ in 0..rng.below(4) {
+            let line = rng.pick(&["author: me", "", "  tags: [a, b]", "# a comment", "\r", "title: second", "-- x"]);
+            if title.is_some() || line != "title: second" {
+                front_matter.push(line.to_string());
+            }
+        }
+        Notebook { title, cells, front_matter }
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn column(name: &str, dtype: &str) -> ColumnInfo {
 /// A notebook with Markdown, a result table, an error and a chart drawn by
 /// Riffle's renderer, with the outputs the UI would hand over.
 fn portfolio() -> Result<(Notebook, BTreeMap<CellId, CellOutput>)> {
-    let mut doc = Notebook { title: Some("Revenue by zone".into()), cells: vec![] };
+    let mut doc = Notebook { title: Some("Revenue by zone".into()), ..Notebook::default() };
     let intro = doc.push(
         CellKind::Markdown,
         "# Revenue by zone\n\nTrips from `samples/trips.csv`, **summed** per zone.\n\n| zone | note |\n|---|---|\n| Midtown | busiest |\n",

@@ -7,6 +7,7 @@ mod formats;
 mod kafka;
 mod kafka_ui;
 mod notebook;
+mod notebook_file;
 mod results;
 mod spark;
 mod storage;

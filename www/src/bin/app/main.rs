@@ -62,6 +62,9 @@ pub enum CellState {
 pub struct CellModel {
     pub id: u64,
     pub kind: RwSignal<CellKind>,
+    /// The table name the file gave the cell (`name=` on its fence); a
+    /// `-- name:` line in the source wins over it, `cell_<id>` is the default.
+    pub name: RwSignal<Option<String>>,
     pub source: RwSignal<String>,
     pub state: RwSignal<CellState>,
     /// The newest run's id; results of older runs are dropped.
@@ -76,9 +79,14 @@ pub struct CellModel {
 
 impl CellModel {
     fn new(id: u64, kind: CellKind, source: &str) -> Self {
+        CellModel::named(id, kind, None, source)
+    }
+
+    fn named(id: u64, kind: CellKind, name: Option<String>, source: &str) -> Self {
         CellModel {
             id,
             kind: RwSignal::new(kind),
+            name: RwSignal::new(name),
             source: RwSignal::new(source.to_string()),
             state: RwSignal::new(CellState::Idle),
             run_id: RwSignal::new(0),
@@ -100,17 +108,21 @@ pub struct Notebook {
     /// whatever view adds them: a panel's row or a form is disposed when it
     /// re-renders, and would take the signals of the cells it added with it.
     owner: StoredValue<Option<Owner>>,
+    /// The file's front matter lines besides its title, saved back as read.
+    front_matter: StoredValue<Vec<String>>,
 }
 
 impl Notebook {
     fn from_document(doc: &Document) -> Self {
         let next_id = doc.cells.iter().map(|c| c.id.0).max().unwrap_or(0) + 1;
-        let cells: Vec<CellModel> = doc.cells.iter().map(|c| CellModel::new(c.id.0, c.kind, &c.source)).collect();
+        let cells: Vec<CellModel> =
+            doc.cells.iter().map(|c| CellModel::named(c.id.0, c.kind, c.name.clone(), &c.source)).collect();
         let notebook = Notebook {
             next_id: StoredValue::new(next_id),
             cells: RwSignal::new(cells),
             current: StoredValue::new(None),
             owner: StoredValue::new(Owner::current()),
+            front_matter: StoredValue::new(doc.front_matter.clone()),
         };
         if notebook.cells.with_untracked(Vec::is_empty) {
             notebook.insert(0);
@@ -118,15 +130,15 @@ impl Notebook {
         notebook
     }
 
-    /// The document as saved: cell ids, kinds and text, in order.
+    /// The document as saved: cell ids, kinds, names and text, in order.
     pub fn document(&self, title: Option<String>) -> Document {
         let cells = self.cells.with(|cells| {
             cells
                 .iter()
-                .map(|c| Cell { id: CellId(c.id), kind: c.kind.get(), name: None, source: c.source.get() })
+                .map(|c| Cell { id: CellId(c.id), kind: c.kind.get(), name: c.name.get(), source: c.source.get() })
                 .collect()
         });
-        Document { title, cells }
+        Document { title, cells, front_matter: self.front_matter.get_value() }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
@@ -289,6 +301,7 @@ impl Workspace {
                             source: s.to_string(),
                         })
                         .collect(),
+                    front_matter: Vec::new(),
                 };
                 workspace.open(&doc, None, None);
             }
@@ -328,7 +341,7 @@ impl Workspace {
         }
         self.tabs.update(|tabs| tabs.retain(|t| t.id != id));
         if self.tabs.with_untracked(Vec::is_empty) {
-            self.open(&Document { title: None, cells: Vec::new() }, None, None);
+            self.open(&Document::default(), None, None);
         } else if self.active.get_untracked() == id {
             if let Some(last) = self.tabs.with_untracked(|tabs| tabs.last().map(|t| t.id)) {
                 self.active.set(last);
@@ -510,7 +523,11 @@ pub(crate) fn run_cell(cell: CellModel, client: EngineClient) {
     client.run(RunRequest {
         run_id,
         cell_id: cell.id.to_string(),
-        default_name: riffle::notebook::default_table_name(riffle::notebook::CellId(cell.id)),
+        // The file's `name=`, else `cell_<id>`; the engine lets a `-- name:` line win.
+        default_name: cell
+            .name
+            .get_untracked()
+            .unwrap_or_else(|| riffle::notebook::default_table_name(riffle::notebook::CellId(cell.id))),
         source: cell.source.get_untracked(),
         preview_rows: PREVIEW_ROWS,
         kind,

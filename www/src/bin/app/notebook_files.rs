@@ -171,7 +171,7 @@ pub fn TabBar() -> impl IntoView {
             />
             <button class="new-notebook" title="A new, empty notebook with its own engine"
                 on:click=move |_| {
-                    workspace.open(&Document { title: None, cells: Vec::new() }, None, None);
+                    workspace.open(&Document::default(), None, None);
                 }>"+ New"</button>
             <button class="open-notebook" title="Open a notebook from the data directory's notebooks/ folder"
                 on:click=move |_| show_open()>"Open…"</button>
