@@ -38,6 +38,9 @@ struct Problems {
     first: Option<(String, usize, Why, String)>,
 }
 
+/// The columns read from the file (name, kind), and where the corrupt-record column goes.
+type Columns = (Vec<(String, Kind)>, Option<usize>);
+
 struct Part<'a> {
     text: Cow<'a, str>,
     label: String,
@@ -128,8 +131,8 @@ impl Reader<'_> {
             .collect()
     }
 
-    /// The columns read from the file (name, kind) and where the corrupt-record column goes.
-    fn columns(&self) -> Result<(Vec<(String, Kind)>, Option<usize>), CellError> {
+    /// The columns this read makes.
+    fn columns(&self) -> Result<Columns, CellError> {
         let corrupt = &self.opts.corrupt_column;
         if let Some(schema) = &self.opts.schema {
             let mut columns = Vec::new();

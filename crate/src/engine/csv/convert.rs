@@ -206,11 +206,9 @@ impl CsvOptions {
         };
         match kind {
             Kind::Null | Kind::Str | Kind::Bin => Some(Cell::Text(text)),
-            Kind::Bool => match text.to_ascii_lowercase().as_str() {
-                "true" => Some(Cell::Bool(true)),
-                "false" => Some(Cell::Bool(false)),
-                _ => None,
-            },
+            Kind::Bool if text.eq_ignore_ascii_case("true") => Some(Cell::Bool(true)),
+            Kind::Bool if text.eq_ignore_ascii_case("false") => Some(Cell::Bool(false)),
+            Kind::Bool => None,
             Kind::I8 => int(i64::from(i8::MIN), i64::from(i8::MAX)),
             Kind::I16 => int(i64::from(i16::MIN), i64::from(i16::MAX)),
             Kind::I32 => int(i64::from(i32::MIN), i64::from(i32::MAX)),
