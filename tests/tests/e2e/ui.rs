@@ -225,6 +225,40 @@ async fn a_long_cell_is_stopped_and_the_catalog_rebuilt() -> Result<()> {
     browser.close().await
 }
 
+/// A panic kills the engine worker: the UI replaces it, the cell that
+/// panicked says so, and the catalog is rebuilt (the engine's test hook
+/// panics on purpose; see `TEST_PANIC_CELL` in www/src/bin/engine.rs).
+#[tokio::test]
+async fn a_panic_restarts_the_engine_and_rebuilds_the_catalog() -> Result<()> {
+    let data = sample_data_root()?;
+    let gateway = Gateway::start(data.path())?;
+    let browser = Browser::start().await?;
+    let hooked = if gateway.url.contains('?') { "&test_hooks=panic" } else { "/?test_hooks=panic" };
+    browser.open_notebook(&format!("{}{hooked}", gateway.url)).await?;
+
+    let base = last_cell_id(&browser).await?;
+    run_cell(&browser, &base, "-- name: base\nSELECT 7 AS seven").await?;
+    wait_for_result(&browser, &base).await?;
+
+    let crash = last_cell_id(&browser).await?;
+    run_cell(&browser, &crash, "-- test: panic").await?;
+    let error = browser
+        .wait_for(&format!(r#".notebook:not([hidden]) section[data-cell-id="{crash}"] .cell-error"#), WAIT)
+        .await?;
+    let text = error.text().await?;
+    assert!(text.contains("crashed") && text.contains("restarted") && text.contains("on purpose"), "{text}");
+    let notice = browser.wait_for(".notebook:not([hidden]) p.restarted:not([hidden])", WAIT).await?;
+    assert!(notice.text().await?.contains("after a crash"), "{}", notice.text().await?);
+    browser.wait_for(r#"#engine-status[data-state="ready"]"#, WAIT).await?;
+
+    // The catalog was rebuilt: a new cell reads the table made before the panic.
+    let next = last_cell_id(&browser).await?;
+    run_cell(&browser, &next, "SELECT seven * 6 AS answer FROM base").await?;
+    wait_for_result(&browser, &next).await?;
+    assert_eq!(cell_texts(&browser, &next, "table.result td").await?, ["42"]);
+    browser.close().await
+}
+
 #[tokio::test]
 async fn a_malformed_query_points_at_its_line() -> Result<()> {
     let data = sample_data_root()?;

@@ -37,6 +37,22 @@ struct Worker {
     /// From what size a source gets such a note (the gateway's settings,
     /// `GET /api/spark/status`, asked once).
     hint_limits: RefCell<Option<HintLimits>>,
+    /// The end-to-end tests' hook: see [`TEST_PANIC_CELL`].
+    test_panics: bool,
+}
+
+/// With `?test_hooks=panic` on the worker's URL (the UI passes it on from
+/// the page's), a cell whose whole text is this panics on purpose, so that
+/// the end-to-end tests can check that the UI restarts the engine.
+const TEST_PANIC_CELL: &str = "-- test: panic";
+
+/// Whether the worker was started with the panic hook on.
+fn test_panics(scope: &DedicatedWorkerGlobalScope) -> bool {
+    js_sys::Reflect::get(scope, &"location".into())
+        .and_then(|location| js_sys::Reflect::get(&location, &"search".into()))
+        .ok()
+        .and_then(|search| search.as_string())
+        .is_some_and(|search| search.split(['?', '&']).any(|p| p == "test_hooks=panic"))
 }
 
 /// How often a download reports progress.
@@ -86,6 +102,7 @@ fn main() {
         current: RefCell::new(None),
         hints: RefCell::new(Vec::new()),
         hint_limits: RefCell::new(None),
+        test_panics: test_panics(&scope),
     });
     let handler = {
         let worker = worker.clone();
@@ -255,6 +272,9 @@ impl Worker {
         let started = self.now();
         if !preview {
             self.post(&FromEngine::Started { run_id: run.run_id, cell_id: run.cell_id.clone() }, None);
+        }
+        if self.test_panics && run.source.trim() == TEST_PANIC_CELL {
+            panic!("a panic on purpose (the test hook `{TEST_PANIC_CELL}`)");
         }
         *self.current.borrow_mut() = AbortController::new().ok().map(|c| (run.run_id, c));
         let result = if preview { self.preview(&run).await } else { self.execute(&run, &self.session, true).await };

@@ -37,6 +37,17 @@ impl EngineStatus {
     }
 }
 
+/// The worker's URL: the loader, with the page's `test_hooks=panic` passed
+/// on (the end-to-end tests' way to make the engine panic on purpose).
+fn engine_url() -> String {
+    let search = window().location().search().unwrap_or_default();
+    let hooked = web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()
+        .and_then(|params| params.get("test_hooks"))
+        .is_some_and(|hook| hook == "panic");
+    if hooked { format!("{ENGINE_LOADER}?test_hooks=panic") } else { ENGINE_LOADER.to_string() }
+}
+
 /// The `cell_id` of preview runs; cells' ids are numbers, so it is never one.
 pub const PREVIEW_CELL: &str = "file-preview";
 
@@ -118,7 +129,7 @@ impl EngineClient {
     fn spawn(&self) {
         let client = *self;
         self.status.set(EngineStatus::Starting);
-        let worker = match Worker::new(ENGINE_LOADER) {
+        let worker = match Worker::new(&engine_url()) {
             Ok(worker) => worker,
             Err(e) => {
                 self.status.set(EngineStatus::Failed(format!("{e:?}")));
