@@ -337,6 +337,18 @@ both! {
         assert!(t.notes[0].contains("line 2"), "{:?}", t.notes);
     }
 
+    fn part_files() {
+        // Types are inferred over every part; each part has its header; lines count per part.
+        let mut session = Session::new();
+        let prepared = session.prepare("SELECT * FROM read_csv('dir', mode => 'DROPMALFORMED')", "t").unwrap();
+        let parts = vec![b"id,v\n1,2\n".to_vec(), b"id,v\n3,4.5\n4,5,6\n".to_vec()];
+        let t = session.execute(prepared, vec![riffle::engine::SourceData { parts }]).unwrap().table;
+        assert_eq!(types(&t), ["int", "double"]);
+        assert_eq!(floats(&t.df, "v"), [Some(2.0), Some(4.5)]);
+        assert!(t.notes[0].starts_with("read_csv('dir' (part 2)): dropped 1 malformed row"), "{:?}", t.notes);
+        assert!(t.notes[0].contains("line 3"), "{:?}", t.notes);
+    }
+
     fn corrupt_records() {
         let csv = b"id,v\n1,10\n2,ten\n";
         let t = ok("SELECT * FROM read_csv('x.csv', schema => 'id INT, v INT, _corrupt_record STRING')", csv);
@@ -353,7 +365,7 @@ both! {
 
     fn options_are_checked() {
         let e = err("SELECT * FROM read_csv('x.csv', nulValue => 'x')", b"a\n1\n");
-        assert!(e.message.contains("unknown option nulvalue"), "{e:?}");
+        assert!(e.message.contains("unknown option `nulvalue`"), "{e:?}");
         assert!(e.hint.unwrap().contains("did you mean nullValue?"));
         let e = err("SELECT * FROM read_csv('x.csv', lineSep => ';')", b"a\n1\n");
         assert!(e.message.contains("lineSep is not supported"), "{e:?}");
@@ -363,6 +375,10 @@ both! {
         assert!(e.message.contains("cannot be"), "{e:?}");
         let e = err("SELECT * FROM read_csv('x.csv')", b"");
         assert!(e.message.contains("empty (0 bytes)"), "{e:?}");
+        let e = err("SELECT * FROM read_csv('x.csv', comment => '#')", b"# nothing\n\n");
+        assert!(e.message.contains("no records"), "{e:?}");
+        let t = ok("SELECT * FROM read_csv('x.csv', comment => '#', schema => 'a INT')", b"# nothing\n");
+        assert_eq!((names(&t), t.rows()), (vec!["a".to_string()], 0));
         // A header and no rows: the columns, no rows.
         let t = ok("SELECT * FROM read_csv('x.csv')", b"a,b\n");
         assert_eq!((names(&t), t.rows()), (vec!["a".to_string(), "b".to_string()], 0));

@@ -77,10 +77,12 @@ pub(crate) fn read(
         decoded.push(Part { text, label });
     }
     if replaced > 0 {
+        let (name, fix) = match opts.encoding {
+            options::Encoding::Utf8 => ("UTF-8", "if the file is Latin-1, write encoding => 'ISO-8859-1'"),
+            _ => ("UTF-16", "check the encoding => option (UTF-16LE or UTF-16BE when the file has no BOM)"),
+        };
         notes.push(format!(
-            "read_csv('{path}'): {replaced} bytes were not valid {:?} text and read as U+FFFD (�); \
-             if the file is Latin-1, write encoding => 'ISO-8859-1'",
-            opts.encoding
+            "read_csv('{path}'): {replaced} invalid {name} sequences were read as U+FFFD (\u{FFFD}); {fix}"
         ));
     }
     Reader { path, opts, parts: decoded }.frame(notes)
@@ -158,7 +160,14 @@ impl Reader<'_> {
             }
             return Ok((columns, at));
         }
-        let Some(first) = self.first_record() else { return Ok((Vec::new(), None)) };
+        let Some(first) = self.first_record() else {
+            return Err(CellError::new(format!(
+                "read_csv('{}'): the file holds no records, only blank lines{}",
+                self.path,
+                if self.opts.syntax.comment.is_some() { " and comments" } else { "" }
+            ))
+            .hint("check the path; to read an empty table, give its columns with schema => 'a STRING, ...'"));
+        };
         let names = self.names(&first);
         let mut kinds = vec![if self.opts.infer_schema { Kind::Null } else { Kind::Str }; names.len()];
         if self.opts.infer_schema {

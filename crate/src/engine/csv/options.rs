@@ -196,7 +196,7 @@ impl CsvOptions {
             let known: Vec<String> = KNOWN.iter().map(|k| k.to_string()).collect();
             let near =
                 crate::engine::suggest::nearest(key, &known).map(|n| format!("did you mean {n}? ")).unwrap_or_default();
-            return Err(bad(format!("unknown option {key}"))
+            return Err(bad(format!("unknown option `{key}`"))
                 .hint(format!("{near}read_csv takes these options: {}", KNOWN.join(", "))));
         }
         let given = Given { options };
