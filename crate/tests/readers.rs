@@ -245,7 +245,7 @@ both! {
 
     fn unknown_options_are_named() {
         let e = json("SELECT * FROM read_json('x.json', multiline_ => true)", "{}").unwrap_err();
-        assert!(e.message.contains("unknown option multiline_"), "{}", e.message);
+        assert!(e.message.contains("unknown option `multiline_`"), "{}", e.message);
         assert!(e.hint.clone().unwrap_or_default().contains("multiLine"), "{:?}", e.hint);
         riffle_words(&e);
         let e = json("SELECT * FROM read_json('x.json', multiLine => 'yes')", "{}").unwrap_err();

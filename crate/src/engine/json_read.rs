@@ -64,7 +64,7 @@ fn options(given: &BTreeMap<String, String>) -> Result<Options, CellError> {
     let known: Vec<String> = OPTIONS.iter().map(|o| o.to_string()).collect();
     for key in given.keys() {
         if !OPTIONS.iter().any(|o| o.eq_ignore_ascii_case(key)) {
-            let mut error = CellError::new(format!("read_json(): unknown option {key}"));
+            let mut error = CellError::new(format!("read_json(): unknown option `{key}`"));
             error = match super::suggest::nearest(key, &known) {
                 Some(near) => error.hint(format!("did you mean {near}? read_json takes {}", OPTIONS.join(", "))),
                 None => error.hint(format!("read_json takes {}", OPTIONS.join(", "))),
@@ -190,7 +190,12 @@ fn strict(text: &str, comments: bool, single: bool) -> Cow<'_, str> {
                             out.push('\\');
                             out.push(escaped);
                         }
-                        ('"', _) => out.push_str("\\\""),
+                        ('"', _) => {
+                            // A double quote inside a single-quoted string: one character.
+                            out.push_str("\\\"");
+                            i += 1;
+                            continue;
+                        }
                         (other, _) => {
                             out.push(other);
                             i += 1;

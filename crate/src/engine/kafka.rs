@@ -137,7 +137,7 @@ impl KafkaRange {
                     )
                 }
                 other => {
-                    return Err(CellError::new(format!("kafka(): unknown option {other}"))
+                    return Err(CellError::new(format!("kafka(): unknown option `{other}`"))
                         .hint("kafka takes from, to, partitions and max_messages"));
                 }
             }

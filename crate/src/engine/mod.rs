@@ -211,7 +211,7 @@ impl Session {
         let (query, then) = match statement::classify(source)? {
             CellStatement::Describe(name) => {
                 if !self.catalog.contains_key(&name) {
-                    return Err(self.unknown_table(&name));
+                    return Err(self.unknown_table(&name).at(place_of_word(source, &name)));
                 }
                 return Ok(Prepared {
                     table,
@@ -350,6 +350,15 @@ impl Session {
         out.dedup();
         out
     }
+}
+
+/// Where `word` first appears in `source`, 1-based.
+fn place_of_word(source: &str, word: &str) -> Option<crate::Location> {
+    let at = source.find(word)?;
+    let before = &source[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = at - before.rfind('\n').map(|n| n + 1).unwrap_or(0) + 1;
+    Some(crate::Location { line: line as u32, column: column as u32 })
 }
 
 /// The clock natively; in the browser the host sets it ([`Session::set_now`]).

@@ -20,7 +20,7 @@ pub(super) fn read(path: &str, given: &BTreeMap<String, String>, parts: Vec<Vec<
     let mut merge = false;
     for (key, value) in given {
         if key != "mergeschema" {
-            return Err(CellError::new(format!("read_parquet(): unknown option {key}"))
+            return Err(CellError::new(format!("read_parquet(): unknown option `{key}`"))
                 .hint("read_parquet takes mergeSchema => true (the union of the part files' columns)"));
         }
         merge = match value.to_ascii_lowercase().as_str() {

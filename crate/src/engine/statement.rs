@@ -59,7 +59,9 @@ pub(super) fn classify(source: &str) -> Result<CellStatement, CellError> {
         _ => &tokens,
     };
     let Some(first) = tokens.first() else {
-        return Err(CellError::new("the cell is empty").hint("write a query, such as SELECT 1 + 1 AS two"));
+        return Err(CellError::new("the cell is empty: it holds no statement, only blanks or comments")
+            .at(Some(crate::Location { line: 1, column: 1 }))
+            .hint("write a query, such as SELECT 1 + 1 AS two"));
     };
     let keyword = |t: &TokenWithSpan| match &t.token {
         Token::Word(w) => Some(w.keyword),

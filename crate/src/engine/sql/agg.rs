@@ -234,6 +234,8 @@ fn sum(name: &str, arg: &Typed, x: Expr, lenient: bool) -> SqlResult<Typed> {
         DataType::Decimal(p, s) => {
             let s = s.unwrap_or(0);
             let out = DataType::Decimal(Some((p.unwrap_or(38) + 10).min(38)), Some(s));
+            // Widened before summing: Polars keeps the input's precision in a sum.
+            let x = x.cast(out.clone());
             let value = when(x.clone().count().gt(lit(0))).then(x.sum()).otherwise(null(&out));
             Typed::new(value.cast(out.clone()), out)
         }
@@ -260,7 +262,7 @@ fn avg(name: &str, arg: &Typed, x: Expr) -> SqlResult<Typed> {
             let (p, s) = (p.unwrap_or(38), s.unwrap_or(0));
             let (rp, rs) = ((p + 4).min(38), (s + 4).min(38));
             let out = DataType::Decimal(Some(rp), Some(rs));
-            let total = x.clone().sum();
+            let total = x.clone().cast(DataType::Decimal(Some(38), Some(s))).sum();
             let n = x.count().cast(DataType::Int64);
             let value =
                 map_columns(vec![total, n], out.clone(), move |c: &mut [Column]| decimal_mean(&c[0], &c[1], s, rp, rs));

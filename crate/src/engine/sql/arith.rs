@@ -61,11 +61,15 @@ pub(crate) fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> S
     }
     let t = common(&a.dtype, &b.dtype).ok_or_else(|| mismatch(&name(op), &a.dtype, &b.dtype))?;
     let t = if t == Null { Int32 } else { t };
+    let place = place_of(l);
     let zero_check = |value: Typed, divisor: &Expr| {
         fail_if(
             value,
             divisor.clone().eq(lit(0)),
-            "[DIVIDE_BY_ZERO] Division by zero. Use try_divide to tolerate a divisor of 0 and return NULL instead",
+            format!(
+                "[DIVIDE_BY_ZERO] Division by zero in {}{place}. Use try_divide to tolerate a divisor of 0 and return NULL instead",
+                name(op)
+            ),
         )
     };
     match op {
@@ -111,33 +115,29 @@ pub(crate) fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> S
             let x = a.expr.cast(t.clone());
             let y = b.expr.cast(t.clone());
             if matches!(t, Int32 | Int16 | Int8 | Int64) {
-                // Exact in a wider type, then checked against the result type (ANSI overflow).
-                let wide = if t == Int64 { Float64 } else { Int64 };
-                let (wx, wy) = (x.clone().cast(wide.clone()), y.clone().cast(wide.clone()));
+                // Exact in a wider type (Int64, or Int128 for bigint), checked against the
+                // result type (ANSI overflow), then narrowed: never an overflow inside Polars.
+                let wide = if t == Int64 { Int128 } else { Int64 };
+                let (wx, wy) = (x.cast(wide.clone()), y.cast(wide.clone()));
                 let w = match op {
                     Op::Plus => wx + wy,
                     Op::Minus => wx - wy,
                     _ => wx * wy,
                 };
-                let (lo, hi) = match t {
-                    Int8 => (-128.0, 127.0),
-                    Int16 => (-32768.0, 32767.0),
-                    Int32 => (f64::from(i32::MIN), f64::from(i32::MAX)),
-                    _ => (-9.223372036854775e18, 9.223372036854775e18),
+                let (lo, hi): (i128, i128) = match t {
+                    Int8 => (i128::from(i8::MIN), i128::from(i8::MAX)),
+                    Int16 => (i128::from(i16::MIN), i128::from(i16::MAX)),
+                    Int32 => (i128::from(i32::MIN), i128::from(i32::MAX)),
+                    _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
                 };
-                let e = match op {
-                    Op::Plus => x + y,
-                    Op::Minus => x - y,
-                    _ => x * y,
-                };
-                let wf = w.cast(Float64);
-                let bad = wf.clone().lt(lit(lo)).or(wf.gt(lit(hi)));
+                let bad = w.clone().lt(lit(lo).cast(wide.clone())).or(w.clone().gt(lit(hi).cast(wide.clone())));
+                let e = when(bad.clone()).then(lit(NULL).cast(t.clone())).otherwise(w.cast(t.clone()));
                 let v = Typed::new(e, t.clone());
                 return Ok(fail_if(
                     v,
                     bad,
                     format!(
-                        "[ARITHMETIC_OVERFLOW] {} overflowed the type {}; use try_add / try_multiply to get NULL instead",
+                        "[ARITHMETIC_OVERFLOW] {}{place} overflowed the type {}; use try_add / try_multiply to get NULL instead",
                         name(op),
                         super::super::output::spark_type_name(&t)
                     ),
@@ -151,8 +151,24 @@ pub(crate) fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> S
             Ok(Typed::new(e, t))
         }
         Op::Modulo => {
+            if let Decimal(..) = t {
+                // Polars has no decimal remainder: computed in doubles, at Spark's result scale.
+                let (p1, s1) = lit_ps(&a);
+                let (p2, s2) = lit_ps(&b);
+                let scale = s1.max(s2);
+                let to = cast::decimal(((p1 - s1).min(p2 - s2) + scale).clamp(1, 38), scale);
+                let (x, y) = (a.expr.cast(Float64), b.expr.cast(Float64));
+                let r = float_rem(x, y.clone()).round(scale as u32, RoundMode::HalfAwayFromZero);
+                let v = Typed::new(r.cast(to.clone()), to);
+                return Ok(zero_check(v, &y));
+            }
             let (x, y) = (a.expr.cast(t.clone()), b.expr.cast(t.clone()));
-            let v = Typed::new(truncated_rem(x, y.clone()), t);
+            let r = if matches!(t, Float32 | Float64) {
+                float_rem(x, y.clone()).cast(t.clone())
+            } else {
+                truncated_rem(x, y.clone())
+            };
+            let v = Typed::new(r, t);
             Ok(zero_check(v, &y))
         }
         Op::MyIntegerDivide | Op::DuckIntegerDivide => {
@@ -219,4 +235,29 @@ fn adjust(p: usize, s: usize) -> (usize, usize) {
     let min_scale = s.min(6);
     let s = if 38 > int_digits { (38 - int_digits).max(min_scale) } else { min_scale };
     (38, s)
+}
+
+/// ` (Line: L, Column: C)` of an expression, which the cell's error reads as its place.
+pub(crate) fn place_of(e: &E) -> String {
+    let start = sqlparser::ast::Spanned::span(e).start;
+    if start.line == 0 { String::new() } else { format!(" (Line: {}, Column: {})", start.line, start.column) }
+}
+
+/// Java's `%` of doubles (fmod, exact, with the dividend's sign), when both
+/// sides are doubles: Polars' float remainder goes through a division.
+fn float_rem(x: Expr, y: Expr) -> Expr {
+    super::typed::map_columns(vec![x, y], DataType::Float64, |c: &mut [Column]| {
+        let n = if c[0].is_empty() || c[1].is_empty() { 0 } else { c[0].len().max(c[1].len()) };
+        let a = c[0].as_materialized_series().cast(&DataType::Float64)?;
+        let b = c[1].as_materialized_series().cast(&DataType::Float64)?;
+        let (a, b) = (a.f64()?, b.f64()?);
+        let at = |s: &Float64Chunked, i: usize| if s.len() == 1 { s.get(0) } else { s.get(i) };
+        let out: Float64Chunked = (0..n)
+            .map(|i| match (at(a, i), at(b, i)) {
+                (Some(p), Some(q)) => Some(p % q),
+                _ => None,
+            })
+            .collect();
+        Ok(out.with_name(c[0].name().clone()).into_column())
+    })
 }

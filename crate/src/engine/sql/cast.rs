@@ -5,7 +5,7 @@ use polars::prelude::*;
 use sqlparser::ast;
 
 use super::datetime;
-use super::typed::{SqlResult, Typed, fail_if, refuse, timestamp_type};
+use super::typed::{SqlResult, Typed, fail_if_showing, refuse, timestamp_type};
 
 fn integer_rank(dt: &DataType) -> Option<u8> {
     match dt {
@@ -196,14 +196,16 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
         if !ansi {
             return result;
         }
-        let bad = original.is_not_null().and(converted.is_null());
+        let bad = original.clone().is_not_null().and(converted.is_null());
         let _ = v;
-        fail_if(
+        fail_if_showing(
             result,
             bad,
+            Some(original),
             format!(
-                "[CAST_INVALID_INPUT] a value of the type {} cannot be cast to {} because it is malformed or out of range; use try_cast to get NULL instead",
+                "[CAST_INVALID_INPUT] the value {{value}} of the type {} cannot be cast to {} because it is malformed or out of range; use try_cast(x AS {}) to get NULL instead",
                 name(&from),
+                name(to),
                 name(to)
             ),
         )

@@ -42,7 +42,22 @@ impl<'a> Tr<'a> {
         Tr { planner, cols, frame: None, subs: &[], grouped: false, aliases: &[], lambda: Vec::new() }
     }
 
+    /// Translates `e`; an error without a place points at `e` in the cell.
     pub fn expr(&self, e: &E) -> SqlResult<Typed> {
+        self.expr_at(e).map_err(|err| {
+            if err.location.is_some() {
+                return err;
+            }
+            let start = sqlparser::ast::Spanned::span(e).start;
+            if start.line == 0 {
+                return err;
+            }
+            let location = crate::Location { line: start.line as u32, column: start.column as u32 };
+            err.at(Some(location))
+        })
+    }
+
+    fn expr_at(&self, e: &E) -> SqlResult<Typed> {
         if !self.subs.is_empty() {
             let k = key(e);
             if let Some((_, t)) = self.subs.iter().find(|(s, _)| *s == k) {
@@ -332,6 +347,13 @@ impl<'a> Tr<'a> {
         match resolve(self.cols, &names)? {
             Some((c, fields)) => {
                 if self.grouped {
+                    // HAVING may name a select alias that is also an input column.
+                    if names.len() == 1
+                        && let Some((_, e)) = self.aliases.iter().find(|(a, _)| a.eq_ignore_ascii_case(&names[0]))
+                    {
+                        let inner = Tr { aliases: &[], ..self.clone() };
+                        return inner.expr(e);
+                    }
                     return Err(refuse(
                         format!(
                             "the column {} is neither in GROUP BY nor inside an aggregate (MISSING_AGGREGATION)",
@@ -489,7 +511,9 @@ pub(crate) fn mismatch(what: &str, a: &DataType, b: &DataType) -> super::super::
 pub(crate) fn field(t: Typed, name: &str) -> SqlResult<Typed> {
     match &t.dtype {
         DataType::Struct(fields) if fields.is_empty() => Err(refuse(
-            format!("the struct has no fields, so it has no field {name} (FIELD_NOT_FOUND): json_parse had no JSON object to infer them from"),
+            format!(
+                "the struct has no fields, so it has no field {name} (FIELD_NOT_FOUND): json_parse had no JSON object to infer them from"
+            ),
             format!("name the fields: json_parse(value, schema => '{name} STRING, ...')"),
         )),
         DataType::Struct(fields) => {

@@ -212,8 +212,10 @@ pub(crate) fn family(tr: &Tr<'_>, name: &str, args: &[Typed]) -> SqlResult<Typed
             let t = common_of(&[&args[0].dtype, &args[1].dtype], name)?;
             let a = widen(args[0].clone(), &t)?;
             let b = widen(args[1].clone(), &t)?;
-            let e = when(a.expr.clone().eq(b.expr)).then(lit(NULL).cast(t.clone())).otherwise(a.expr);
-            return Ok(Typed::new(e, t));
+            // Compared at the common type; the result keeps the first value's type.
+            let first = args[0].clone();
+            let e = when(a.expr.eq(b.expr)).then(lit(NULL).cast(first.dtype.clone())).otherwise(first.expr);
+            return Ok(Typed::new(e, first.dtype));
         }
         "if" | "iff" if n == 3 => {
             if !matches!(args[0].dtype, DataType::Boolean | DataType::Null) {

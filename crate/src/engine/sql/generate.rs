@@ -45,10 +45,14 @@ pub(crate) fn lateral_view(planner: &Planner<'_>, rel: Rel, view: &ast::LateralV
 /// output columns in its place.
 pub(crate) fn select_generators(planner: &Planner<'_>, mut rel: Rel, items: &mut Vec<Item>) -> SqlResult<Rel> {
     let Some(pos) = items.iter().position(|i| generator_call(&i.expr).is_some()) else { return Ok(rel) };
-    if items.iter().skip(pos + 1).any(|i| generator_call(&i.expr).is_some()) {
-        return Err(refuse(
-            "only one generator (explode, posexplode, inline, stack) is allowed per SELECT (UNSUPPORTED_GENERATOR.MULTI_GENERATOR)",
-            "explode one array per SELECT, or use several LATERAL VIEWs",
+    if let Some(second) = items.iter().skip(pos + 1).find(|i| generator_call(&i.expr).is_some()) {
+        let span = sqlparser::ast::Spanned::span(&second.expr);
+        return Err(super::typed::at_span(
+            refuse(
+                "only one generator (explode, posexplode, inline, stack) is allowed per SELECT (UNSUPPORTED_GENERATOR.MULTI_GENERATOR)",
+                "explode one array per SELECT, or use several LATERAL VIEWs",
+            ),
+            span,
         ));
     }
     let item = items.remove(pos);

@@ -221,12 +221,18 @@ fn resolve_key(planner: &Planner<'_>, rel: &Rel, e: &E, items: &[Item], aliases:
     match e {
         E::Value(v) if matches!(v.value, ast::Value::Number(..)) => {
             let n: usize = v.value.to_string().parse().unwrap_or(0);
-            let item = items.get(n.wrapping_sub(1)).ok_or_else(|| {
-                refuse(
-                    format!("GROUP BY {n}: the SELECT list has {} columns (GROUP_BY_POS_OUT_OF_RANGE)", items.len()),
-                    "group by a position from 1 to the number of columns",
-                )
-            })?;
+            let item = items
+                .get(n.wrapping_sub(1))
+                .ok_or_else(|| {
+                    refuse(
+                        format!(
+                            "GROUP BY {n}: the SELECT list has {} columns (GROUP_BY_POS_OUT_OF_RANGE)",
+                            items.len()
+                        ),
+                        "group by a position from 1 to the number of columns",
+                    )
+                })
+                .map_err(|err| super::typed::at_span(err, sqlparser::ast::Spanned::span(e)))?;
             if has_aggregate(&item.expr) {
                 return Err(refuse(
                     format!("GROUP BY {n} refers to an aggregate (GROUP_BY_POS_AGGREGATE)"),

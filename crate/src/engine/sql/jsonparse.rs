@@ -44,6 +44,12 @@ pub(super) fn call(tr: &Tr<'_>, name: &str, raw: &[&E]) -> SqlResult<Typed> {
     });
     let parsed = Typed::new(expr, dtype);
     let Some(path) = path else { return Ok(parsed) };
+    if path.trim_start_matches("$.").split('.').all(|p| p.is_empty()) {
+        return Err(refuse(
+            format!("json_get needs a path of fields, not '{path}'"),
+            "write json_get(value, 'commit.author.name')",
+        ));
+    }
     let mut out = parsed;
     for part in path.trim_start_matches("$.").split('.').filter(|p| !p.is_empty()) {
         out = field(out, part)?;

@@ -156,6 +156,7 @@ impl<'a> Planner<'a> {
                 let l = self.set_expr(left)?;
                 let r = self.set_expr(right)?;
                 set_operation(op, set_quantifier, l, r)
+                    .map_err(|err| super::typed::at_span(err, sqlparser::ast::Spanned::span(right.as_ref())))
             }
             other => Err(refuse(format!("{other} is not a query the tab runs"), "write a SELECT")),
         }
@@ -234,7 +235,9 @@ impl<'a> Planner<'a> {
             None if names.is_empty() => "no tables yet: name a cell's result with `-- name: t` on its first line, or read a file with read_csv('path')".into(),
             None => format!("tables in this notebook: {}", names.join(", ")),
         };
-        Err(refuse(format!("there is no table named {plain} (TABLE_OR_VIEW_NOT_FOUND)"), hint))
+        let start = sqlparser::ast::Spanned::span(name).start;
+        let place = (start.line > 0).then(|| crate::Location { line: start.line as u32, column: start.column as u32 });
+        Err(refuse(format!("there is no table named {plain} (TABLE_OR_VIEW_NOT_FOUND)"), hint).at(place))
     }
 
     pub fn factor(&self, factor: &TableFactor) -> SqlResult<Rel> {
@@ -380,7 +383,8 @@ impl<'a> Planner<'a> {
             let (grouped_rel, group_subs) = group::group(self, rel, &keys, &items, &aliases, &found.aggregates)?;
             rel = grouped_rel;
             subs = group_subs;
-            scope_cols = Vec::new();
+            // Names of the input stay resolvable, to say which is neither grouped nor aggregated.
+            scope_cols = scope_cols.into_iter().map(|c| ColRef { id: fresh("ungrouped"), ..c }).collect();
         }
         let tr_for = |rel: &Rel, subs: &Subs| -> (Vec<ColRef>, Subs) { (rel.cols.clone(), subs.clone()) };
         let _ = tr_for;
@@ -424,6 +428,7 @@ impl<'a> Planner<'a> {
         // ORDER BY: an output's name or ordinal, else any expression of the input.
         let mut sort = Vec::new();
         let mut hidden = Vec::new();
+        let mut hidden_ids: Vec<String> = Vec::new();
         for o in order {
             let (desc, nulls_last) = direction(o);
             let target = match &o.expr {
@@ -460,6 +465,7 @@ impl<'a> Planner<'a> {
                         let t = tr.expr(e)?;
                         let id = fresh("s");
                         hidden.push(t.expr.alias(id.as_str()));
+                        hidden_ids.push(id.clone());
                         col(id.as_str())
                     }
                 }
@@ -468,7 +474,14 @@ impl<'a> Planner<'a> {
         }
         let mut all = out_exprs;
         all.extend(hidden.iter().cloned());
-        let mut lf = rel.lf.select(all);
+        // with_columns, then select: a SELECT of constants keeps one row per input row.
+        let ids: Vec<Expr> =
+            outputs.iter().map(|c| col(c.id.as_str())).chain(hidden_ids.iter().map(|h| col(h.as_str()))).collect();
+        let mut lf = if rel.cols.is_empty() && scope_cols.is_empty() && !grouped {
+            rel.lf.select(all)
+        } else {
+            rel.lf.with_columns(all).select(ids)
+        };
         if distinct {
             lf = lf.unique_stable(None, UniqueKeepStrategy::First);
         }

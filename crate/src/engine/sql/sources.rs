@@ -32,11 +32,60 @@ pub(crate) fn parse(source: &str) -> Result<Vec<Statement>, CellError> {
         .with_options(ParserOptions { trailing_commas: true, ..Default::default() })
         .try_with_sql(source)
         .and_then(|mut p| p.parse_statements())
-        .map_err(|e| {
-            let message = e.to_string();
-            let location = CellError::located_in_message(&message);
-            CellError::new(message).at(location)
-        })
+        .map_err(|e| syntax_error(source, &e.to_string()))
+}
+
+/// The parser's complaint in the cell's words, with the place and, when the
+/// word before it looks like a misspelled keyword, the keyword.
+fn syntax_error(source: &str, message: &str) -> CellError {
+    let location = CellError::located_in_message(message);
+    let message = message.trim_start_matches("sql parser error: ");
+    let message = format!("the SQL does not parse: {message}");
+    let mut hint = "check the SQL there: a missing comma, quote or parenthesis, or a misspelled keyword".to_string();
+    if let Some(loc) = location {
+        let line = source.lines().nth(loc.line.saturating_sub(1) as usize).unwrap_or_default();
+        let upto: String = line.chars().take(loc.column.saturating_sub(1) as usize).collect();
+        let words: Vec<String> = upto
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_uppercase)
+            .collect();
+        const KEYWORDS: &[&str] = &[
+            "SELECT",
+            "FROM",
+            "WHERE",
+            "GROUP",
+            "ORDER",
+            "HAVING",
+            "LIMIT",
+            "JOIN",
+            "LEFT",
+            "RIGHT",
+            "INNER",
+            "OUTER",
+            "UNION",
+            "DISTINCT",
+            "QUALIFY",
+            "WINDOW",
+            "LATERAL",
+            "PARTITION",
+            "BETWEEN",
+            "CASE",
+            "WHEN",
+            "THEN",
+            "ELSE",
+        ];
+        let keywords: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
+        for w in words.iter().rev().take(2) {
+            if !KEYWORDS.contains(&w.as_str())
+                && let Some(near) = super::super::suggest::nearest(w, &keywords)
+            {
+                hint = format!("did you mean {near} instead of {w}?");
+                break;
+            }
+        }
+    }
+    CellError::new(message).at(location).hint(hint)
 }
 
 /// Parses a cell's query and cuts its table functions out as sources.
@@ -44,7 +93,9 @@ pub(crate) fn rewrite(source: &str) -> Result<Rewritten, CellError> {
     let mut statements = parse(source)?;
     let statement = match statements.len() {
         0 => {
-            return Err(CellError::new("the cell is empty").hint("write a query, such as SELECT 1 + 1 AS two"));
+            return Err(CellError::new("the cell is empty: it holds no statement, only blanks or comments")
+                .at(Some(crate::Location { line: 1, column: 1 }))
+                .hint("write a query, such as SELECT 1 + 1 AS two"));
         }
         1 => statements.remove(0),
         n => {

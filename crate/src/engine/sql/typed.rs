@@ -161,14 +161,42 @@ pub(crate) fn map_columns(
 /// `message` (Spark's ANSI runtime errors: division by zero, a cast that
 /// does not convert, an index out of bounds).
 pub(crate) fn fail_if(value: Typed, bad: Expr, message: impl Into<String>) -> Typed {
+    fail_if_showing(value, bad, None, message)
+}
+
+/// [`fail_if`], naming the first offending value: `{value}` in `message`
+/// becomes the text of `shown` at the first bad row.
+pub(crate) fn fail_if_showing(value: Typed, bad: Expr, shown: Option<Expr>, message: impl Into<String>) -> Typed {
     let message: String = message.into();
     let dtype = value.dtype.clone();
-    let expr = map_columns(vec![value.expr, bad], dtype.clone(), move |columns: &mut [Column]| {
+    let mut inputs = vec![value.expr, bad];
+    let showing = shown.is_some();
+    inputs.extend(shown.map(|s| s.cast(DataType::String)));
+    let expr = map_columns(inputs, dtype.clone(), move |columns: &mut [Column]| {
         let bad = columns[1].as_materialized_series().bool()?.clone();
         if bad.any() {
-            polars_bail!(ComputeError: "{}", message);
+            let first = bad.into_iter().position(|b| b == Some(true)).unwrap_or(0);
+            let text = if showing {
+                let shown = columns[2].as_materialized_series();
+                let at = if shown.len() == 1 { 0 } else { first };
+                match shown.str()?.get(at) {
+                    Some(v) => format!("'{}'", v.chars().take(80).collect::<String>()),
+                    None => "NULL".to_string(),
+                }
+            } else {
+                String::new()
+            };
+            polars_bail!(ComputeError: "{}", message.replace("{value}", &text));
         }
         Ok(std::mem::take(&mut columns[0]))
     });
     Typed::new(expr, dtype)
+}
+
+/// Points an error without a place at `span` in the cell.
+pub(crate) fn at_span(err: CellError, span: sqlparser::tokenizer::Span) -> CellError {
+    if err.location.is_some() || span.start.line == 0 {
+        return err;
+    }
+    err.at(Some(crate::Location { line: span.start.line as u32, column: span.start.column as u32 }))
 }

@@ -113,7 +113,8 @@ pub(crate) fn compute(
             ordered: !orders.is_empty(),
         };
         let frame = frame_of(&spec)?;
-        let (steps, result) = function(&tr, f, &name, &args, &ctx, frame)?;
+        let (steps, result) = function(&tr, f, &name, &args, &ctx, frame)
+            .map_err(|err| super::typed::at_span(err, sqlparser::ast::Spanned::span(&E::Function(f.clone()))))?;
         for step in steps {
             lf = lf.with_columns(step);
         }
@@ -504,10 +505,12 @@ fn aggregate_window(
     };
     let peers = !rows;
     if numeric {
-        let sum_type = if matches!(out_type, DataType::Decimal(..)) || name == "count" {
-            out_type.clone()
-        } else {
-            DataType::Float64
+        // Prefix sums of decimals at the input's scale and full precision (Polars keeps a sum's precision).
+        let sum_type = match (&out_type, args.first().map(|a| &a.dtype)) {
+            (DataType::Decimal(..), Some(DataType::Decimal(_, s))) => DataType::Decimal(Some(38), *s),
+            (DataType::Decimal(..), _) => out_type.clone(),
+            _ if name == "count" => out_type.clone(),
+            _ => DataType::Float64,
         };
         let xs = if name == "count" {
             not_null.clone()
@@ -534,7 +537,7 @@ fn aggregate_window(
                 .then(col(total))
                 .otherwise(ctx.over(col(name).shift(lit(-offset))))
         };
-        let zero = lit(0).cast(col_type_hint(&xs_type(&out_type, name)));
+        let zero = lit(0).cast(if name == "count" || cast_int(&out_type) { DataType::Int64 } else { sum_type.clone() });
         let (upper_s, upper_c) = match end {
             Bound::Unbounded => (col(total_s.as_str()), col(total_c.as_str())),
             Bound::Offset(e) if peers => {
@@ -596,14 +599,6 @@ fn is_count_star(f: &Function) -> bool {
 
 fn cast_int(t: &DataType) -> bool {
     matches!(t, DataType::Int64)
-}
-
-fn xs_type(out: &DataType, name: &str) -> DataType {
-    if name == "count" || matches!(out, DataType::Int64) { DataType::Int64 } else { out.clone() }
-}
-
-fn col_type_hint(t: &DataType) -> DataType {
-    if matches!(t, DataType::Decimal(..) | DataType::Int64) { t.clone() } else { DataType::Float64 }
 }
 
 fn xs_first(_s: &str) -> Expr {
