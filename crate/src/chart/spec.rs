@@ -178,7 +178,13 @@ impl ChartSpec {
                     .hint("keep one of the two lines"));
             }
             seen.push((key.clone(), line));
-            let text = (!value.is_empty()).then(|| value.to_string());
+            // A column in backticks is taken exactly, spaces and all: `KWH/hh (per half hour) `.
+            let column = match value.strip_prefix('`').and_then(|v| v.strip_suffix('`')) {
+                Some(quoted) if !quoted.is_empty() => quoted.replace("``", "`"),
+                _ => value.to_string(),
+            };
+            let text = (!value.is_empty()).then(|| column.clone());
+            let title = (!value.is_empty()).then(|| value.to_string());
             match key.as_str() {
                 "table" => table = text,
                 "kind" => {
@@ -192,7 +198,7 @@ impl ChartSpec {
                 "y" => spec.y = text,
                 "color" => spec.color = text,
                 "facet" => spec.facet = text,
-                "title" => spec.title = text,
+                "title" => spec.title = title,
                 "aggregate" => {
                     spec.aggregate = Aggregate::parse(value).ok_or_else(|| {
                         CellError::new(format!("chart spec line {line}: unknown aggregate `{value}`"))
@@ -276,6 +282,17 @@ impl ChartSpec {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_column_in_backticks_keeps_its_spaces() {
+        let spec = ChartSpec::parse(
+            "table: energy\nkind: line\nx: `Date Time`\ny: `KWH/hh (per half hour) `\ntitle: `as typed`",
+        )
+        .expect("spec");
+        assert_eq!(spec.x.as_deref(), Some("Date Time"));
+        assert_eq!(spec.y.as_deref(), Some("KWH/hh (per half hour) "));
+        assert_eq!(spec.title.as_deref(), Some("`as typed`"));
+    }
+
     use super::*;
 
     const ENERGY: &str = "# average use per half hour\ntable: energy_by_hh\nkind: line\nx: half_hour\ny: kwh\n\
