@@ -70,13 +70,7 @@ impl IpcProgress {
                     }
                     let len = i32::from_le_bytes(self.pending[need - 4..need].try_into().unwrap_or_default());
                     self.pending.clear();
-                    self.state = if len == 0 {
-                        State::End
-                    } else if len < 0 {
-                        State::End
-                    } else {
-                        State::Metadata(len as usize)
-                    };
+                    self.state = if len <= 0 { State::End } else { State::Metadata(len as usize) };
                 }
                 State::Metadata(len) => {
                     let n = (len - self.pending.len()).min(chunk.len());
@@ -158,6 +152,7 @@ fn i64_at(buf: &[u8], at: usize) -> Option<i64> {
 }
 
 #[cfg(all(test, feature = "engine"))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use polars::prelude::*;
     use polars_io::ipc::IpcStreamWriter;

@@ -6,6 +6,8 @@
 //! has the London smart-meter file's quirks: a header name with a trailing
 //! space, `.0000000` timestamps, `Null` readings and CRLF line ends.
 
+#![allow(clippy::unwrap_used)]
+
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 

@@ -5,6 +5,8 @@
 //! Expected values are computed from the fixtures independently of the
 //! engine (plain string handling and serde_json), never copied in.
 
+#![allow(clippy::unwrap_used)]
+
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 

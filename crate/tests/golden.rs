@@ -8,6 +8,8 @@
 //! [`Notebook`]). `RIFFLE_BLESS=1 cargo test -p riffle --test golden` rewrites
 //! the JSON files from the current parser; review the diff before committing.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use riffle::notebook::{Notebook, from_text, to_text};

@@ -3,6 +3,7 @@
 //! cell's `table_name()` (the fence's `name=`, else `cell_<id>`) as the
 //! default name, as `RunRequest.default_name`. The names the file gives are
 //! the names later cells read, and the file prints back to the same document.
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "engine")]
 
 use riffle::engine::{Session, spark_cell};

@@ -1,5 +1,6 @@
 //! Parquet the engine writes reads back unchanged in another implementation
 //! (arrow-rs, the reader behind DataFusion and many Rust tools). Native only.
+#![allow(clippy::unwrap_used)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use arrow_array::cast::AsArray;

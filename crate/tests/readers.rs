@@ -2,6 +2,8 @@
 //! invalid input, and CAST of non-UTF-8 binary, against fixtures built here
 //! to need each one. Runs natively and in Chromium like `engine.rs`.
 
+#![allow(clippy::unwrap_used)]
+
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 

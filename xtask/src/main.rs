@@ -298,7 +298,16 @@ impl Xtask {
         // Release, so that Polars' wasm build is shared with the trunk bundle.
         let mut c = self.cmd("cargo");
         let wasm = ["--release", "--target", "wasm32-unknown-unknown"];
-        c.args(["test", "-p", "riffle"]).args(wasm).args(["--test", "engine", "--test", "csv", "--test", "readers", "--test", "sql_corpus"]);
+        c.args(["test", "-p", "riffle"]).args(wasm).args([
+            "--test",
+            "engine",
+            "--test",
+            "csv",
+            "--test",
+            "readers",
+            "--test",
+            "sql_corpus",
+        ]);
         c.current_dir(self.root.join("crate"));
         self.run("engine tests in Chromium (wasm32, dedicated worker)", &mut c)?;
 

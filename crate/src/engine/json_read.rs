@@ -574,7 +574,7 @@ fn infer(records: &[Record], opts: &Options, notes: &mut Vec<String>, path: &str
 /// from the first, k being 1 / ratio rounded.
 fn picked(i: usize, ratio: f64) -> bool {
     let k = (1.0 / ratio).round().max(1.0) as usize;
-    i % k == 0
+    i.is_multiple_of(k)
 }
 
 #[cfg(test)]

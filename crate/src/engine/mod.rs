@@ -327,11 +327,11 @@ impl Session {
     /// Words a Polars error for the cell, with what the user can do.
     fn explain(&self, error: &PolarsError) -> CellError {
         let e = sql::polars_error(error);
-        if let Some(name) = quoted_after(&e.message, "relation '") {
-            if e.message.contains("not found") {
-                let hint = self.unknown_table(&name).hint;
-                return CellError { hint, ..e };
-            }
+        if let Some(name) = quoted_after(&e.message, "relation '")
+            && e.message.contains("not found")
+        {
+            let hint = self.unknown_table(&name).hint;
+            return CellError { hint, ..e };
         }
         if let Some(column) = quoted_after(&e.message, "unable to find column \"") {
             let known: Vec<String> = self.known_columns().into_iter().filter(|c| *c != column).collect();

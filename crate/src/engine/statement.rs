@@ -188,10 +188,10 @@ fn copy(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellEr
         partitions: 1,
         compression: Compression::Snappy,
     };
-    if let Some(Token::Word(w)) = tokens.get(i).map(|t| &t.token) {
-        if w.keyword == Keyword::WITH {
-            i += 1;
-        }
+    if let Some(Token::Word(w)) = tokens.get(i).map(|t| &t.token)
+        && w.keyword == Keyword::WITH
+    {
+        i += 1;
     }
     if i == tokens.len() {
         return Ok(CellStatement::Copy(spec));

@@ -123,9 +123,9 @@ impl TableOutput {
         out.push_str("</tr>\n</thead>\n<tbody>\n");
         for row in self.shown() {
             out.push_str("<tr>");
-            for i in 0..self.columns.len() {
+            for (i, is_number) in numeric.iter().enumerate().take(self.columns.len()) {
                 match row.get(i).unwrap_or(&None) {
-                    Some(v) if numeric[i] => out.push_str(&format!("<td class=\"num\">{}</td>", escape_html(v))),
+                    Some(v) if *is_number => out.push_str(&format!("<td class=\"num\">{}</td>", escape_html(v))),
                     Some(v) => out.push_str(&format!("<td>{}</td>", escape_html(v))),
                     None => out.push_str("<td class=\"null\"><em>null</em></td>"),
                 }

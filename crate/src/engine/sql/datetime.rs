@@ -662,7 +662,7 @@ fn make_timestamp(args: &[Typed]) -> SqlResult<Typed> {
             if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..=60 * MICROS_PER_SECOND).contains(&us) {
                 return None;
             }
-            if us >= 60 * MICROS_PER_SECOND && us != 60 * MICROS_PER_SECOND {
+            if us > 60 * MICROS_PER_SECOND {
                 return None;
             }
             Some(civil::days_of_date(date) * MICROS_PER_DAY + (h * 3600 + mi * 60) * MICROS_PER_SECOND + us)

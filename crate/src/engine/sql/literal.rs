@@ -139,8 +139,7 @@ pub(crate) fn interval_parts(tr: &Tr<'_>, iv: &ast::Interval) -> SqlResult<(i32,
             if let Some(last) = &iv.last_field {
                 // 'Y-M' YEAR TO MONTH, 'D H:M:S' DAY TO SECOND
                 let last = last.to_string().to_lowercase();
-                let pieces: Vec<&str> =
-                    text.split(|c: char| c == '-' || c == ' ' || c == ':').filter(|p| !p.is_empty()).collect();
+                let pieces: Vec<&str> = text.split(['-', ' ', ':']).filter(|p| !p.is_empty()).collect();
                 let order = ["year", "month", "day", "hour", "minute", "second"];
                 let start = order.iter().position(|u| unit.starts_with(u)).ok_or_else(bad)?;
                 let end = order.iter().position(|u| last.starts_with(u)).ok_or_else(bad)?;
@@ -164,7 +163,7 @@ pub(crate) fn interval_text(text: &str) -> SqlResult<(i32, i32, i64)> {
     let bad =
         || refuse(format!("'{text}' is not an interval Spark reads"), "write '1 day', '2 hours' or '1 day 2 hours'");
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() % 2 != 0 || words.is_empty() {
+    if !words.len().is_multiple_of(2) || words.is_empty() {
         return Err(bad());
     }
     let units = words.chunks(2).map(|pair| (pair[0].to_string(), pair[1].to_lowercase())).collect();

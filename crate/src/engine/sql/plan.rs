@@ -236,7 +236,8 @@ impl<'a> Planner<'a> {
             None => format!("tables in this notebook: {}", names.join(", ")),
         };
         let start = sqlparser::ast::Spanned::span(name).start;
-        let place = (start.line > 0).then(|| crate::Location { line: start.line as u32, column: start.column as u32 });
+        let place =
+            (start.line > 0).then_some(crate::Location { line: start.line as u32, column: start.column as u32 });
         Err(refuse(format!("there is no table named {plain} (TABLE_OR_VIEW_NOT_FOUND)"), hint).at(place))
     }
 

@@ -567,11 +567,7 @@ fn aggregate_window(
                 .then(sum.cast(DataType::Float64) / count.cast(DataType::Float64))
                 .otherwise(lit(NULL)),
         };
-        let e = if matches!(out_type, DataType::Decimal(..)) && name != "sum" {
-            e.cast(out_type.clone())
-        } else {
-            e.cast(out_type.clone())
-        };
+        let e = e.cast(out_type.clone());
         return Ok((vec![step1, step2], Typed::new(e, out_type)));
     }
     if matches!(name, "min" | "max") {

@@ -204,7 +204,7 @@ impl Pattern {
             'H' => padded(i64::from(hour), count),
             'k' => padded(i64::from(if hour == 0 { 24 } else { hour }), count),
             'K' => padded(i64::from(hour % 12), count),
-            'h' => padded(i64::from(if hour % 12 == 0 { 12 } else { hour % 12 }), count),
+            'h' => padded(i64::from(if hour.is_multiple_of(12) { 12 } else { hour % 12 }), count),
             'm' => padded(i64::from(t.minute()), count),
             's' => padded(i64::from(t.second()), count),
             'S' => {

@@ -264,7 +264,7 @@ fn constants_broadcast() {
 #[test]
 fn nulls_and_refusals() {
     let null = Typed::constant(Lit::Null);
-    assert_eq!(first("year", &[null.clone()]), "null");
+    assert_eq!(first("year", std::slice::from_ref(&null)), "null");
     assert_eq!(first("date_add", &[null.clone(), int(1)]), "null");
     assert_eq!(first("date_format", &[ts(), null.clone()]), "null");
     assert!(refused("year", &[int(3)]));

@@ -98,7 +98,7 @@ fn entries(keys: Series, values: Series) -> PolarsResult<Series> {
 
 /// `map(k1, v1, k2, v2, ...)`.
 fn map(args: &[Typed]) -> SqlResult<Typed> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(wrong("map", "keys and values in pairs"));
     }
     let keys: Vec<&DataType> = args.iter().step_by(2).map(|a| &a.dtype).collect();
