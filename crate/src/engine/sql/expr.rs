@@ -314,6 +314,21 @@ impl<'a> Tr<'a> {
         }
     }
 
+    /// A WHERE, HAVING, QUALIFY or ON condition: a boolean, and not a bare NULL.
+    pub fn condition(&self, e: &E) -> SqlResult<Typed> {
+        let t = self.expr(e)?;
+        match t.dtype {
+            DataType::Boolean => Ok(t),
+            _ => Err(refuse(
+                format!(
+                    "the condition {e} is a {}, not a boolean (DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN)",
+                    super::super::output::spark_type_name(&t.dtype)
+                ),
+                "write a comparison, such as x = 1 or x IS NOT NULL",
+            )),
+        }
+    }
+
     fn pair(&self, a: &E, b: &E, what: &str) -> SqlResult<(Typed, Typed)> {
         let a = self.expr(a)?;
         let b = self.expr(b)?;

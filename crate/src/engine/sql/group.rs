@@ -310,6 +310,10 @@ pub(crate) fn aggregate_call(input: &Tr<'_>, f: &Function, name: &str) -> SqlRes
         };
         return finish(input, mapped, args, distinct, f);
     }
+    if name == "count" && !args.is_empty() && args.iter().all(|a| a.lit == Some(Lit::Null)) {
+        // count(NULL) counts nothing.
+        return Ok(Typed::new(lit(0i64).cast(DataType::Int64), DataType::Int64));
+    }
     if name == "count" && !distinct && args.len() == 1 && args[0].lit.as_ref().is_some_and(|l| *l != Lit::Null) {
         args.clear();
     }

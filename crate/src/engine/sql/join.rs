@@ -233,7 +233,7 @@ fn execute(
         let tr = Tr::new(planner, &all_cols);
         let mut c: Option<Expr> = None;
         for e in residual {
-            let b = tr.boolean(e)?.expr;
+            let b = tr.condition(e)?.expr;
             c = Some(match c {
                 None => b,
                 Some(x) => x.and(b),

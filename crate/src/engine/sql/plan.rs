@@ -336,7 +336,7 @@ impl<'a> Planner<'a> {
         // WHERE
         if let Some(w) = &s.selection {
             let tr = Tr { frame: Some(&rel.lf), ..Tr::new(self, &rel.cols) };
-            let cond = tr.boolean(w)?;
+            let cond = tr.condition(w)?;
             rel.lf = rel.lf.clone().filter(cond.expr);
         }
         let windows = named_windows(s)?;
@@ -391,7 +391,7 @@ impl<'a> Planner<'a> {
         let _ = tr_for;
         if let Some(h) = &s.having {
             let tr = Tr { subs: &subs, grouped, aliases: &aliases, ..Tr::new(self, &scope_cols) };
-            let cond = tr.boolean(h)?;
+            let cond = tr.condition(h)?;
             rel.lf = rel.lf.clone().filter(cond.expr);
         }
         // Windows, after grouping.
@@ -403,7 +403,7 @@ impl<'a> Planner<'a> {
         }
         if let Some(q) = &s.qualify {
             let tr = Tr { subs: &subs, grouped, aliases: &aliases, ..Tr::new(self, &scope_cols) };
-            let cond = tr.boolean(q)?;
+            let cond = tr.condition(q)?;
             rel.lf = rel.lf.clone().filter(cond.expr);
         }
         // SELECT

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use sqlparser::ast::{self, Expr as E, Function, WindowFrameBound, WindowFrameUnits, WindowType};
 
 use super::agg;
-use super::cast::{common, widen};
+use super::cast::widen;
 use super::expr::{Subs, Tr, key};
 use super::func::arg_exprs;
 use super::group::aggregate_call;
@@ -338,11 +338,10 @@ fn function(
                 })?,
             };
             let default = args.get(2).cloned().unwrap_or_else(|| Typed::constant(Lit::Null));
-            let t = common(&x.dtype, &default.dtype).ok_or_else(|| {
-                refuse(format!("{name}: the default's type does not match the value's"), "CAST the default")
-            })?;
+            // The result has the value's type; the default is cast to it, as Spark does.
+            let t = if x.dtype == DataType::Null { default.dtype.clone() } else { x.dtype.clone() };
             let xv = widen(x.clone(), &t)?.expr;
-            let dv = widen(default, &t)?.expr;
+            let dv = super::cast::cast(default, &t, true)?.expr;
             let signed = if name == "lag" { offset } else { -offset };
             let shifted = ctx.over(xv.shift(lit(signed)));
             let inside = if signed >= 0 {
@@ -447,7 +446,15 @@ fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Fr
     if first {
         let e = if ignore_nulls {
             let seen = ctx.over(v.clone().is_not_null().cast(DataType::Int64).cum_sum(false));
-            let seen = if running_range { ctx.over_peers(seen.last()) } else { seen };
+            let seen = if running_range {
+                let id = fresh("seen");
+                let e = when(ctx.over_peers(col(id.as_str()).last()).gt(lit(0i64)))
+                    .then(ctx.over(source.first()))
+                    .otherwise(lit(NULL).cast(dtype.clone()));
+                return Ok((vec![vec![seen.alias(id.as_str())]], Typed::new(e, dtype)));
+            } else {
+                seen
+            };
             when(seen.gt(lit(0i64))).then(ctx.over(source.first())).otherwise(lit(NULL).cast(dtype.clone()))
         } else {
             ctx.over(v.first())
@@ -455,6 +462,11 @@ fn value_function(name: &str, f: &Function, args: &[Typed], ctx: &Ctx, frame: Fr
         return Ok((vec![], Typed::new(e, dtype)));
     }
     // last_value up to the current row (and its peers).
+    if ignore_nulls && running_range {
+        let id = fresh("filled");
+        let filled = ctx.over(v.fill_null_with_strategy(FillNullStrategy::Forward(None)));
+        return Ok((vec![vec![filled.alias(id.as_str())]], Typed::new(ctx.over_peers(col(id.as_str()).last()), dtype)));
+    }
     let current = if ignore_nulls { ctx.over(v.fill_null_with_strategy(FillNullStrategy::Forward(None))) } else { v };
     let e = if running_range { ctx.over_peers(current.last()) } else { current };
     Ok((vec![], Typed::new(e, dtype)))
@@ -571,11 +583,19 @@ fn aggregate_window(
         return Ok((vec![step1, step2], Typed::new(e, out_type)));
     }
     if matches!(name, "min" | "max") {
+        let mut steps: Steps = Vec::new();
         let running = match (start, end) {
             (Bound::Unbounded, Bound::Offset(0)) => {
                 let r = if name == "min" { x.cum_min(false) } else { x.cum_max(false) };
                 let r = ctx.over(r.fill_null_with_strategy(FillNullStrategy::Forward(None)));
-                if peers { ctx.over_peers(r.last()) } else { r }
+                if peers {
+                    // The running value in a column first: a window inside a window is not one.
+                    let id = fresh("run");
+                    steps.push(vec![r.alias(id.as_str())]);
+                    ctx.over_peers(col(id.as_str()).last())
+                } else {
+                    r
+                }
             }
             (Bound::Offset(b), Bound::Offset(0)) if rows && b <= 0 => {
                 let opts =
@@ -584,7 +604,7 @@ fn aggregate_window(
             }
             _ => return Err(refuse_frame()),
         };
-        return Ok((vec![], Typed::new(running.cast(out_type.clone()), out_type)));
+        return Ok((steps, Typed::new(running.cast(out_type.clone()), out_type)));
     }
     Err(refuse_frame())
 }
