@@ -61,32 +61,6 @@ pub(crate) fn function(tr: &Tr<'_>, f: &ast::Function) -> SqlResult<Typed> {
             "call the function with one list of arguments",
         ));
     }
-    // Clauses only aggregates take: on any other function they would be dropped.
-    if !super::expr::is_aggregate_call(f) {
-        let distinct = matches!(&f.args, FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)));
-        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() || distinct {
-            return Err(refuse(
-                format!(
-                    "{name}(...) is not an aggregate, so DISTINCT, FILTER, WITHIN GROUP and IGNORE NULLS do not apply to it"
-                ),
-                "use them with aggregates such as count, sum or collect_list",
-            ));
-        }
-    }
-    if let FunctionArguments::List(l) = &f.args
-        && !l.clauses.is_empty()
-    {
-        return Err(refuse(
-            format!("{name}(... ORDER BY / LIMIT / ON OVERFLOW ...) inside a call is not Spark SQL"),
-            "sort afterwards, such as sort_array(collect_list(x)), or use array_sort",
-        ));
-    }
-    if !matches!(f.parameters, FunctionArguments::None) {
-        return Err(refuse(
-            format!("{name}(...)(...): parametric functions are not Spark SQL"),
-            "call the function with one list of arguments",
-        ));
-    }
     if super::expr::is_aggregate_call(f) {
         return Err(refuse(
             format!(

@@ -28,6 +28,7 @@ mod pivot;
 mod plan;
 pub(crate) mod readtext;
 mod scope;
+mod setops;
 mod sources;
 mod strings;
 mod subquery;
