@@ -336,6 +336,15 @@ impl Xtask {
             .env("RIFFLE_DIST", self.root.join("dist"))
             .env("RIFFLE_REPO", &self.root);
         self.run("end-to-end tests: gateway + Chromium", &mut c)?;
+        // Alone, once the suite is done: it restarts a broker of its own.
+        let mut c = self.cmd("cargo");
+        c.args(["test", "-p", "riffle-tests", "--test", "e2e", "--", "--ignored", "--exact"])
+            .arg("kafka::produce_survives_a_broker_restart")
+            .env("RIFFLE_KAFKA_BOOTSTRAP", format!("127.0.0.1:{}", self.test_kafka_port))
+            .env("RIFFLE_BIN", self.gateway_bin())
+            .env("RIFFLE_DIST", self.root.join("dist"))
+            .env("RIFFLE_REPO", &self.root);
+        self.run("end-to-end test alone: produce across a broker restart", &mut c)?;
         eprintln!("\nall tests passed in {:.1} min", started.elapsed().as_secs_f64() / 60.0);
         Ok(())
     }

@@ -600,15 +600,22 @@ async fn dropping_a_read_cancels_it() -> Result<()> {
 
 /// Produces batches while the broker restarts: every acknowledged message is
 /// there afterwards with its value, and nothing is written twice.
+///
+/// It starts (and restarts) a broker of its own, a JVM, so `cargo xtask test`
+/// runs it alone after the rest of the suite: on two cores, beside Chromium,
+/// Spark and the shared services, a JVM restart could take minutes.
 #[tokio::test]
+#[ignore = "run alone by `cargo xtask test`: it starts and restarts a broker of its own"]
 async fn produce_survives_a_broker_restart() -> Result<()> {
-    tokio::time::timeout(Duration::from_secs(240), produce_across_restart())
+    tokio::time::timeout(Duration::from_secs(480), produce_across_restart())
         .await
-        .context("the restart test took more than 240 s")?
+        .context("the restart test took more than 480 s")?
 }
 
 async fn produce_across_restart() -> Result<()> {
+    let t0 = Instant::now();
     let broker = Arc::new(tokio::task::spawn_blocking(Broker::start).await??);
+    eprintln!("restart: own broker up in {:.1} s", t0.elapsed().as_secs_f64());
     let riffle = Arc::new(riffle_at(&broker.bootstrap())?);
     let topic = unique("restart");
     riffle.create_topic(&topic, 3).await?;
@@ -638,8 +645,10 @@ async fn produce_across_restart() -> Result<()> {
     }
     let done_before = batches_done.load(Ordering::SeqCst);
     let b = broker.clone();
+    let t1 = Instant::now();
     tokio::task::spawn_blocking(move || b.restart()).await??;
     restarted.store(true, Ordering::SeqCst);
+    eprintln!("restart: the broker restarted in {:.1} s", t1.elapsed().as_secs_f64());
     let (mut acked, mut batches, mut refused) = (Vec::new(), 0, 0);
     for p in producers {
         let (a, b, r) = p.await??;
