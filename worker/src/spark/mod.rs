@@ -83,7 +83,7 @@ async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
 pub(crate) fn status_error(url: &SparkUrl, status: &Status) -> ApiError {
     let message = status.message().trim();
     match status.code() {
-        Code::Unavailable => ApiError::new(
+        _ if unreachable(status) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "Spark Connect at {} is unreachable ({message}). Start a local server with \
@@ -106,6 +106,22 @@ pub(crate) fn status_error(url: &SparkUrl, status: &Status) -> ApiError {
             ApiError::new(StatusCode::CONFLICT, format!("the query was interrupted on Spark: {message}"))
         }
         _ => ApiError::bad_request(format!("Spark: {message}")),
+    }
+}
+
+/// Whether `status` says Spark could not be reached at all. tonic reports a
+/// refused connection as `Unavailable`, or, when the channel's connection
+/// broke while a call was being set up, as `Unknown` with "transport error".
+pub(crate) fn unreachable(status: &Status) -> bool {
+    match status.code() {
+        Code::Unavailable => true,
+        Code::Unknown => {
+            let message = status.message();
+            message.starts_with("transport error")
+                || message.contains("Connection refused")
+                || message.contains("tcp connect error")
+        }
+        _ => false,
     }
 }
 
@@ -158,5 +174,22 @@ impl Drop for InterruptOnDrop {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_transport_is_unreachable_whatever_its_code() {
+        assert!(unreachable(&Status::unavailable("tcp connect error: Connection refused")));
+        assert!(unreachable(&Status::unknown("transport error")));
+        assert!(!unreachable(&Status::unknown("[TABLE_OR_VIEW_NOT_FOUND] nope")));
+        assert!(!unreachable(&Status::internal("transport error")));
+        let url = SparkUrl::parse("sc://127.0.0.1:1").unwrap();
+        let e = status_error(&url, &Status::unknown("transport error"));
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(e.message.contains("unreachable") && e.message.contains("scripts/spark.sh start"), "{}", e.message);
     }
 }

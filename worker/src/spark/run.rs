@@ -308,7 +308,8 @@ impl Runner {
 
     fn error(&self, step: &Step, status: &Status) -> RunError {
         let kind = match status.code() {
-            Code::Unavailable | Code::DeadlineExceeded => "unreachable",
+            _ if super::unreachable(status) => "unreachable",
+            Code::DeadlineExceeded => "unreachable",
             Code::Cancelled => "interrupted",
             _ if status.message().contains("[OPERATION_CANCELED]") => "interrupted",
             _ => "spark",
