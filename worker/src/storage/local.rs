@@ -59,6 +59,21 @@ impl LocalStore {
         Ok(path)
     }
 
+    /// The file a location names, with its last component not followed: the
+    /// parent must resolve inside the root, and a symbolic link at the name
+    /// itself is the link, not what it points at. For operations on the
+    /// name: writing a file there (the link is replaced, never written
+    /// through) and deleting it (the link goes, its target stays).
+    fn path_of_name(&self, at: &Location) -> Result<PathBuf, ApiError> {
+        match at.parent() {
+            Some(parent) => {
+                self.path(&parent)?;
+                Ok(self.root.join(&at.rel))
+            }
+            None => self.path(at),
+        }
+    }
+
     async fn entry(&self, at: &Location, path: &Path) -> Result<Option<Entry>, ApiError> {
         let meta = match tokio::fs::metadata(path).await {
             Ok(m) => m,
@@ -142,17 +157,31 @@ impl Store for LocalStore {
         overwrite: bool,
     ) -> BoxFuture<'a, Result<u64, ApiError>> {
         async move {
-            let path = self.path(at)?;
+            let path = self.path_of_name(at)?;
             if let Some(parent) = path.parent() {
                 tokio::fs::create_dir_all(parent).await.map_err(|e| io_error(at, e))?;
+                // Created just now through links that may lead anywhere: check again.
+                self.path_of_name(at)?;
+            }
+            // Never opened through a symbolic link (a dangling `_SUCCESS`
+            // link would create its target wherever it points): an overwrite
+            // unlinks what is there, file or link, and every file is created
+            // new, O_CREAT|O_EXCL, which does not follow a link at the name.
+            if overwrite {
+                match tokio::fs::symlink_metadata(&path).await {
+                    Ok(meta) if meta.is_dir() => {
+                        return Err(ApiError::new(StatusCode::CONFLICT, format!("'{at}' is a directory")));
+                    }
+                    Ok(_) => match tokio::fs::remove_file(&path).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_error(at, e)),
+                    },
+                    Err(_) => {}
+                }
             }
             let mut options = tokio::fs::OpenOptions::new();
-            options.write(true);
-            if overwrite {
-                options.create(true).truncate(true);
-            } else {
-                options.create_new(true);
-            }
+            options.write(true).create_new(true);
             let mut out = options.open(&path).await.map_err(|e| io_error(at, e))?;
             let mut bytes = 0u64;
             while let Some(chunk) = body.next().await {
@@ -192,7 +221,8 @@ impl Store for LocalStore {
 
     fn delete<'a>(&'a self, at: &'a Location, recursive: bool) -> BoxFuture<'a, Result<bool, ApiError>> {
         async move {
-            let path = self.path(at)?;
+            // A link at the name is deleted itself; what it points at stays.
+            let path = self.path_of_name(at)?;
             let meta = match tokio::fs::symlink_metadata(&path).await {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
