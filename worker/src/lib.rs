@@ -17,6 +17,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use security::{MIN_TOKEN_LEN, check_token, new_token};
 pub use storage::{HdfsConfig, LocalStore, Stores, WebHdfs};
 
 use kafka::{Kafka, KafkaConfig};
@@ -29,6 +30,10 @@ pub struct Config {
     local: LocalStore,
     hdfs: Option<WebHdfs>,
     token: Option<String>,
+    /// The address the gateway listens on, and `--allow-host` names: what
+    /// the `Host` header may say.
+    bind: Option<std::net::IpAddr>,
+    allow_hosts: Vec<String>,
     kafka: KafkaConfig,
     ingest_headers: Vec<String>,
     shutdown: CancellationToken,
@@ -50,6 +55,8 @@ impl Config {
             local: LocalStore::new(data_root)?,
             hdfs: None,
             token: token.filter(|t| !t.is_empty()),
+            bind: None,
+            allow_hosts: Vec::new(),
             kafka: KafkaConfig::new(kafka::config::DEFAULT_BOOTSTRAP),
             ingest_headers: kafka::DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect(),
             shutdown: CancellationToken::new(),
@@ -58,6 +65,19 @@ impl Config {
             spark_kafka_bootstrap: None,
             spark_hints: riffle::spark::HintLimits::default(),
         })
+    }
+
+    /// The address the gateway listens on (its IP may be the `Host`; an
+    /// unspecified one allows any IP) and the host names it also answers to
+    /// (`--allow-host`, e.g. a reverse proxy's). Loopback names always work.
+    pub fn with_hosts(mut self, bind: std::net::IpAddr, allow_hosts: Vec<String>) -> Config {
+        self.bind = Some(bind);
+        self.allow_hosts = allow_hosts
+            .into_iter()
+            .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        self
     }
 
     /// Serves this one notebook file at `/api/opened` (for `serve --open`).
@@ -153,12 +173,19 @@ pub fn app(config: Config) -> Router {
         .layer(axum::middleware::from_fn(json_errors))
         .with_state(state.clone());
     let ui = ServeDir::new(&config.dist).fallback(ServeFile::new(config.dist.join("index.html")));
+    let policy = security::Policy { token: config.token, bind: config.bind, allow_hosts: config.allow_hosts };
+    let index = std::fs::read_to_string(config.dist.join("index.html")).ok();
+    let headers = security::Headers::new(index.as_deref());
     Router::new()
         .nest("/api", api)
         .merge(kafka::ingest_routes().layer(axum::middleware::from_fn(json_errors)).with_state(state))
         .fallback_service(ui)
-        .layer(axum::middleware::from_fn_with_state(config.token.map(Arc::new), security::guard))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(Arc::new(policy), security::guard))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(headers), security::headers))
+        // The span names the path, never the query: `?token=` must not reach a log.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
 }
 
 /// Every API error is JSON `{"error": "..."}`. Handlers answer with

@@ -26,7 +26,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Address to listen on. Anything but loopback needs --token.
+    /// Address to listen on. Anything but loopback refuses --no-token.
     #[arg(long, env = "RIFFLE_BIND", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
     /// Port to listen on; 0 picks a free one.
@@ -38,9 +38,22 @@ struct ServeArgs {
     /// The local data root: bare and file:// paths resolve under it.
     #[arg(long, env = "RIFFLE_DATA", default_value = "data")]
     data: PathBuf,
-    /// A shared secret every request must carry (header, cookie or ?token=).
-    #[arg(long, env = "RIFFLE_TOKEN")]
+    /// The secret every API request must carry (?token=, the cookie the page
+    /// gets, or `Authorization: Bearer`), at least 16 bytes of letters,
+    /// digits and - . _ ~. Without it the gateway makes a random one and
+    /// prints the URL that carries it.
+    #[arg(long, env = "RIFFLE_TOKEN", conflicts_with = "no_token")]
     token: Option<String>,
+    /// No token: any program or page on this machine that can reach the
+    /// port can use the gateway. Only on a loopback address.
+    #[arg(long)]
+    no_token: bool,
+    /// Another name the gateway answers to in the Host header (repeatable),
+    /// e.g. the reverse proxy's `notebook.example.com`; an https:// page of
+    /// that name may then use it. localhost, 127.0.0.1, [::1] and the bound
+    /// address always work.
+    #[arg(long = "allow-host", value_name = "NAME", env = "RIFFLE_ALLOW_HOST", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
     /// HDFS: the NameNode's HTTP (WebHDFS) address, e.g. http://namenode:9870.
     /// hdfs:/// paths resolve there; without it only the data directory is used.
     #[arg(long, env = "RIFFLE_HDFS")]
@@ -95,13 +108,24 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    if !args.bind.is_loopback() && args.token.as_deref().is_none_or(str::is_empty) {
-        bail!(
-            "refusing to listen on {} without a token: anyone on the network could read your data. \
-             Pass --token <secret> (or RIFFLE_TOKEN), or bind to 127.0.0.1.",
-            args.bind
-        );
-    }
+    let token = if args.no_token {
+        if !args.bind.is_loopback() {
+            bail!(
+                "refusing to listen on {} without a token: anyone on the network could read your data. \
+                 Leave out --no-token (the gateway makes a token and prints the URL with it), or bind to 127.0.0.1.",
+                args.bind
+            );
+        }
+        None
+    } else {
+        match args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => {
+                riffle_gateway::check_token(t).map_err(|e| anyhow::anyhow!("--token (or RIFFLE_TOKEN): {e}"))?;
+                Some(t.to_string())
+            }
+            None => Some(riffle_gateway::new_token()),
+        }
+    };
     if !args.dist.join("index.html").is_file() {
         tracing::warn!(dist = %args.dist.display(), "no index.html in the UI bundle; build it with `cargo xtask build`");
     }
@@ -116,7 +140,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             .then(|| kafka.bootstrap.clone())
     });
     let shutdown = CancellationToken::new();
-    let mut config = Config::new(args.dist, args.data, args.token.clone())?;
+    let mut config = Config::new(args.dist, args.data, token.clone())?.with_hosts(args.bind, args.allow_hosts);
     if let Some(url) = args.hdfs.filter(|u| !u.is_empty()) {
         config = config.with_hdfs(HdfsConfig { url, user: args.hdfs_user, root: args.hdfs_root })?;
     }
@@ -153,16 +177,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("could not listen on {}:{} (is the port in use? try --port)", args.bind, args.port))?;
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
     let mut params: Vec<String> = Vec::new();
-    if let Some(t) = &args.token {
+    if let Some(t) = &token {
         params.push(format!("token={t}"));
     }
     if let Some(open) = &open_param {
         params.push(format!("open={}", url_encode(open)));
     }
     let query = if params.is_empty() { String::new() } else { format!("/?{}", params.join("&")) };
+    // The one place the token is shown: stdout, for the user to open (never a log).
     println!("Riffle is serving at http://{host}:{}{query}", addr.port());
+    if token.is_none() {
+        tracing::warn!(
+            "no token (--no-token): any program on this machine that can reach the port may use the gateway"
+        );
+    }
     let hdfs = config.hdfs().map(|h| h.url().to_string()).unwrap_or_else(|| "off".into());
     tracing::info!(%addr, data = %config.data_root().display(), %hdfs, kafka = %config.kafka().bootstrap, "gateway listening");
     let signal = async move {

@@ -124,7 +124,8 @@ async fn a_token_is_required_when_configured() {
     let anonymous = router.clone().oneshot(Request::get("/api/health").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let with_query = router.clone().oneshot(Request::get("/?token=s3cret").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(with_query.status(), StatusCode::OK);
+    // The page's token becomes the cookie, and the address loses it (worker/tests/security.rs).
+    assert_eq!(with_query.status(), StatusCode::SEE_OTHER);
     assert!(with_query.headers().get("set-cookie").is_some());
     let with_cookie = Request::get("/api/health").header("cookie", "riffle_token=s3cret").body(Body::empty()).unwrap();
     assert_eq!(router.clone().oneshot(with_cookie).await.unwrap().status(), StatusCode::OK);

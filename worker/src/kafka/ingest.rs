@@ -2,17 +2,28 @@
 //! JSON object (`GET` takes query parameters, for quick tests with curl or a
 //! browser), merges chosen request headers into it (Host, User-Agent, Accept
 //! by default), and produces it as one compact JSON message.
+//!
+//! A `GET` that writes is what any page could make a browser send (an
+//! `<img src>`), so `GET` produces only with the gateway's token or when the
+//! browser says it came from this gateway's page or the address bar
+//! (`Sec-Fetch-Site: same-origin` or `none`); otherwise use `POST`, which a
+//! foreign page cannot send here without an `Origin` the guard refuses.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
 use super::produce::{Outgoing, send};
+use crate::security::{Access, may_change_state_on_get};
 use crate::{ApiError, AppState};
+
+/// Request headers never merged into an event, whatever `--ingest-headers`
+/// says: they carry the gateway's token or other credentials.
+const SECRET_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
 
 /// The request headers merged into each event unless configured otherwise.
 pub const DEFAULT_INGEST_HEADERS: &[&str] = &["Host", "User-Agent", "Accept"];
@@ -21,8 +32,17 @@ pub(crate) async fn ingest_get(
     State(state): State<AppState>,
     Path(topic): Path<String>,
     Query(params): Query<BTreeMap<String, String>>,
+    access: Option<Extension<Access>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
+    if !may_change_state_on_get(access.map(|Extension(a)| a), &headers) {
+        return Err(ApiError::forbidden(format!(
+            "GET /ingest/{topic} writes to Kafka, so it is refused from other sites and from clients that do not \
+             say where they come from: send the event with POST /ingest/{topic} and a JSON body \
+             (curl -X POST -H 'Content-Type: application/json' -d '{{\"event_type\": \"...\"}}' …/ingest/{topic}), \
+             or add the gateway's token (?token=… or Authorization: Bearer …)"
+        )));
+    }
     ingest(state, topic, params, headers, Map::new()).await
 }
 
@@ -93,6 +113,9 @@ async fn ingest(
 /// `event.update(request.headers)` did; the event's own fields win.
 fn merge_headers(event: &mut Map<String, Value>, headers: &HeaderMap, names: &[String]) {
     for name in names {
+        if SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+            continue;
+        }
         if let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
             event.entry(name.clone()).or_insert_with(|| Value::String(v.to_string()));
         }
@@ -118,5 +141,16 @@ mod tests {
         assert_eq!(event["User-Agent"], "curl/7.88");
         assert!(!event.contains_key("Accept"));
         assert!(!event.contains_key("x-secret"));
+    }
+
+    #[test]
+    fn credentials_are_never_merged() {
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", "riffle_token_8080=abc".parse().unwrap());
+        headers.insert("authorization", "Bearer abc".parse().unwrap());
+        let names = vec!["Cookie".to_string(), "Authorization".to_string()];
+        let mut event = Map::new();
+        merge_headers(&mut event, &headers, &names);
+        assert!(event.is_empty());
     }
 }
