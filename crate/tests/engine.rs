@@ -335,4 +335,79 @@ both! {
             .count();
         assert_eq!(checksum, format!("groups=2 rows={expected}"));
     }
+
+    fn set_ansi_off_makes_casts_null_and_counts_them() {
+        let mut session = Session::new();
+        assert!(session.ansi_enabled());
+        let shown = session.run("SET spark.sql.ansi.enabled", "s0").unwrap();
+        assert_eq!(strings(&shown.df, "value"), ["true"]);
+        let bad = "SELECT CAST(s AS INT) AS i FROM VALUES ('12'), ('12x'), (' 7 '), ('1.9'), (NULL), ('x') AS t(s)";
+        let err = session.run(bad, "q").unwrap_err();
+        assert!(err.message.contains("CAST_INVALID_INPUT"), "{err:?}");
+
+        let set = session.run("SET spark.sql.ansi.enabled = false", "s1").unwrap();
+        assert_eq!(strings(&set.df, "key"), ["spark.sql.ansi.enabled"]);
+        assert_eq!(strings(&set.df, "value"), ["false"]);
+        assert!(!session.ansi_enabled());
+        let result = session.run(bad, "q").unwrap();
+        let i = result.df.column("i").unwrap().i32().unwrap().into_iter().collect::<Vec<_>>();
+        assert_eq!(i, [Some(12), None, Some(7), Some(1), None, None]);
+        assert_eq!(
+            result.notes,
+            ["CAST made 2 NULLs from values that do not convert to INT (first: '12x') (spark.sql.ansi.enabled=false)"]
+        );
+
+        let result = session
+            .run(
+                "SELECT CAST('2024-02-30' AS DATE) AS d, CAST('nope' AS TIMESTAMP) AS ts, CAST('maybe' AS BOOLEAN) AS b, \
+                 CAST('1.25' AS DECIMAL(5,1)) AS m, CAST('9999' AS DECIMAL(3,1)) AS big, CAST('1.5d' AS DOUBLE) AS x, \
+                 CAST(300 AS TINYINT) AS wrapped, CAST(3e9 AS INT) AS saturated, CAST(CAST('NaN' AS DOUBLE) AS INT) AS nan, \
+                 CAST(2147483648L AS INT) AS wraps_long, size(NULL) AS size_of_null, try_cast('1.9' AS INT) AS try_int",
+                "q2",
+            )
+            .unwrap();
+        let text = |name: &str| {
+            let c = result.df.column(name).unwrap().cast(&DataType::String).unwrap();
+            c.str().unwrap().get(0).map(str::to_string)
+        };
+        assert_eq!(text("d"), None);
+        assert_eq!(text("ts"), None);
+        assert_eq!(text("b"), None);
+        assert_eq!(text("m").as_deref(), Some("1.3"));
+        assert_eq!(text("big"), None);
+        assert_eq!(text("x").as_deref(), Some("1.5"));
+        assert_eq!(text("wrapped").as_deref(), Some("44"));
+        assert_eq!(text("saturated").as_deref(), Some("2147483647"));
+        assert_eq!(text("nan").as_deref(), Some("0"));
+        assert_eq!(text("wraps_long").as_deref(), Some("-2147483648"));
+        assert_eq!(text("size_of_null").as_deref(), Some("-1"));
+        assert_eq!(text("try_int"), None);
+        for (note, to) in [("a NULL from a value", "DATE (first: '2024-02-30')"), ("a NULL", "TIMESTAMP"), ("a NULL", "BOOLEAN"), ("a NULL", "DECIMAL(3,1) (first: '9999')")] {
+            assert!(result.notes.iter().any(|n| n.starts_with(&format!("CAST made {note}")) && n.contains(to)), "{to}: {:?}", result.notes);
+        }
+        assert_eq!(result.notes.len(), 4, "{:?}", result.notes);
+
+        // Spark's legacy arithmetic reads a string as a double.
+        let sum = session.run("SELECT '1' + 1 AS x", "q3").unwrap();
+        assert_eq!(floats(&sum.df, "x"), [2.0]);
+        // What Spark's legacy implicit casts answer otherwise is refused, not guessed.
+        let err = session.run("SELECT COALESCE('a', 1) AS x", "q4").unwrap_err();
+        assert!(err.message.contains("spark.sql.ansi.enabled=false is not supported"), "{err:?}");
+        assert!(err.hint.unwrap().contains("CAST"));
+
+        session.run("SET spark.sql.ansi.enabled = true", "s2").unwrap();
+        assert!(session.ansi_enabled());
+        assert!(session.run(bad, "q").is_err());
+        let size = session.run("SELECT size(NULL) AS n", "q5").unwrap();
+        assert_eq!(size.df.column("n").unwrap().null_count(), 1);
+    }
+
+    fn set_refuses_unknown_settings() {
+        let mut session = Session::new();
+        let err = session.run("SET spark.sql.shuffle.partitions = 8", "s").unwrap_err();
+        assert!(err.message.contains("spark.sql.shuffle.partitions is not supported in the browser engine"), "{err:?}");
+        let err = session.run("SET spark.sql.ansi.enabled = yes", "s").unwrap_err();
+        assert!(err.message.contains("true or false"), "{err:?}");
+        assert!(session.ansi_enabled());
+    }
 }

@@ -44,7 +44,7 @@ pub use statement::WriteMode;
 
 use crate::CellError;
 use crate::lang::Directives;
-use statement::{CellStatement, CopySpec};
+use statement::{ANSI_KEY, CellStatement, CopySpec, Setting};
 
 /// The columns of a Kafka read (`key`, `value`, `topic`, ...).
 pub fn kafka_schema() -> Schema {
@@ -76,6 +76,7 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 enum Action {
     Describe(String),
+    Set(Setting),
     Query { query: Box<sqlparser::ast::Query>, then: Then },
 }
 
@@ -143,6 +144,8 @@ pub struct Session {
     now_micros: i64,
     /// Which tables each table's cell read, for re-running dependents.
     dependencies: BTreeMap<String, Vec<String>>,
+    /// `spark.sql.ansi.enabled` for the cells run next (`SET` changes it).
+    ansi: bool,
 }
 
 impl Default for Session {
@@ -153,13 +156,19 @@ impl Default for Session {
 
 impl Session {
     pub fn new() -> Self {
-        Session { catalog: BTreeMap::new(), now_micros: native_now(), dependencies: BTreeMap::new() }
+        Session { catalog: BTreeMap::new(), now_micros: native_now(), dependencies: BTreeMap::new(), ansi: true }
     }
 
     /// Sets what `current_timestamp()` and `current_date()` return for the
     /// cells run next (microseconds since the epoch, UTC).
     pub fn set_now(&mut self, micros: i64) {
         self.now_micros = micros;
+    }
+
+    /// `spark.sql.ansi.enabled`: true (Spark's default) unless a cell ran
+    /// `SET spark.sql.ansi.enabled = false`.
+    pub fn ansi_enabled(&self) -> bool {
+        self.ansi
     }
 
     /// The names of the tables in the catalog, sorted.
@@ -220,6 +229,9 @@ impl Session {
                     action: Action::Describe(name),
                 });
             }
+            CellStatement::Set(setting) => {
+                return Ok(Prepared { table, sources: Vec::new(), reads: Vec::new(), action: Action::Set(setting) });
+            }
             CellStatement::Query(q) => (q, Then::Register),
             CellStatement::Copy(spec) => (spec.query.clone(), Then::Write(spec)),
             CellStatement::InsertKafka { topic, query } => (query, Then::Produce(topic)),
@@ -247,6 +259,7 @@ impl Session {
         }
         let (query, then) = match prepared.action {
             Action::Describe(name) => return self.describe(&name),
+            Action::Set(setting) => return self.set(&prepared.table, setting),
             Action::Query { query, then } => (query, then),
         };
         let mut notes = Vec::new();
@@ -276,7 +289,9 @@ impl Session {
             let df = repair::repair_if_needed(df).map_err(|e| sql::polars_error(&e))?;
             tables.insert(request.id.clone(), df);
         }
+        let scope = sql::AnsiScope::enter(self.ansi);
         let df = sql::run(query, &tables, sql::Cx { now_micros: self.now_micros }, notes)?;
+        notes.extend(scope.notes());
         repair::repair_if_needed(df).map_err(|e| self.explain(&e))
     }
 
@@ -296,6 +311,28 @@ impl Session {
     /// Registers a frame under a name, as a cell result would be.
     pub fn register(&mut self, name: &str, df: DataFrame) {
         self.catalog.insert(name.to_string(), df);
+    }
+
+    /// `SET spark.sql.ansi.enabled [= value]`: Spark's `key`/`value` row,
+    /// registered like a query's result so that re-running the notebook's
+    /// cells (after an engine restart) sets it again.
+    fn set(&mut self, table: &str, setting: Setting) -> Result<Outcome, CellError> {
+        if let Setting::Ansi(Some(ansi)) = setting {
+            self.ansi = ansi;
+        }
+        let value = self.ansi.to_string();
+        let df = df! { "key" => [ANSI_KEY], "value" => [value.as_str()] }.map_err(|e| sql::polars_error(&e))?;
+        let mut result = ResultTable::new(table.to_string(), df.clone());
+        if matches!(setting, Setting::Ansi(Some(false))) {
+            result.notes.push(format!(
+                "{ANSI_KEY} is false for the cells run next: a CAST that does not convert gives NULL (counted in the \
+                 cell's notes) and narrowing integers wrap, as on Spark; what the browser engine cannot answer as \
+                 Spark does with ANSI off fails with a message"
+            ));
+        }
+        self.register(table, df);
+        self.dependencies.insert(table.to_string(), Vec::new());
+        Ok(Outcome { table: result, effect: None })
     }
 
     fn describe(&self, name: &str) -> Result<Outcome, CellError> {

@@ -22,7 +22,22 @@ pub(super) enum CellStatement {
         topic: String,
         query: String,
     },
+    /// `SET spark.sql.ansi.enabled = false` (a value) or
+    /// `SET spark.sql.ansi.enabled` (show it).
+    Set(Setting),
 }
+
+/// A setting of the session that `SET` changes or shows.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Setting {
+    /// `spark.sql.ansi.enabled`: `Some` sets it.
+    Ansi(Option<bool>),
+    /// `SET` alone: every setting.
+    All,
+}
+
+/// The settings `SET` knows.
+pub(super) const ANSI_KEY: &str = "spark.sql.ansi.enabled";
 
 /// How `COPY ... TO` treats an existing output directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -71,6 +86,7 @@ pub(super) fn classify(source: &str) -> Result<CellStatement, CellError> {
         Some(Keyword::DESCRIBE | Keyword::DESC) => describe(tokens),
         Some(Keyword::COPY) => copy(source, tokens),
         Some(Keyword::INSERT) => insert(source, tokens),
+        Some(Keyword::SET) => set(tokens),
         _ => Ok(CellStatement::Query(source.to_string())),
     }
 }
@@ -276,6 +292,51 @@ fn insert(source: &str, tokens: &[&TokenWithSpan]) -> Result<CellStatement, Cell
     Ok(CellStatement::InsertKafka { topic, query: keep_only(source, start, None) })
 }
 
+/// `SET key = value`, `SET key` or `SET`.
+fn set(tokens: &[&TokenWithSpan]) -> Result<CellStatement, CellError> {
+    const SHAPE: &str =
+        "write SET spark.sql.ansi.enabled = false (or = true), or SET spark.sql.ansi.enabled to show it";
+    let text = |t: &TokenWithSpan| match &t.token {
+        Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let eq = tokens.iter().position(|t| t.token == Token::Eq);
+    let key_tokens = &tokens[1..eq.unwrap_or(tokens.len())];
+    let key: String = key_tokens.iter().map(|t| text(t)).collect();
+    if key.is_empty() {
+        if eq.is_some() {
+            return Err(error_at(tokens.get(1), "SET needs a setting's name before =").hint(SHAPE));
+        }
+        return Ok(CellStatement::Set(Setting::All));
+    }
+    if !key.eq_ignore_ascii_case(ANSI_KEY) {
+        let what = if key.starts_with("spark.") {
+            format!("the setting {key} is not supported in the browser engine, which follows only {ANSI_KEY}")
+        } else {
+            format!("{key} is not a setting the browser engine knows; it knows {ANSI_KEY}")
+        };
+        return Err(error_at(key_tokens.first(), what)
+            .hint(format!("run the cell on Spark (-- engine: spark) for other settings; {SHAPE}")));
+    }
+    let Some(eq) = eq else {
+        return Ok(CellStatement::Set(Setting::Ansi(None)));
+    };
+    let value: String = tokens[eq + 1..].iter().map(|t| text(t)).collect();
+    let ansi = match value.trim().to_ascii_lowercase().as_str() {
+        "true" => true,
+        "false" => false,
+        "" => {
+            return Err(error_at(tokens.get(eq), format!("SET {ANSI_KEY} = needs a value: true or false")).hint(SHAPE));
+        }
+        _ => {
+            return Err(
+                error_at(tokens.get(eq + 1), format!("{ANSI_KEY} is true or false, not {}", value.trim())).hint(SHAPE)
+            );
+        }
+    };
+    Ok(CellStatement::Set(Setting::Ansi(Some(ansi))))
+}
+
 fn matching_paren(tokens: &[&TokenWithSpan], open: usize) -> Option<usize> {
     let mut depth = 0;
     for (i, t) in tokens.iter().enumerate().skip(open) {
@@ -352,6 +413,27 @@ mod tests {
         assert_eq!(classify("-- x\nDESCRIBE purchases;").unwrap(), CellStatement::Describe("purchases".into()));
         assert_eq!(classify("SELECT 1").unwrap(), CellStatement::Query("SELECT 1".into()));
         assert!(classify("  -- only a comment\n").is_err());
+    }
+
+    #[test]
+    fn set_statements() {
+        let set = |sql: &str| classify(sql);
+        assert_eq!(set("SET spark.sql.ansi.enabled = false").unwrap(), CellStatement::Set(Setting::Ansi(Some(false))));
+        assert_eq!(set("set spark.sql.ansi.enabled=TRUE;").unwrap(), CellStatement::Set(Setting::Ansi(Some(true))));
+        assert_eq!(
+            set("SET spark.sql.ansi.enabled = 'false'").unwrap(),
+            CellStatement::Set(Setting::Ansi(Some(false)))
+        );
+        assert_eq!(set("-- name: s\nSET spark.sql.ansi.enabled").unwrap(), CellStatement::Set(Setting::Ansi(None)));
+        assert_eq!(set("SET").unwrap(), CellStatement::Set(Setting::All));
+        let e = set("SET spark.sql.ansi.enabled = maybe").unwrap_err();
+        assert!(e.message.contains("true or false, not maybe"), "{e:?}");
+        assert_eq!(e.location.map(|l| (l.line, l.column)), Some((1, 30)));
+        let e = set("SET spark.sql.shuffle.partitions = 4").unwrap_err();
+        assert!(e.message.contains("spark.sql.shuffle.partitions is not supported"), "{e:?}");
+        assert!(e.hint.unwrap().contains("engine: spark"));
+        assert_eq!(e.location.map(|l| (l.line, l.column)), Some((1, 5)));
+        assert!(set("SET = true").is_err());
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub(crate) fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> S
         if s.dtype != String {
             return Ok(s);
         }
-        let to = if is_integer(other) { Int64 } else { Float64 };
+        // With ANSI off Spark reads them as doubles whatever the other side.
+        let to = if is_integer(other) && cast::session_ansi() { Int64 } else { Float64 };
         cast::cast(s, &to, true)
     };
     let (a_type, b_type) = (a.dtype.clone(), b.dtype.clone());

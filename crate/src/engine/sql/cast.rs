@@ -1,11 +1,168 @@
 //! Spark's types: the common type two values are widened to, CAST under ANSI
-//! rules (a value that does not convert fails the query) and `try_cast`.
+//! rules (a value that does not convert fails the query), under the
+//! session's `spark.sql.ansi.enabled=false` (Spark's legacy rules: NULL,
+//! counted in a note; integers wrap) and `try_cast`.
+
+use std::cell::{Cell, RefCell};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 use sqlparser::ast;
 
 use super::datetime;
-use super::typed::{SqlResult, Typed, fail_if_showing, refuse, timestamp_type};
+use super::typed::{SqlResult, Typed, fail_if_showing, map_columns, refuse, timestamp_type};
+
+/// How a cast treats a value that does not convert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Spark's ANSI CAST: the query fails.
+    Ansi,
+    /// `try_cast`: NULL.
+    Try,
+    /// CAST with `spark.sql.ansi.enabled=false`: Spark's legacy rules
+    /// (NULL, counted for the cell's note; narrowing integers wrap).
+    Legacy,
+}
+
+impl Mode {
+    /// `strict` casts (CAST and Spark's implicit casts) follow the session's
+    /// `spark.sql.ansi.enabled`; the others are `try_cast`.
+    pub(crate) fn of(strict: bool) -> Mode {
+        match (strict, session_ansi()) {
+            (false, _) => Mode::Try,
+            (true, true) => Mode::Ansi,
+            (true, false) => Mode::Legacy,
+        }
+    }
+}
+
+thread_local! {
+    /// `spark.sql.ansi.enabled` of the query being planned (planning runs on
+    /// one thread; what runs later captures its [`Mode`]).
+    static SESSION_ANSI: Cell<bool> = const { Cell::new(true) };
+    /// The NULLs each legacy cast of the query made, for the cell's notes.
+    static TALLIES: RefCell<Vec<Arc<Tally>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether the query being planned runs with `spark.sql.ansi.enabled=true`.
+pub(crate) fn session_ansi() -> bool {
+    SESSION_ANSI.with(Cell::get)
+}
+
+/// The refusal of what Spark answers differently with ANSI off.
+pub(crate) fn legacy_refusal(what: &str) -> crate::CellError {
+    refuse(
+        format!("{what} under spark.sql.ansi.enabled=false is not supported in the browser engine"),
+        "run the cell on Spark (-- engine: spark), or SET spark.sql.ansi.enabled = true",
+    )
+}
+
+/// The session's `spark.sql.ansi.enabled` while a query is planned and run;
+/// [`AnsiScope::notes`] then says how many NULLs its casts made.
+pub(crate) struct AnsiScope {
+    previous: bool,
+}
+
+impl AnsiScope {
+    pub(crate) fn enter(ansi: bool) -> AnsiScope {
+        let previous = SESSION_ANSI.with(|c| c.replace(ansi));
+        TALLIES.with(|t| t.borrow_mut().clear());
+        AnsiScope { previous }
+    }
+
+    /// One note per target type of the casts that made NULLs:
+    /// "CAST made 3 NULLs from values that do not convert to INT (first: '12x')".
+    pub(crate) fn notes(&self) -> Vec<String> {
+        let tallies = TALLIES.with(|t| std::mem::take(&mut *t.borrow_mut()));
+        let mut by_type: Vec<(String, usize, Option<String>)> = Vec::new();
+        for tally in tallies {
+            let (nulls, first) = tally.counts.lock().map(|c| c.clone()).unwrap_or_default();
+            if nulls == 0 {
+                continue;
+            }
+            match by_type.iter_mut().find(|(to, ..)| *to == tally.to) {
+                Some(entry) => {
+                    entry.1 += nulls;
+                    if entry.2.is_none() {
+                        entry.2 = first;
+                    }
+                }
+                None => by_type.push((tally.to.clone(), nulls, first)),
+            }
+        }
+        by_type
+            .into_iter()
+            .map(|(to, nulls, first)| {
+                let (count, values) = if nulls == 1 {
+                    ("a NULL".to_string(), "a value that does not")
+                } else {
+                    (format!("{nulls} NULLs"), "values that do not")
+                };
+                let first = first.map(|f| format!(" (first: '{f}')")).unwrap_or_default();
+                format!("CAST made {count} from {values} convert to {to}{first} (spark.sql.ansi.enabled=false)")
+            })
+            .collect()
+    }
+}
+
+impl Drop for AnsiScope {
+    fn drop(&mut self) {
+        SESSION_ANSI.with(|c| c.set(self.previous));
+        TALLIES.with(|t| t.borrow_mut().clear());
+    }
+}
+
+/// The NULLs one legacy cast made, and the first value that did not convert.
+struct Tally {
+    to: String,
+    counts: Mutex<(usize, Option<String>)>,
+}
+
+/// `converted` (the cast of `original`), counting for the cell's note the
+/// rows where a value became NULL, when the mode is [`Mode::Legacy`].
+pub(crate) fn counted(converted: Typed, original: Expr, mode: Mode) -> Typed {
+    if mode != Mode::Legacy {
+        return converted;
+    }
+    let tally = Arc::new(Tally {
+        to: super::super::output::spark_type_name(&converted.dtype).to_uppercase(),
+        counts: Mutex::new((0, None)),
+    });
+    TALLIES.with(|t| t.borrow_mut().push(tally.clone()));
+    let out = converted.dtype.clone();
+    let expr = map_columns(
+        vec![converted.expr, original.cast(DataType::String)],
+        out.clone(),
+        move |columns: &mut [Column]| {
+            let out = columns[0].as_materialized_series();
+            let input = columns[1].as_materialized_series().str()?.clone();
+            let made = out.is_null();
+            let mut first = None;
+            let mut nulls = 0;
+            for (i, made) in made.into_iter().enumerate() {
+                let at = if input.len() == 1 { 0 } else { i };
+                if made == Some(true)
+                    && let Some(text) = input.get(at)
+                {
+                    nulls += 1;
+                    if first.is_none() {
+                        first = Some(text.chars().take(80).collect::<String>());
+                    }
+                }
+            }
+            if nulls > 0
+                && let Ok(mut counts) = tally.counts.lock()
+            {
+                counts.0 += nulls;
+                if counts.1.is_none() {
+                    counts.1 = first;
+                }
+            }
+            Ok(std::mem::take(&mut columns[0]))
+        },
+    );
+    Typed::new(expr, out)
+}
 
 fn integer_rank(dt: &DataType) -> Option<u8> {
     match dt {
@@ -110,6 +267,18 @@ pub(crate) fn widen(t: Typed, to: &DataType) -> SqlResult<Typed> {
     if &t.dtype == to {
         return Ok(t);
     }
+    if !session_ansi() && t.dtype == DataType::String && is_numeric(to) {
+        // Spark's legacy coercion casts to other types (a comparison to the
+        // number's own type, CASE and COALESCE to STRING).
+        return Err(legacy_refusal(&format!(
+            "mixing a string with a {} (Spark's implicit casts differ)",
+            super::super::output::spark_type_name(to)
+        ))
+        .hint(format!(
+            "CAST the string yourself, e.g. CAST(s AS {}), or SET spark.sql.ansi.enabled = true",
+            super::super::output::spark_type_name(to).to_uppercase()
+        )));
+    }
     cast(t, to, true)
 }
 
@@ -175,10 +344,13 @@ pub(crate) fn sql_type(dt: &ast::DataType) -> SqlResult<DataType> {
     })
 }
 
-/// `CAST(value AS to)`: with `ansi`, a value that does not convert fails the
-/// query, as Spark 4 does; without (`try_cast`), it becomes NULL.
+/// `CAST(value AS to)`: with `ansi` (CAST and Spark's implicit casts), a
+/// value that does not convert fails the query, as Spark 4 does, or with
+/// the session's `spark.sql.ansi.enabled=false` becomes NULL by Spark's
+/// legacy rules; without (`try_cast`), it becomes NULL.
 pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> {
     use DataType::*;
+    let mode = Mode::of(ansi);
     let from = value.dtype.clone();
     if &from == to {
         return Ok(value);
@@ -193,22 +365,25 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
     let invalid = |v: Typed, converted: Expr, original: Expr| -> Typed {
         let dtype = to.clone();
         let result = Typed::new(converted.clone(), dtype);
-        if !ansi {
-            return result;
-        }
-        let bad = original.clone().is_not_null().and(converted.is_null());
         let _ = v;
-        fail_if_showing(
-            result,
-            bad,
-            Some(original),
-            format!(
-                "[CAST_INVALID_INPUT] the value {{value}} of the type {} cannot be cast to {} because it is malformed or out of range; use try_cast(x AS {}) to get NULL instead",
-                name(&from),
-                name(to),
-                name(to)
-            ),
-        )
+        match mode {
+            Mode::Try => result,
+            Mode::Legacy => counted(result, original, mode),
+            Mode::Ansi => {
+                let bad = original.clone().is_not_null().and(converted.is_null());
+                fail_if_showing(
+                    result,
+                    bad,
+                    Some(original),
+                    format!(
+                        "[CAST_INVALID_INPUT] the value {{value}} of the type {} cannot be cast to {} because it is malformed or out of range; use try_cast(x AS {}) to get NULL instead",
+                        name(&from),
+                        name(to),
+                        name(to)
+                    ),
+                )
+            }
+        }
     };
     match (&from, to) {
         (String, Boolean) => {
@@ -217,6 +392,10 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
             let falsy = s.is_in(lit(Series::new("f".into(), ["f", "false", "n", "no", "0"])).implode(), false);
             let converted =
                 when(truthy).then(lit(true)).when(falsy).then(lit(false)).otherwise(lit(NULL).cast(Boolean));
+            Ok(invalid(value.clone(), converted, value.expr))
+        }
+        (String, t) if mode == Mode::Legacy && is_numeric(t) => {
+            let converted = legacy::text_to_number(value.expr.clone(), t.clone());
             Ok(invalid(value.clone(), converted, value.expr))
         }
         (String, t) if is_numeric(t) => {
@@ -249,6 +428,10 @@ pub(crate) fn cast(value: Typed, to: &DataType, ansi: bool) -> SqlResult<Typed> 
         (Decimal(..), String) => Ok(Typed::new(value.expr.cast(String), String)),
         (Boolean, t) if is_numeric(t) => Ok(Typed::new(value.expr.cast(t.clone()), t.clone())),
         (f, Boolean) if is_numeric(f) => Ok(Typed::new(value.expr.neq(lit(0)), Boolean)),
+        (f, t) if mode == Mode::Legacy && is_numeric(f) && is_integer(t) => {
+            // Java's narrowing: a double saturates (NaN is 0), then bits are dropped.
+            Ok(Typed::new(legacy::to_integral(value.expr, f.clone(), t.clone()), t.clone()))
+        }
         (f, t) if is_numeric(f) && is_integer(t) => {
             let converted = if matches!(f, Float32 | Float64) {
                 let x = value.expr.clone().cast(Float64);
@@ -351,5 +534,239 @@ pub(crate) fn java_double(x: f64) -> String {
         let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
         let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
         format!("{mantissa}E{exp}")
+    }
+}
+
+/// Spark's legacy (non-ANSI) conversions, value by value.
+mod legacy {
+    use polars::prelude::*;
+
+    use super::super::typed::map_columns;
+
+    /// Text to a number as Spark does with ANSI off: NULL for what does not
+    /// convert; an error for what Riffle cannot convert exactly.
+    pub(super) fn text_to_number(x: Expr, to: DataType) -> Expr {
+        let out = to.clone();
+        map_columns(vec![x], to.clone(), move |columns: &mut [Column]| {
+            let input = columns[0].as_materialized_series().cast(&DataType::String)?;
+            let texts = input.str()?;
+            let name = input.name().clone();
+            let series = match &out {
+                DataType::Float32 | DataType::Float64 => {
+                    let values = texts
+                        .into_iter()
+                        .map(|t| t.map(java_parse_double).transpose().map(Option::flatten))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| PolarsError::ComputeError(e.into()))?;
+                    Float64Chunked::from_iter_options(name, values.into_iter()).into_series().cast(&out)?
+                }
+                DataType::Decimal(Some(p), Some(s)) => {
+                    let (p, s) = (*p, *s);
+                    let values = texts
+                        .into_iter()
+                        .map(|t| t.map(|t| text_to_decimal(t, p, s)).transpose().map(Option::flatten))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| PolarsError::ComputeError(e.into()))?;
+                    Int128Chunked::from_iter_options(name, values.into_iter())
+                        .into_decimal_unchecked(Some(p), s)
+                        .into_series()
+                }
+                _ => {
+                    let (lo, hi) = integer_range(&out);
+                    let values = texts.into_iter().map(|t| t.and_then(spark_long).filter(|v| (lo..=hi).contains(v)));
+                    Int64Chunked::from_iter_options(name, values).into_series().cast(&out)?
+                }
+            };
+            Ok(series.into_column())
+        })
+    }
+
+    fn integer_range(dt: &DataType) -> (i64, i64) {
+        match dt {
+            DataType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+            DataType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+            DataType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            _ => (i64::MIN, i64::MAX),
+        }
+    }
+
+    /// Spark's `UTF8String.toLong` with decimals allowed: blanks and control
+    /// characters trimmed, a sign, digits, and a fraction that is checked
+    /// and dropped ("1.9" is 1, ".5" is 0); no exponent.
+    pub(super) fn spark_long(text: &str) -> Option<i64> {
+        let blank = |b: &u8| *b <= b' ' || *b == 0x7f;
+        let bytes = text.as_bytes();
+        let start = bytes.iter().position(|b| !blank(b))?;
+        let end = bytes.iter().rposition(|b| !blank(b))? + 1;
+        let mut digits = &bytes[start..end];
+        let negative = digits[0] == b'-';
+        if negative || digits[0] == b'+' {
+            if digits.len() == 1 {
+                return None;
+            }
+            digits = &digits[1..];
+        }
+        let (whole, fraction) = match digits.iter().position(|b| *b == b'.') {
+            Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
+            None => (digits, None),
+        };
+        if !fraction.unwrap_or_default().iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        // Accumulated negatively, as Spark does, so that i64::MIN fits.
+        let mut result: i64 = 0;
+        for b in whole {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            result = result.checked_mul(10)?.checked_sub(i64::from(b - b'0'))?;
+        }
+        if negative { Some(result) } else { result.checked_neg() }
+    }
+
+    /// Java's `Double.parseDouble` (after Spark's `inf`/`nan` spellings).
+    pub(super) fn java_parse_double(text: &str) -> Result<Option<f64>, String> {
+        let t = text.trim_matches(|c: char| c <= ' ');
+        match t.to_ascii_lowercase().as_str() {
+            "inf" | "+inf" | "infinity" | "+infinity" => return Ok(Some(f64::INFINITY)),
+            "-inf" | "-infinity" => return Ok(Some(f64::NEG_INFINITY)),
+            "nan" => return Ok(Some(f64::NAN)),
+            _ => {}
+        }
+        let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+        match unsigned {
+            "NaN" => return Ok(Some(f64::NAN)),
+            "Infinity" => return Ok(Some(if t.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY })),
+            _ => {}
+        }
+        if unsigned.starts_with("0x") || unsigned.starts_with("0X") {
+            return Err(format!(
+                "CAST of the hexadecimal text '{text}' to a floating-point number under \
+                 spark.sql.ansi.enabled=false is not supported in the browser engine; run the cell on Spark, or \
+                 SET spark.sql.ansi.enabled = true"
+            ));
+        }
+        let body = unsigned.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(unsigned);
+        let well_formed = !body.is_empty()
+            && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            && body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.');
+        if !well_formed {
+            return Ok(None);
+        }
+        let sign = if t.starts_with('-') { "-" } else { "" };
+        Ok(format!("{sign}{body}").parse::<f64>().ok())
+    }
+
+    /// `java.math.BigDecimal` text at scale `s`, rounded half up; NULL when
+    /// it does not fit `decimal(p, s)`.
+    pub(super) fn text_to_decimal(text: &str, p: usize, s: usize) -> Result<Option<i128>, String> {
+        let t = text.trim_matches(|c: char| c <= ' ');
+        let (negative, body) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        if body.contains(['e', 'E']) {
+            return Err(format!(
+                "CAST of the text '{text}' (a number with an exponent) to DECIMAL under spark.sql.ansi.enabled=false \
+                 is not supported in the browser engine; CAST it to DOUBLE first, run the cell on Spark, or \
+                 SET spark.sql.ansi.enabled = true"
+            ));
+        }
+        let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+        if whole.is_empty() && fraction.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return Ok(None);
+        }
+        let mut digits: String = whole.trim_start_matches('0').to_string();
+        let kept = fraction.len().min(s);
+        digits.push_str(&fraction[..kept]);
+        digits.push_str(&"0".repeat(s - kept));
+        let round_up = fraction.as_bytes().get(s).is_some_and(|d| *d >= b'5');
+        let digits = digits.trim_start_matches('0');
+        if digits.len() > p {
+            return Ok(None);
+        }
+        let mut unscaled: i128 =
+            if digits.is_empty() { 0 } else { digits.parse().map_err(|_| "digits".to_string())? };
+        if round_up {
+            unscaled += 1;
+        }
+        if unscaled >= 10i128.pow(p as u32) {
+            return Ok(None);
+        }
+        Ok(Some(if negative { -unscaled } else { unscaled }))
+    }
+
+    /// A number to an integer type as Spark does with ANSI off: Java's
+    /// narrowing (a double saturates at INT or BIGINT and NaN is 0; a
+    /// decimal drops its fraction; the high bits are dropped).
+    pub(super) fn to_integral(x: Expr, from: DataType, to: DataType) -> Expr {
+        let out = to.clone();
+        map_columns(vec![x], to, move |columns: &mut [Column]| {
+            let input = columns[0].as_materialized_series();
+            let name = input.name().clone();
+            let longs: Vec<Option<i64>> = match &from {
+                DataType::Float32 | DataType::Float64 => {
+                    let wide = out == DataType::Int64;
+                    input
+                        .cast(&DataType::Float64)?
+                        .f64()?
+                        .into_iter()
+                        .map(|v| v.map(|x| if wide { x as i64 } else { i64::from(x as i32) }))
+                        .collect()
+                }
+                DataType::Decimal(..) => {
+                    let decimal = input.decimal()?;
+                    let scale = 10i128.pow(decimal.scale() as u32);
+                    decimal.physical().into_iter().map(|v| v.map(|u| (u / scale) as i64)).collect()
+                }
+                _ => input.cast(&DataType::Int64)?.i64()?.into_iter().collect(),
+            };
+            let narrowed = longs.into_iter().map(|v| {
+                v.map(|v| match out {
+                    DataType::Int8 => i64::from(v as i8),
+                    DataType::Int16 => i64::from(v as i16),
+                    DataType::Int32 => i64::from(v as i32),
+                    _ => v,
+                })
+            });
+            Ok(Int64Chunked::from_iter_options(name, narrowed).into_series().cast(&out)?.into_column())
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn texts_to_numbers_as_spark_with_ansi_off() {
+            assert_eq!(spark_long(" 12 "), Some(12));
+            assert_eq!(spark_long("1.9"), Some(1));
+            assert_eq!(spark_long("-1.9"), Some(-1));
+            assert_eq!(spark_long(".5"), Some(0));
+            assert_eq!(spark_long("1."), Some(1));
+            assert_eq!(spark_long("-9223372036854775808"), Some(i64::MIN));
+            for bad in ["12x", "", " ", "+", "-", "1e3", "1.2.3", "9223372036854775808", "1 2"] {
+                assert_eq!(spark_long(bad), None, "{bad}");
+            }
+            assert_eq!(java_parse_double(" 1.5d "), Ok(Some(1.5)));
+            assert_eq!(java_parse_double("-1e3"), Ok(Some(-1000.0)));
+            assert_eq!(java_parse_double("-Infinity"), Ok(Some(f64::NEG_INFINITY)));
+            assert_eq!(java_parse_double("inf"), Ok(Some(f64::INFINITY)));
+            assert!(java_parse_double("NaN").unwrap().unwrap().is_nan());
+            for bad in ["12x", "", "-nan", "infinit", "1e", "e5", "1..2"] {
+                assert_eq!(java_parse_double(bad), Ok(None), "{bad}");
+            }
+            assert!(java_parse_double("0x1p3").is_err());
+            assert_eq!(text_to_decimal(" 1.25 ", 5, 1), Ok(Some(13)));
+            assert_eq!(text_to_decimal("-1.24", 5, 1), Ok(Some(-12)));
+            assert_eq!(text_to_decimal("99.96", 3, 1), Ok(None));
+            assert_eq!(text_to_decimal("99.94", 3, 1), Ok(Some(999)));
+            assert_eq!(text_to_decimal(".5", 1, 0), Ok(Some(1)));
+            assert_eq!(text_to_decimal("12x", 5, 1), Ok(None));
+            assert_eq!(text_to_decimal(".", 5, 1), Ok(None));
+            assert!(text_to_decimal("1e3", 5, 1).is_err());
+        }
     }
 }

@@ -43,6 +43,7 @@ use std::collections::BTreeMap;
 use polars::prelude::DataFrame;
 use sqlparser::ast::Query;
 
+pub(crate) use cast::AnsiScope;
 pub(crate) use sources::{parse, rewrite, source_request};
 pub(crate) use typed::{Cx, polars_error};
 

@@ -340,10 +340,19 @@ fn get(a: &Typed, i: &Typed) -> SqlResult<Typed> {
 
 fn size(name: &str, a: &Typed) -> SqlResult<Typed> {
     if a.dtype == DataType::Null {
-        return Ok(Typed::new(lit(NULL).cast(DataType::Int32), DataType::Int32));
+        let legacy = name != "array_size" && !super::cast::session_ansi();
+        let size = if legacy { lit(-1) } else { lit(NULL) };
+        return Ok(Typed::new(size.cast(DataType::Int32), DataType::Int32));
     }
     element_type(name, a)?;
-    Ok(Typed::new(a.expr.clone().list().len().cast(DataType::Int32), DataType::Int32))
+    let size = a.expr.clone().list().len().cast(DataType::Int32);
+    // size(NULL) is -1 with ANSI off (Spark's spark.sql.legacy.sizeOfNull).
+    let size = if name != "array_size" && !super::cast::session_ansi() {
+        when(a.expr.clone().is_null()).then(lit(-1)).otherwise(size)
+    } else {
+        size
+    };
+    Ok(Typed::new(size, DataType::Int32))
 }
 
 // ---------------------------------------------------------------- searching

@@ -8,6 +8,7 @@ use super::civil::{MICROS_PER_DAY, MICROS_PER_SECOND, add_to_micros, ints, ints_
 use super::text::{Parsed, Zone, date_text, parse_date, parse_timestamp, timestamp_text, zone_offset_seconds};
 use super::{SqlResult, Typed, ntz_type, null_of, refuse, timestamp_type, type_name};
 use crate::CellError;
+use crate::engine::sql::cast::{Mode, counted};
 
 fn spark_type(dtype: &DataType) -> String {
     type_name(dtype).to_uppercase()
@@ -87,22 +88,29 @@ pub(crate) fn cast_string(value: Typed, to: &DataType, ansi: bool) -> SqlResult<
              date_from_unix_date or timestamp_seconds",
         ))
     };
+    let mode = Mode::of(ansi);
     let target = to.clone();
     let expr = match (&from, &to) {
         (DataType::String, DataType::Date | DataType::Datetime(..)) => {
             if let Some(text) = value.lit_str() {
-                return match read(text, &to).map_err(|why| refuse(format!("CAST: {why}"), "see the message"))? {
-                    Some(v) => Ok(constant(v, &to)),
-                    None if ansi => Err(CellError::new(invalid(text, &to)).hint("use try_cast to get NULL instead")),
-                    None => Ok(null_of(to)),
-                };
+                match read(text, &to).map_err(|why| refuse(format!("CAST: {why}"), "see the message"))? {
+                    Some(v) => return Ok(constant(v, &to)),
+                    None if mode == Mode::Ansi => {
+                        return Err(CellError::new(invalid(text, &to)).hint("use try_cast to get NULL instead"));
+                    }
+                    None if mode == Mode::Try => return Ok(null_of(to)),
+                    // Legacy: NULL, counted for the note when the query runs.
+                    None => {}
+                }
             }
-            text_to_int(x, to.clone(), move |s| match read(s, &target) {
+            let strict = mode == Mode::Ansi;
+            let converted = text_to_int(x, to.clone(), move |s| match read(s, &target) {
                 Ok(Some(v)) => Ok(Some(v)),
-                Ok(None) if ansi => Err(PolarsError::ComputeError(invalid(s, &target).into())),
+                Ok(None) if strict => Err(PolarsError::ComputeError(invalid(s, &target).into())),
                 Ok(None) => Ok(None),
                 Err(why) => Err(PolarsError::ComputeError(why.into())),
-            })
+            });
+            return Ok(counted(Typed::new(converted, to.clone()), value.expr, mode));
         }
         (DataType::Date, DataType::Datetime(..)) => ints(vec![x], to.clone(), |v| Ok(v[0].checked_mul(MICROS_PER_DAY))),
         (DataType::Datetime(..), DataType::Date) => {
@@ -118,8 +126,12 @@ pub(crate) fn cast_string(value: Typed, to: &DataType, ansi: bool) -> SqlResult<
         (int, DataType::Datetime(..)) if int.is_integer() => {
             ints(vec![x], to.clone(), move |v| match v[0].checked_mul(MICROS_PER_SECOND) {
                 Some(t) => Ok(Some(t)),
-                None if ansi => {
+                None if mode == Mode::Ansi => {
                     polars_bail!(ComputeError: "CAST_OVERFLOW: the value {} cannot be cast to TIMESTAMP due to an overflow; use try_cast", v[0])
+                }
+                // Spark saturates at the largest timestamp, which Riffle does not show.
+                None if mode == Mode::Legacy => {
+                    polars_bail!(ComputeError: "CAST of {} seconds to TIMESTAMP overflows, which under spark.sql.ansi.enabled=false is not supported in the browser engine; run the cell on Spark, or SET spark.sql.ansi.enabled = true", v[0])
                 }
                 None => Ok(None),
             })
