@@ -349,6 +349,12 @@ both! {
         assert_eq!(floats(&t.df, "v"), [Some(2.0), Some(4.5)]);
         assert!(t.notes[0].starts_with("read_csv('dir' (part 2)): dropped 1 malformed row"), "{:?}", t.notes);
         assert!(t.notes[0].contains("line 3"), "{:?}", t.notes);
+        // With the names the host listed, messages name the file.
+        let mut prepared = session.prepare("SELECT * FROM read_csv('dir/', mode => 'FAILFAST')", "t").unwrap();
+        prepared.sources[0].part_names = vec!["part-00000.csv".into(), "part-00001.csv".into()];
+        let parts = vec![b"id,v\n1,2\n".to_vec(), b"id,v\n3,4\n4,5,6\n".to_vec()];
+        let e = session.execute(prepared, vec![riffle::engine::SourceData { parts }]).unwrap_err();
+        assert!(e.message.starts_with("read_csv('dir/part-00001.csv') stopped at line 3"), "{}", e.message);
     }
 
     fn corrupt_records() {

@@ -279,6 +279,55 @@ both! {
         assert!(e.message.contains("column id is BIGINT in part file 1") && e.message.contains("STRING in part file 2"), "{}", e.message);
     }
 
+    fn parquet_errors_name_the_part_files() {
+        let run_named = |sql: &str, parts: Vec<Vec<u8>>, names: &[&str]| {
+            let mut session = Session::new();
+            let mut prepared = session.prepare(sql, "t").unwrap();
+            prepared.sources[0].part_names = names.iter().map(|n| n.to_string()).collect();
+            session.execute(prepared, vec![SourceData { parts }])
+        };
+        let a = export(&df!("id" => [1i64]).unwrap(), ExportFormat::Parquet, Compression::Snappy).unwrap();
+        let b = export(&df!("id" => ["x"]).unwrap(), ExportFormat::Parquet, Compression::Snappy).unwrap();
+        let names = ["part-00000.parquet", "part-00001.parquet"];
+        let e = run_named("SELECT * FROM read_parquet('out/p')", vec![a.clone(), b.clone()], &names).unwrap_err();
+        assert!(e.message.contains("'out/p/part-00000.parquet' has (id BIGINT)"), "{}", e.message);
+        assert!(e.message.contains("'out/p/part-00001.parquet' has (id STRING)"), "{}", e.message);
+        assert!(!e.message.contains("part file 1"), "{}", e.message);
+        let e = run_named("SELECT * FROM read_parquet('out/p/', mergeSchema => true)", vec![a.clone(), b], &names)
+            .unwrap_err();
+        assert!(
+            e.message.contains("column id is BIGINT in 'out/p/part-00000.parquet' but STRING in 'out/p/part-00001.parquet'"),
+            "{}",
+            e.message
+        );
+        // Not Parquet at all: named, with the reader to use.
+        let csv = b"id,name\n1,a\n2,b\n".to_vec();
+        let e = run_named("SELECT * FROM read_parquet('out/p')", vec![a.clone(), csv], &names).unwrap_err();
+        assert!(e.message.contains("'out/p/part-00001.parquet' is not a Parquet file"), "{}", e.message);
+        assert!(e.hint.clone().unwrap_or_default().contains("read_csv"), "{:?}", e.hint);
+        riffle_words(&e);
+        // Cut short: starts as Parquet, has no footer.
+        let e = run_named("SELECT * FROM read_parquet('out/p')", vec![a[..a.len() / 2].to_vec(), a.clone()], &names)
+            .unwrap_err();
+        assert!(e.message.contains("'out/p/part-00000.parquet' is cut short or damaged"), "{}", e.message);
+        riffle_words(&e);
+        // Markers right, footer damaged.
+        let mut damaged = a.clone();
+        let n = damaged.len();
+        for byte in &mut damaged[n - 40..n - 8] {
+            *byte = 0xff;
+        }
+        let e = run_named("SELECT * FROM read_parquet('out/p')", vec![a.clone(), damaged], &names).unwrap_err();
+        assert!(e.message.contains("'out/p/part-00001.parquet' is a damaged Parquet file"), "{}", e.message);
+        // A single file read by its path is named by it; without names, parts are numbered.
+        let e = run_named("SELECT * FROM read_parquet('x/one.parquet')", vec![b"{}".to_vec()], &["one.parquet"])
+            .unwrap_err();
+        assert!(e.message.starts_with("'x/one.parquet' is not a Parquet file"), "{}", e.message);
+        assert!(e.hint.clone().unwrap_or_default().contains("read_json"), "{:?}", e.hint);
+        let e = run("SELECT * FROM read_parquet('out/p')", vec![a, b"nope".to_vec()]).unwrap_err();
+        assert!(e.message.starts_with("part file 2 of 'out/p' is not a Parquet file"), "{}", e.message);
+    }
+
     fn int96_timestamps_read_as_timestamp() {
         // 2012-11-13 00:30:00 and 1999-12-31 23:59:59.123456, UTC.
         let micros = [1_352_766_600_000_000i64, 946_684_799_123_456];

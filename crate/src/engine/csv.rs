@@ -57,6 +57,7 @@ pub(crate) fn read(
     path: &str,
     options: &BTreeMap<String, String>,
     parts: &[Vec<u8>],
+    names: &[String],
     notes: &mut Vec<String>,
 ) -> Result<DataFrame, CellError> {
     let opts = CsvOptions::parse(options)?;
@@ -67,7 +68,11 @@ pub(crate) fn read(
     let mut decoded = Vec::with_capacity(parts.len());
     let mut replaced = 0;
     for (i, bytes) in parts.iter().enumerate() {
-        let label = if parts.len() == 1 { format!("'{path}'") } else { format!("'{path}' (part {})", i + 1) };
+        let label = match names.len() == parts.len() {
+            true => super::source::SourceRequest::part_label(path, names, i, parts.len()),
+            false if parts.len() == 1 => format!("'{path}'"),
+            false => format!("'{path}' (part {})", i + 1),
+        };
         if bytes.is_empty() {
             return Err(CellError::new(format!("{label} is empty (0 bytes)"))
                 .hint("check that the file was written completely"));

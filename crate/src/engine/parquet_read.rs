@@ -15,8 +15,13 @@ use super::output::spark_type_name;
 use super::sql::typed::timestamp_type;
 use crate::CellError;
 
-/// Reads the part files of `path`.
-pub(super) fn read(path: &str, given: &BTreeMap<String, String>, parts: Vec<Vec<u8>>) -> Result<DataFrame, CellError> {
+/// Reads the part files of `path` (named `names` by the host, when it did).
+pub(super) fn read(
+    path: &str,
+    given: &BTreeMap<String, String>,
+    parts: Vec<Vec<u8>>,
+    names: &[String],
+) -> Result<DataFrame, CellError> {
     let mut merge = false;
     for (key, value) in given {
         if key != "mergeschema" {
@@ -38,8 +43,8 @@ pub(super) fn read(path: &str, given: &BTreeMap<String, String>, parts: Vec<Vec<
         return Err(CellError::new(format!("'{path}' holds no data files"))
             .hint("a directory must hold part files; _SUCCESS, _temporary and hidden files are skipped"));
     }
-    let many = parts.len() > 1;
-    let name = |i: usize| if many { format!("part file {} of '{path}'", i + 1) } else { format!("'{path}'") };
+    let count = parts.len();
+    let name = |i: usize| super::source::SourceRequest::part_label(path, names, i, count);
     let frames =
         parts.into_iter().enumerate().map(|(i, bytes)| read_one(bytes, &name(i))).collect::<Result<Vec<_>, _>>()?;
     if frames.len() == 1 {
@@ -113,9 +118,34 @@ fn read_one(bytes: Vec<u8>, name: &str) -> Result<DataFrame, CellError> {
             CellError::new(format!("{name} is empty (0 bytes)")).hint("check that the file was written completely")
         );
     }
+    const MAGIC: &[u8] = b"PAR1";
+    if !bytes.starts_with(MAGIC) || !bytes.ends_with(MAGIC) {
+        let text = bytes.iter().take(512).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+        let what = if bytes.len() < 12 {
+            format!(
+                "{name} is not a Parquet file: it has {} bytes, fewer than a Parquet file's markers and footer",
+                bytes.len()
+            )
+        } else if bytes.starts_with(MAGIC) {
+            format!(
+                "{name} is cut short or damaged: it starts like a Parquet file but does not end with Parquet's PAR1 marker"
+            )
+        } else {
+            format!("{name} is not a Parquet file: it does not start and end with Parquet's PAR1 marker")
+        };
+        let hint = match (text, bytes.iter().find(|b| !b.is_ascii_whitespace())) {
+            (true, Some(b'{' | b'[')) => "it looks like JSON text: read it with read_json",
+            (true, _) => "it looks like text: read it with read_csv (or read_json)",
+            (false, _) if bytes.starts_with(MAGIC) => "check that the file was written completely, or write it again",
+            (false, _) => "check the path; read_parquet reads files written as Parquet",
+        };
+        return Err(CellError::new(what).hint(hint));
+    }
     let failed = |e: PolarsError| {
-        CellError::new(format!("could not read {name} as Parquet: {e}"))
-            .hint("check that it is a Parquet file; read_csv and read_json read text files")
+        let reason = e.to_string();
+        let reason = reason.trim_start_matches("parquet: ").trim_start_matches("File out of specification: ");
+        CellError::new(format!("{name} is a damaged Parquet file: {reason}"))
+            .hint("write the file again; the other part files can be read on their own")
     };
     let mut reader = ParquetReader::new(Cursor::new(bytes));
     let int96 = int96_columns(reader.get_metadata().map_err(failed)?);

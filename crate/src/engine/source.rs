@@ -58,6 +58,12 @@ pub struct SourceRequest {
     pub id: String,
     #[serde(flatten)]
     pub kind: SourceKind,
+    /// The names of a directory's part files as the host listed them
+    /// (`part-00000-….parquet`), in the order of [`SourceData::parts`]; the
+    /// host sets them before `execute` so that messages name the file that
+    /// failed. Without them messages say "part file 2 of 'dir'".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_names: Vec<String>,
 }
 
 /// What the host fetched for a source: the bytes of each part file, or the
@@ -90,17 +96,35 @@ impl SourceRequest {
         }
     }
 
+    /// How messages name part `index` of `count` of a source read from
+    /// `path`: `'dir/part-00001.parquet'` when the host named the parts,
+    /// else `part file 2 of 'dir'`; `'path'` for a single file.
+    pub(super) fn part_label(path: &str, names: &[String], index: usize, count: usize) -> String {
+        let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+        match names.get(index) {
+            // A single file read by its own path is that path.
+            Some(name) if names.len() == count && (count > 1 || last(name) != last(path)) => {
+                let dir = path.trim_end_matches('/');
+                let inside = name.strip_prefix(dir).map(|r| r.trim_start_matches('/')).unwrap_or(name);
+                format!("'{dir}/{}'", inside.trim_start_matches('/'))
+            }
+            _ if count > 1 => format!("part file {} of '{path}'", index + 1),
+            _ => format!("'{path}'"),
+        }
+    }
+
     /// Parses the fetched bytes into one frame; notes say what the user should know.
     pub fn parse(&self, data: SourceData, notes: &mut Vec<String>) -> Result<DataFrame, CellError> {
+        let names = &self.part_names;
         match &self.kind {
             SourceKind::File { format: FileFormat::Json, path, options } => {
                 super::json_read::read(path, options, data.parts, notes)
             }
             SourceKind::File { format: FileFormat::Parquet, path, options } => {
-                super::parquet_read::read(path, options, data.parts)
+                super::parquet_read::read(path, options, data.parts, names)
             }
             SourceKind::File { format: FileFormat::Csv, path, options } => {
-                super::csv::read(path, options, &data.parts, notes)
+                super::csv::read(path, options, &data.parts, names, notes)
             }
             SourceKind::Kafka(range) => {
                 let bytes = data.parts.into_iter().next().unwrap_or_default();

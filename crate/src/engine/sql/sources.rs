@@ -251,7 +251,7 @@ pub(crate) fn source_request(function: &str, args: &[FunctionArg], index: usize)
             SourceKind::Kafka(KafkaRange::from_args(topic, &options)?)
         }
     };
-    Ok(SourceRequest { id: format!("__riffle_source_{index}"), kind })
+    Ok(SourceRequest { id: format!("__riffle_source_{index}"), kind, part_names: Vec::new() })
 }
 
 fn literal(expr: &Expr) -> Option<String> {
