@@ -75,19 +75,44 @@ pub struct GatewayOptions {
     pub spark: Option<String>,
     /// More `riffle serve` flags, such as `--hdfs-root /x`.
     pub args: Vec<String>,
+    /// The gateway's token; off by default, so that a test's own HTTP
+    /// requests need none.
+    pub token: GatewayToken,
+}
+
+/// How the test gateway is protected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum GatewayToken {
+    /// `--no-token` (it listens on loopback).
+    #[default]
+    Off,
+    /// The gateway makes one, as `riffle serve` does by default; the harness
+    /// reads it from the printed URL.
+    Generated,
+    /// `--token <this>`.
+    Given(String),
 }
 
 impl Default for GatewayOptions {
     /// The test broker ([`kafka_bootstrap`]), and the test HDFS ([`hdfs_url`])
     /// and Spark Connect server ([`spark_url`]) when set.
     fn default() -> GatewayOptions {
-        GatewayOptions { kafka_bootstrap: kafka_bootstrap(), hdfs: hdfs_url(), spark: spark_url(), args: Vec::new() }
+        GatewayOptions {
+            kafka_bootstrap: kafka_bootstrap(),
+            hdfs: hdfs_url(),
+            spark: spark_url(),
+            args: Vec::new(),
+            token: GatewayToken::Off,
+        }
     }
 }
 
 /// A running `riffle serve` on a free loopback port, killed when dropped.
 pub struct Gateway {
+    /// `http://127.0.0.1:<port>` (with `/?open=…` after `--open`), never the token.
     pub url: String,
+    /// The token it printed, unless started with [`GatewayToken::Off`].
+    pub token: Option<String>,
     data: PathBuf,
     options: GatewayOptions,
     process: Reaped,
@@ -109,8 +134,27 @@ impl Gateway {
 
     /// Starts the gateway with `data` as its local data root and `options`.
     pub fn start_with(data: &Path, options: GatewayOptions) -> Result<Gateway> {
-        let (url, process) = spawn_gateway(data, &options)?;
-        Ok(Gateway { url, data: data.to_path_buf(), options, process })
+        let (url, token, process) = spawn_gateway(data, &options)?;
+        Ok(Gateway { url, token, data: data.to_path_buf(), options, process })
+    }
+
+    /// The page's address: [`Gateway::url`] plus `/?token=…` when it has one
+    /// (the gateway answers with its cookie and a redirect to `/`).
+    pub fn page_url(&self) -> String {
+        match &self.token {
+            Some(t) if self.url.contains('?') => format!("{}&token={t}", self.url),
+            Some(t) => format!("{}/?token={t}", self.url),
+            None => self.url.clone(),
+        }
+    }
+
+    /// An HTTP client whose requests carry the token (`Authorization: Bearer`).
+    pub fn http(&self) -> Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(t) = &self.token {
+            headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {t}").parse()?);
+        }
+        Ok(reqwest::Client::builder().default_headers(headers).build()?)
     }
 
     /// The gateway process's id.
@@ -133,15 +177,16 @@ impl Gateway {
     /// data root with the same options. It listens on a new port: `url` changes.
     pub fn restart(&mut self) -> Result<()> {
         self.kill()?;
-        let (url, process) = spawn_gateway(&self.data, &self.options)?;
+        let (url, token, process) = spawn_gateway(&self.data, &self.options)?;
         self.url = url;
+        self.token = token;
         self.process = process;
         Ok(())
     }
 }
 
-/// Starts `riffle serve` on a free port and reads its URL from its stdout.
-fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reaped)> {
+/// Starts `riffle serve` on a free port and reads its URL (and token) from its stdout.
+fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Option<String>, Reaped)> {
     let bin = env_path("RIFFLE_BIN", "the riffle gateway binary")?;
     let dist = env_path("RIFFLE_DIST", "the UI bundle built by trunk")?;
     let mut command = Command::new(&bin);
@@ -158,8 +203,26 @@ fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reape
     if let Some(spark) = &options.spark {
         command.arg("--spark").arg(spark);
     }
+    match &options.token {
+        GatewayToken::Off => {
+            command.arg("--no-token");
+        }
+        GatewayToken::Generated => {}
+        GatewayToken::Given(t) => {
+            command.arg("--token").arg(t);
+        }
+    }
     // The gateway reads these too: only the flags above may configure it.
-    for var in ["RIFFLE_HDFS", "RIFFLE_HDFS_USER", "RIFFLE_HDFS_ROOT", "RIFFLE_SPARK", "RIFFLE_SPARK_KAFKA_BOOTSTRAP"] {
+    for var in [
+        "RIFFLE_HDFS",
+        "RIFFLE_HDFS_USER",
+        "RIFFLE_HDFS_ROOT",
+        "RIFFLE_SPARK",
+        "RIFFLE_SPARK_KAFKA_BOOTSTRAP",
+        "RIFFLE_TOKEN",
+        "RIFFLE_BIND",
+        "RIFFLE_ALLOW_HOST",
+    ] {
         command.env_remove(var);
     }
     let mut child = command
@@ -175,18 +238,32 @@ fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reape
     // reports a broker it cannot reach at once): look for the URL's line.
     let mut lines = BufReader::new(stdout).lines();
     let mut before = Vec::new();
-    let url = loop {
+    let printed = loop {
         let Some(line) = lines.next().transpose()? else {
             bail!("the gateway exited without printing its URL; it printed {before:?}");
         };
         if line.contains("Riffle is serving at")
             && let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://"))
         {
-            break url.trim_end_matches('/').to_string();
+            break url.to_string();
         }
         eprintln!("{line}");
         before.push(line);
     };
+    // `http://127.0.0.1:<port>/?token=…&open=…`: the token, and the URL without it.
+    let (base, query) = printed.split_once('?').unwrap_or((&printed, ""));
+    let token = query.split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_string);
+    let rest: Vec<&str> = query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("token=")).collect();
+    let base = base.trim_end_matches('/');
+    let url = if rest.is_empty() { base.to_string() } else { format!("{base}/?{}", rest.join("&")) };
+    match (&options.token, &token) {
+        (GatewayToken::Off, Some(_)) => bail!("the gateway was started with --no-token but printed a token: {url}"),
+        (GatewayToken::Generated | GatewayToken::Given(_), None) => {
+            bail!("the gateway printed no token in its URL {url}")
+        }
+        (GatewayToken::Given(given), Some(t)) if given != t => bail!("the gateway printed another token than --token"),
+        _ => {}
+    }
     // Keep reading its logs, so they show with a failing test's output
     // and the gateway never writes into a closed pipe.
     std::thread::spawn(move || {
@@ -194,7 +271,7 @@ fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Reape
             eprintln!("{line}");
         }
     });
-    Ok((url, process))
+    Ok((url, token, process))
 }
 
 /// The test HDFS, as the NameNode's HTTP URL: `RIFFLE_HDFS`
