@@ -357,6 +357,72 @@ both! {
         assert!(e.message.starts_with("read_csv('dir/part-00001.csv') stopped at line 3"), "{}", e.message);
     }
 
+    fn timestamps_with_zone_ids_and_offsets() {
+        // London's clocks go forward at 01:00 UTC on 2024-03-31 (01:00-02:00 local does not exist)
+        // and back at 01:00 UTC on 2024-10-27 (01:00-02:00 local happens twice).
+        let csv = b"id,at\n\
+1,2024-03-31 00:30:00 Europe/London\n\
+2,2024-03-31 01:30:00 Europe/London\n\
+3,2024-03-31 02:30:00 Europe/London\n\
+4,2024-10-27 01:30:00 Europe/London\n\
+5,2024-07-01 12:00:00 America/New_York\n\
+6,2024-07-01 12:00:00 UTC\n\
+7,2024-07-01 12:00:00 +05:30\n";
+        let sql = "SELECT id, CAST(at AS STRING) AS utc FROM read_csv('z.csv', timestampFormat => 'yyyy-MM-dd HH:mm:ss VV') ORDER BY id";
+        let t = ok(sql, csv);
+        assert_eq!(types(&t), ["int", "string"]);
+        assert_eq!(
+            strings(&t.df, "utc"),
+            s(&[
+                "2024-03-31 00:30:00",
+                // In the gap: moved forward by the gap, as Java does (02:30 BST).
+                "2024-03-31 01:30:00",
+                "2024-03-31 01:30:00",
+                // In the overlap: the earlier offset (BST).
+                "2024-10-27 00:30:00",
+                "2024-07-01 16:00:00",
+                "2024-07-01 12:00:00",
+                "2024-07-01 06:30:00",
+            ])
+        );
+        // Without a format, inference reads zone ids, offsets, Z, T or a space, and any fraction.
+        let csv = b"at\n2024-07-01T12:00:00.123456789Z\n2024-07-01 13:00:00.5+01:00\n2024-07-01 08:00:00.25 America/New_York\n2024-07-01T12:00:00\n";
+        let t = ok("SELECT CAST(at AS STRING) AS utc FROM read_csv('z.csv')", csv);
+        assert_eq!(
+            strings(&t.df, "utc"),
+            s(&["2024-07-01 12:00:00.123456", "2024-07-01 12:00:00.5", "2024-07-01 12:00:00.25", "2024-07-01 12:00:00"])
+        );
+        // timeZone is the zone of times without one; an offset in the text wins.
+        let t = ok("SELECT CAST(at AS STRING) AS utc FROM read_csv('z.csv', timeZone => 'Europe/Paris')", csv);
+        assert_eq!(strings(&t.df, "utc").last().cloned().flatten().as_deref(), Some("2024-07-01 10:00:00"));
+        assert_eq!(strings(&t.df, "utc")[0].as_deref(), Some("2024-07-01 12:00:00.123456"));
+        // Offsets with X, x and Z, and timeZone for a format without one.
+        let csv = b"a,b,c,d\n2024-01-01 10:00 +0100,2024-01-01 10:00 +01,2024-01-01 10:00 Z,2024-01-01 10:00\n";
+        let sql = "SELECT CAST(a AS STRING) AS a, CAST(b AS STRING) AS b, CAST(c AS STRING) AS c, CAST(d AS STRING) AS d \
+                   FROM read_csv('z.csv', schema => 'a TIMESTAMP, b TIMESTAMP, c TIMESTAMP, d TIMESTAMP', \
+                   timestampFormat => 'yyyy-MM-dd HH:mm Z', timeZone => 'America/New_York')";
+        // One format for every column: only a matches 'Z'; the others are NULL (PERMISSIVE).
+        let t = ok(sql, csv);
+        assert_eq!(strings(&t.df, "a"), s(&["2024-01-01 09:00:00"]));
+        assert_eq!(strings(&t.df, "d"), [None]);
+        for (fmt, value, utc) in [
+            ("yyyy-MM-dd HH:mm x", "2024-01-01 10:00 +01", "2024-01-01 09:00:00"),
+            ("yyyy-MM-dd HH:mm XXX", "2024-01-01 10:00 Z", "2024-01-01 10:00:00"),
+            ("yyyy-MM-dd HH:mm XXX", "2024-01-01 10:00 -05:00", "2024-01-01 15:00:00"),
+            ("yyyy-MM-dd HH:mm", "2024-01-01 10:00", "2024-01-01 15:00:00"),
+        ] {
+            let csv = format!("at\n{value}\n");
+            let q = format!(
+                "SELECT CAST(at AS STRING) AS utc FROM read_csv('z.csv', schema => 'at TIMESTAMP', \
+                 timestampFormat => '{fmt}', timeZone => 'America/New_York')"
+            );
+            let t = ok(&q, csv.as_bytes());
+            assert_eq!(strings(&t.df, "utc"), s(&[utc]), "{fmt} {value}");
+        }
+        let e = err("SELECT * FROM read_csv('z.csv', timeZone => 'Mars/Olympus')", b"a\n1\n");
+        assert!(e.message.contains("timeZone => 'Mars/Olympus' is not a time zone"), "{e:?}");
+    }
+
     fn corrupt_records() {
         let csv = b"id,v\n1,10\n2,ten\n";
         let t = ok("SELECT * FROM read_csv('x.csv', schema => 'id INT, v INT, _corrupt_record STRING')", csv);

@@ -6,6 +6,7 @@
 use polars::prelude::*;
 
 use super::super::sql::datetime::text::{Parsed, Zone, parse_date, parse_timestamp};
+use super::super::sql::datetime::zones::ZoneId;
 use super::options::CsvOptions;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -167,12 +168,13 @@ fn strict_date(text: &str) -> Option<i64> {
 impl CsvOptions {
     fn timestamp(&self, text: &str) -> Option<i64> {
         if let Some((_, pattern)) = &self.timestamp_format {
-            return pattern.parse(text);
+            return pattern.parse_in(text, &self.time_zone);
         }
         match parse_timestamp(text)? {
-            Parsed::At { local, zone: Zone::Session } => Some(local),
+            Parsed::At { local, zone: Zone::Session } => self.time_zone.instant(local),
             Parsed::At { local, zone: Zone::Offset(seconds) } => local.checked_sub(seconds.checked_mul(1_000_000)?),
-            Parsed::At { zone: Zone::Named(_), .. } | Parsed::TimeOnly => None,
+            Parsed::At { local, zone: Zone::Named(name) } => ZoneId::parse(&name)?.instant(local),
+            Parsed::TimeOnly => None,
         }
     }
 

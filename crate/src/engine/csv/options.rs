@@ -9,6 +9,7 @@ use polars::prelude::Schema;
 
 use super::super::schema_text;
 use super::super::sql::datetime::javafmt::{self, Pattern};
+use super::super::sql::datetime::zones::ZoneId;
 use crate::CellError;
 
 /// How a malformed record is treated (Spark's `mode`).
@@ -58,6 +59,9 @@ pub(crate) struct CsvOptions {
     pub(crate) negative_inf: String,
     pub(crate) date_format: Option<(String, Pattern)>,
     pub(crate) timestamp_format: Option<(String, Pattern)>,
+    /// `timeZone`: the zone of timestamps written without an offset or zone
+    /// id (the session's, UTC, by default).
+    pub(crate) time_zone: ZoneId,
     pub(crate) infer_schema: bool,
     pub(crate) sampling_ratio: f64,
     pub(crate) mode: Mode,
@@ -85,6 +89,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "negativeInf",
     "dateFormat",
     "timestampFormat",
+    "timeZone",
     "inferSchema",
     "samplingRatio",
     "ignoreLeadingWhiteSpace",
@@ -172,12 +177,12 @@ impl Given<'_> {
         let Some(text) = self.get(name) else { return Ok(None) };
         let pattern = javafmt::compile(text).map_err(|why| {
             bad(format!("{name} => '{text}': {why} is not supported")).hint(
-                "write the pattern with Spark's letters y M d H m s S a E and quoted 'text', such as 'yyyy-MM-dd HH:mm:ss.SSSSSSS'",
+                "write the pattern with Spark's letters y M d H m s S a E, offsets X x Z, zone ids VV and quoted 'text', such as 'yyyy-MM-dd HH:mm:ss.SSSSSSS'",
             )
         })?;
         if let Some(letter) = pattern.unparsable() {
             return Err(bad(format!("{name} => '{text}': reading the pattern letter '{letter}' is not supported"))
-                .hint("read the text with y M d H h m s S a E X and quoted 'text'"));
+                .hint("read the text with y M d H h m s S a E, offsets X x Z, zone ids VV and quoted 'text'"));
         }
         Ok(Some((text.to_string(), pattern)))
     }
@@ -273,6 +278,14 @@ impl CsvOptions {
         if corrupt_given && corrupt_column.is_empty() {
             return Err(bad("columnNameOfCorruptRecord cannot be empty".into()));
         }
+        let time_zone = match given.get("timeZone") {
+            None => ZoneId::UTC,
+            Some(text) => ZoneId::parse(text).ok_or_else(|| {
+                bad(format!("timeZone => '{text}' is not a time zone")).hint(
+                    "write a region id such as timeZone => 'Europe/London' or an offset such as timeZone => '+02:00'",
+                )
+            })?,
+        };
         let text = |name: &str, default: &str| given.get(name).unwrap_or(default).to_string();
         Ok(CsvOptions {
             syntax: Syntax {
@@ -293,6 +306,7 @@ impl CsvOptions {
             negative_inf: text("negativeInf", "-Inf"),
             date_format: given.pattern("dateFormat")?,
             timestamp_format: given.pattern("timestampFormat")?,
+            time_zone,
             infer_schema: given.flag("inferSchema", true)?,
             sampling_ratio,
             mode,

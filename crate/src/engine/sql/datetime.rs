@@ -8,6 +8,7 @@ mod casts;
 mod civil;
 pub(crate) mod javafmt;
 pub(crate) mod text;
+pub(crate) mod zones;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;

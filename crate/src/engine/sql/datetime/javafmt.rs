@@ -147,7 +147,7 @@ impl Pattern {
     /// The letters this pattern reads that [`Pattern::parse`] does not.
     pub(crate) fn unparsable(&self) -> Option<char> {
         self.tokens.iter().find_map(|t| match t {
-            Token::Field(c, _) if matches!(c, 'G' | 'D' | 'Q' | 'q' | 'z' | 'O' | 'V') => Some(*c),
+            Token::Field(c, _) if matches!(c, 'G' | 'D' | 'Q' | 'q' | 'z' | 'O') => Some(*c),
             Token::Field(c @ ('M' | 'L' | 'E'), 5) | Token::Field(c @ ('X' | 'x'), 4..) | Token::Field(c @ 'Z', 4) => {
                 Some(*c)
             }
@@ -235,6 +235,12 @@ impl Pattern {
     /// since the epoch, or `None` when it does not match. Missing fields
     /// default to 1970-01-01 00:00:00.
     pub(crate) fn parse(&self, text: &str) -> Option<i64> {
+        self.parse_in(text, &super::zones::ZoneId::UTC)
+    }
+
+    /// [`Pattern::parse`], with a time that has no offset or zone id in
+    /// the text read as the wall clock in `zone`.
+    pub(crate) fn parse_in(&self, text: &str, zone: &super::zones::ZoneId) -> Option<i64> {
         let mut p = Fields::default();
         let bytes = text.as_bytes();
         let mut pos = 0;
@@ -255,7 +261,12 @@ impl Pattern {
         if pos != bytes.len() {
             return None;
         }
-        p.resolve()
+        let local = p.resolve()?;
+        match (&p.offset_seconds, &p.zone) {
+            (Some(seconds), _) => local.checked_sub(seconds * 1_000_000),
+            (None, Some(id)) => id.instant(local),
+            (None, None) => zone.instant(local),
+        }
     }
 
     /// The digits fixed-width numeric fields right after `from` take, which
@@ -294,6 +305,8 @@ struct Fields {
     micros: Option<i64>,
     weekday: Option<u32>,
     offset_seconds: Option<i64>,
+    /// A zone id read by `VV`.
+    zone: Option<super::zones::ZoneId>,
 }
 
 fn set(slot: &mut Option<i64>, value: i64) -> Option<()> {
@@ -392,6 +405,19 @@ impl Fields {
                 Some(pos + len)
             }
             'X' | 'x' | 'Z' => self.read_offset(text, pos, letter, count),
+            'V' => {
+                // The longest run of a zone id's characters that is a zone.
+                let rest = &text.as_bytes()[pos..];
+                let run = rest
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'+' | b'-' | b':'))
+                    .count();
+                let (len, zone) = (1..=run)
+                    .rev()
+                    .find_map(|len| super::zones::ZoneId::parse(&text[pos..pos + len]).map(|z| (len, z)))?;
+                self.zone = Some(zone);
+                Some(pos + len)
+            }
             _ => None,
         }
     }
@@ -468,7 +494,7 @@ impl Fields {
             u32::try_from(self.second.unwrap_or(0)).ok()?,
             u32::try_from(self.micros.unwrap_or(0)).ok()?,
         )?;
-        let local = micros_of_datetime(date.and_time(time));
-        Some(local - self.offset_seconds.unwrap_or(0) * 1_000_000)
+        // The wall clock; the offset or zone is applied by the caller.
+        Some(micros_of_datetime(date.and_time(time)))
     }
 }
