@@ -1,6 +1,7 @@
 //! The gateway: serves the built UI and the APIs the browser cannot reach by
 //! itself. It is the only part of Riffle that knows HTTP and does IO.
 
+pub mod conn;
 mod error;
 pub mod kafka;
 mod security;

@@ -204,6 +204,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         // Ends live tails and range reads, so the graceful shutdown does not wait on them.
         shutdown.cancel();
     };
+    // Requests whose headers do not arrive within 30 s are dropped (slowloris).
+    let listener = riffle_gateway::conn::HeaderTimeout::new(listener, riffle_gateway::conn::HEADER_READ_TIMEOUT);
     axum::serve(listener, app(config)).with_graceful_shutdown(signal).await?;
     tracing::info!("gateway stopped");
     Ok(())

@@ -3,6 +3,9 @@
 //! headers, and that no token reaches a log. In process with `oneshot`, and
 //! the `riffle` binary itself for what `main.rs` decides.
 
+// Helpers outside #[test] functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -363,4 +366,66 @@ async fn serve_takes_a_given_token_or_none_on_loopback() {
     let health = reqwest::get(format!("{url}/api/health")).await.unwrap();
     assert_eq!(health.status(), 200);
     stop(child);
+}
+
+// ---- the header-read timeout ----
+
+async fn serve_with_header_timeout(f: &Fixture, timeout: std::time::Duration) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app(f.config(None));
+    tokio::spawn(async move {
+        axum::serve(riffle_gateway::conn::HeaderTimeout::new(listener, timeout), router).await.unwrap();
+    });
+    addr
+}
+
+/// Reads until the peer closes or `wait` passes; whether it closed, and what came.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, wait: std::time::Duration) -> (bool, String) {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return (false, String::from_utf8_lossy(&got).into_owned()),
+        }
+    }
+}
+
+/// Before: a client that sent half of its headers held the connection for
+/// as long as it liked (axum::serve sets no timer, so hyper's timeout was off).
+#[tokio::test]
+async fn half_sent_headers_are_dropped_and_whole_requests_are_not() {
+    use tokio::io::AsyncWriteExt;
+    let f = Fixture::new();
+    let timeout = std::time::Duration::from_millis(300);
+    let addr = serve_with_header_timeout(&f, timeout).await;
+
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+    let (closed, got) = read_until_closed(&mut slow, std::time::Duration::from_secs(5)).await;
+    assert!(closed && !got.contains("200 OK"), "the half-sent request was kept: {got:?}");
+
+    // A whole request, then the same connection idle for longer than the
+    // timeout (idle is not slow), then another request.
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    client.write_all(request).await.unwrap();
+    let (closed, got) = read_until_closed(&mut client, std::time::Duration::from_millis(800)).await;
+    assert!(!closed && got.starts_with("HTTP/1.1 200"), "{got:?}");
+    client.write_all(request).await.unwrap();
+    let (_, got) = read_until_closed(&mut client, std::time::Duration::from_millis(500)).await;
+    assert!(got.starts_with("HTTP/1.1 200"), "the kept-alive connection was dropped: {got:?}");
+
+    // Headers sent in pieces, each well inside the timeout, all within it.
+    let mut pieces = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for part in [&b"GET /api/health HTTP/1.1\r\n"[..], b"Host: 127.0.0.1\r\n", b"\r\n"] {
+        pieces.write_all(part).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, got) = read_until_closed(&mut pieces, std::time::Duration::from_millis(500)).await;
+    assert!(got.starts_with("HTTP/1.1 200"), "{got:?}");
 }
