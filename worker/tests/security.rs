@@ -429,3 +429,48 @@ async fn half_sent_headers_are_dropped_and_whole_requests_are_not() {
     let (_, got) = read_until_closed(&mut pieces, std::time::Duration::from_millis(500)).await;
     assert!(got.starts_with("HTTP/1.1 200"), "{got:?}");
 }
+
+/// The live tail's WebSocket outlives the header timeout: after `101` the
+/// bytes are frames, never headers.
+#[tokio::test]
+async fn an_upgraded_websocket_has_no_header_deadline() {
+    use axum::extract::ws::{Message, WebSocketUpgrade};
+    use tokio::io::AsyncWriteExt;
+    let router = axum::Router::new().route(
+        "/echo",
+        axum::routing::get(|ws: WebSocketUpgrade| async move {
+            ws.on_upgrade(|mut socket| async move {
+                while let Some(Ok(Message::Text(t))) = socket.recv().await {
+                    if socket.send(Message::Text(t)).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let timeout = std::time::Duration::from_millis(200);
+    tokio::spawn(async move {
+        axum::serve(riffle_gateway::conn::HeaderTimeout::new(listener, timeout), router).await.unwrap();
+    });
+    let mut ws = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ws.write_all(
+        b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let (closed, got) = read_until_closed(&mut ws, std::time::Duration::from_millis(300)).await;
+    assert!(!closed && got.starts_with("HTTP/1.1 101"), "{got:?}");
+    // A masked text frame "hi", its first half now and the rest after longer than the timeout.
+    let mask = [1u8, 2, 3, 4];
+    let frame = [0x81, 0x82, mask[0], mask[1], mask[2], mask[3], b'h' ^ mask[0], b'i' ^ mask[1]];
+    ws.write_all(&frame[..4]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    ws.write_all(&frame[4..]).await.unwrap();
+    let (closed, got) = read_until_closed(&mut ws, std::time::Duration::from_millis(500)).await;
+    assert!(!closed, "the WebSocket was dropped");
+    // The echo: 0x81 (text, shown lossily), length 2, "hi".
+    assert!(got.ends_with("\u{2}hi"), "{got:?}");
+}
