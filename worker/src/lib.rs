@@ -47,7 +47,12 @@ pub struct Config {
     spark_kafka_bootstrap: Option<String>,
     /// From what size a browser source gets a "run it on Spark" note.
     spark_hints: riffle::spark::HintLimits,
+    /// How long a GET, HEAD or DELETE may take to answer (see [`Config::with_request_timeout`]).
+    request_timeout: std::time::Duration,
 }
+
+/// The default of [`Config::with_request_timeout`].
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Config {
     pub fn new(dist: PathBuf, data_root: PathBuf, token: Option<String>) -> anyhow::Result<Config> {
@@ -65,6 +70,7 @@ impl Config {
             spark: None,
             spark_kafka_bootstrap: None,
             spark_hints: riffle::spark::HintLimits::default(),
+            request_timeout: REQUEST_TIMEOUT,
         })
     }
 
@@ -128,6 +134,16 @@ impl Config {
         self
     }
 
+    /// How long a GET, HEAD or DELETE may take until its response starts
+    /// (a streamed body may then take as long as it needs); 504 after. Not
+    /// for uploads, produce, writes or Spark runs, whose handlers consume
+    /// long bodies or wait on Spark, nor for the tail's WebSocket (its
+    /// handler answers 101 at once and the socket lives on).
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Config {
+        self.request_timeout = timeout;
+        self
+    }
+
     /// Cancelled at shutdown: long reads and tails end when it is.
     pub fn with_shutdown(mut self, token: CancellationToken) -> Config {
         self.shutdown = token;
@@ -181,12 +197,40 @@ pub fn app(config: Config) -> Router {
         .nest("/api", api)
         .merge(kafka::ingest_routes().layer(axum::middleware::from_fn(json_errors)).with_state(state))
         .fallback_service(ui)
+        .layer(axum::middleware::from_fn_with_state(config.request_timeout, response_deadline))
         .layer(axum::middleware::from_fn_with_state(Arc::new(policy), security::guard))
         .layer(axum::middleware::from_fn_with_state(Arc::new(headers), security::headers))
         // The span names the path, never the query: `?token=` must not reach a log.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
+}
+
+/// A GET, HEAD or DELETE whose response has not started within the timeout
+/// is answered 504 (its handler is dropped, which ends its work).
+async fn response_deadline(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    use axum::response::IntoResponse;
+    if !matches!(*request.method(), Method::GET | Method::HEAD | Method::DELETE) {
+        return next.run(request).await;
+    }
+    let what = format!("{} {}", request.method(), request.uri().path());
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "{what} did not answer within {} s and was stopped; the storage, Kafka or Spark behind it may be \
+                 stuck: check it and try again",
+                timeout.as_secs_f64()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// Every API error is JSON `{"error": "..."}`. Handlers answer with

@@ -474,3 +474,22 @@ async fn an_upgraded_websocket_has_no_header_deadline() {
     // The echo: 0x81 (text, shown lossily), length 2, "hi".
     assert!(got.ends_with("\u{2}hi"), "{got:?}");
 }
+
+/// A GET whose handler hangs (here: `/api/opened` on a FIFO nobody writes)
+/// is answered 504 after the request timeout instead of never.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_hanging_get_is_answered_504() {
+    let f = Fixture::new();
+    let fifo = f.dir.join("stuck.riffle.md");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let config = f.config(None).with_opened(fifo.clone()).with_request_timeout(std::time::Duration::from_millis(200));
+    let router = app(config);
+    let started = std::time::Instant::now();
+    let (status, _, body) = send(&router, request("GET", "/api/opened", &[])).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert!(body.contains("GET /api/opened did not answer within 0.2 s"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Let the blocked read end, so the runtime can stop.
+    drop(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap());
+}
