@@ -387,6 +387,16 @@ both! {
         }
         assert_eq!(result.notes.len(), 4, "{:?}", result.notes);
 
+        // The same cast in WHERE and SELECT: one note, the NULLs counted once.
+        let twice = session
+            .run("SELECT CAST(s AS INT) AS i FROM VALUES ('1'), ('a'), ('b') AS t(s) WHERE CAST(s AS INT) IS NULL OR s = '1'", "q2b")
+            .unwrap();
+        assert_eq!(twice.rows(), 3);
+        assert_eq!(
+            twice.notes,
+            ["CAST made 2 NULLs from values that do not convert to INT (first: 'a') (spark.sql.ansi.enabled=false)"]
+        );
+
         // Spark's legacy arithmetic reads a string as a double.
         let sum = session.run("SELECT '1' + 1 AS x", "q3").unwrap();
         assert_eq!(floats(&sum.df, "x"), [2.0]);

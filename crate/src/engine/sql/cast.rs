@@ -70,38 +70,30 @@ impl AnsiScope {
         AnsiScope { previous }
     }
 
-    /// One note per target type of the casts that made NULLs:
+    /// One note per cast that made NULLs (the same note once):
     /// "CAST made 3 NULLs from values that do not convert to INT (first: '12x')".
     pub(crate) fn notes(&self) -> Vec<String> {
         let tallies = TALLIES.with(|t| std::mem::take(&mut *t.borrow_mut()));
-        let mut by_type: Vec<(String, usize, Option<String>)> = Vec::new();
+        let mut out: Vec<String> = Vec::new();
         for tally in tallies {
             let (nulls, first) = tally.counts.lock().map(|c| c.clone()).unwrap_or_default();
             if nulls == 0 {
                 continue;
             }
-            match by_type.iter_mut().find(|(to, ..)| *to == tally.to) {
-                Some(entry) => {
-                    entry.1 += nulls;
-                    if entry.2.is_none() {
-                        entry.2 = first;
-                    }
-                }
-                None => by_type.push((tally.to.clone(), nulls, first)),
+            let to = &tally.to;
+            let (count, values) = if nulls == 1 {
+                ("a NULL".to_string(), "a value that does not")
+            } else {
+                (format!("{nulls} NULLs"), "values that do not")
+            };
+            let first = first.map(|f| format!(" (first: '{f}')")).unwrap_or_default();
+            let note = format!("CAST made {count} from {values} convert to {to}{first} (spark.sql.ansi.enabled=false)");
+            // Two casts of the same values say the same.
+            if !out.contains(&note) {
+                out.push(note);
             }
         }
-        by_type
-            .into_iter()
-            .map(|(to, nulls, first)| {
-                let (count, values) = if nulls == 1 {
-                    ("a NULL".to_string(), "a value that does not")
-                } else {
-                    (format!("{nulls} NULLs"), "values that do not")
-                };
-                let first = first.map(|f| format!(" (first: '{f}')")).unwrap_or_default();
-                format!("CAST made {count} from {values} convert to {to}{first} (spark.sql.ansi.enabled=false)")
-            })
-            .collect()
+        out
     }
 }
 
@@ -150,6 +142,7 @@ pub(crate) fn counted(converted: Typed, original: Expr, mode: Mode) -> Typed {
                     }
                 }
             }
+            // Polars may hand a column over in pieces: the counts add up.
             if nulls > 0
                 && let Ok(mut counts) = tally.counts.lock()
             {
