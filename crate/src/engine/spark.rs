@@ -279,7 +279,11 @@ fn spark_source(request: &SourceRequest, view: &str) -> Result<SparkSource, Cell
                 return Err(CellError::new(format!("{function}(): schema => is not passed to Spark"))
                     .hint("leave it out (Spark infers the schema) and CAST columns in the query"));
             }
-            if *format == FileFormat::Csv {
+            if *format != FileFormat::Csv {
+                // read_json's and read_parquet's options are Spark's, passed as written
+                // (Spark reads names in any case): dropping one would change the answer.
+                options.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+            } else {
                 let header = given.get("header").map(|h| h.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
                 options.insert("header".into(), header);
                 let infer = given.get("inferschema").map(|v| v.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
