@@ -140,6 +140,10 @@ pub struct RunDone {
     /// chart's aggregated data.
     #[serde(default)]
     pub svg: Option<String>,
+    /// The engine's memory when the run ended, in bytes: its peak so far,
+    /// since a wasm instance's memory only grows (0 where unknown).
+    #[serde(default)]
+    pub memory_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

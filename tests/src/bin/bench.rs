@@ -14,6 +14,9 @@
 //!   (idle 5 s as a baseline, 10,000 px per animation frame for 5 s, then
 //!   random jumps); frames per second and long frames (> 50 ms). No pass or
 //!   fail, only figures.
+//! - W7: a 5,000,000-row, ~330 MB smart-meter CSV read by `read_csv` in the
+//!   browser worker, summed per group and written as 8 Parquet parts; each
+//!   step's time and the engine's memory after it.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +24,9 @@ use anyhow::{Context, Result, bail};
 use riffle::bench::Workload;
 use riffle::protocol::BenchReport;
 use riffle_tests::{Browser, Gateway, TempDir, median};
+
+#[path = "bench/w7.rs"]
+mod w7;
 
 struct Args {
     workloads: Vec<Workload>,
@@ -34,6 +40,8 @@ struct Args {
     w5: bool,
     /// Run W6 (the revenue report in the browser and on Spark).
     w6: bool,
+    /// Run W7 (a 5,000,000-row smart-meter CSV in the browser worker).
+    w7: bool,
     rows: usize,
     iterations: usize,
 }
@@ -46,6 +54,7 @@ fn args() -> Result<Args> {
         w4: true,
         w5: true,
         w6: true,
+        w7: true,
         rows: 1_000_000,
         iterations: 7,
     };
@@ -61,11 +70,12 @@ fn args() -> Result<Args> {
                 out.w4 = value.split(',').any(|w| w.eq_ignore_ascii_case("w4"));
                 out.w5 = value.split(',').any(|w| w.eq_ignore_ascii_case("w5"));
                 out.w6 = value.split(',').any(|w| w.eq_ignore_ascii_case("w6"));
+                out.w7 = value.split(',').any(|w| w.eq_ignore_ascii_case("w7"));
                 out.workloads = value
                     .split(',')
-                    .filter(|w| !["w2", "w3", "w4", "w5", "w6"].iter().any(|x| w.eq_ignore_ascii_case(x)))
+                    .filter(|w| !["w2", "w3", "w4", "w5", "w6", "w7"].iter().any(|x| w.eq_ignore_ascii_case(x)))
                     .map(|w| {
-                        Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w4,w5,w6"))
+                        Workload::parse(w).with_context(|| format!("unknown workload {w}; use w0,w1,w2,w3,w4,w5,w6,w7"))
                     })
                     .collect::<Result<_>>()?
             }
@@ -102,7 +112,7 @@ async fn in_browser(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let Args { workloads, w2, w3, w4, w5, w6, rows, iterations } = args()?;
+    let Args { workloads, w2, w3, w4, w5, w6, w7, rows, iterations } = args()?;
     // `cargo xtask bench` runs natively on one Polars thread, as the browser worker has one.
     let threads = std::env::var("POLARS_MAX_THREADS").unwrap_or_else(|_| "all cores".into());
     eprintln!("{rows} rows, {iterations} iterations each; native POLARS_MAX_THREADS={threads}");
@@ -149,6 +159,9 @@ async fn main() -> Result<()> {
             (Some(_), Some(_)) => w6_report(&browser, &gateway, data.path(), iterations.min(5)).await?,
             _ => eprintln!("W6 skipped: RIFFLE_HDFS and RIFFLE_SPARK are needed (`cargo xtask bench` starts both)"),
         }
+    }
+    if w7 {
+        w7::w7_meter(&browser, &gateway, data.path(), 5_000_000).await?;
     }
     browser.close().await?;
     Ok(())

@@ -129,6 +129,18 @@ fn main() {
     worker.post(&FromEngine::Ready { engine: format!("polars {}", polars_version()) }, None);
 }
 
+/// The engine's wasm memory now: its high-water mark, as it never shrinks.
+fn memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size::<0>() as u64 * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
 /// A chart cell: drawn from a catalog table; its rows are the chart's data.
 fn chart(run: &RunRequest, session: &RefCell<Session>) -> Result<(RunDone, Vec<u8>), CellError> {
     let outcome = session.borrow().chart(&run.source, &run.default_name)?;
@@ -149,6 +161,7 @@ fn chart(run: &RunRequest, session: &RefCell<Session>) -> Result<(RunDone, Vec<u
         wrote: None,
         reads: outcome.reads,
         svg: Some(outcome.svg),
+        memory_bytes: 0,
     };
     Ok((done, ipc))
 }
@@ -283,7 +296,7 @@ impl Worker {
         let result = if aborted { Err(cancelled()) } else { result };
         match result {
             Ok((done, ipc)) => {
-                let done = RunDone { elapsed_ms: self.now() - started, ..done };
+                let done = RunDone { elapsed_ms: self.now() - started, memory_bytes: memory_bytes(), ..done };
                 let registered = done.registered;
                 self.post(&FromEngine::Done(done), Some(&ipc));
                 if registered && !preview {
@@ -361,6 +374,7 @@ impl Worker {
             wrote,
             reads,
             svg: None,
+            memory_bytes: 0,
         };
         Ok((done, ipc))
     }
@@ -544,6 +558,7 @@ impl Worker {
             wrote: cell.writes.last().cloned(),
             reads: Vec::new(),
             svg: None,
+            memory_bytes: 0,
         };
         Ok((done, ipc))
     }

@@ -822,7 +822,10 @@ fn CellView(cell: CellModel) -> impl IntoView {
                     <button class="rerun" title="A table this cell reads has changed: run it again"
                         on:click=move |_| run_cell(cell, client)>"stale · re-run"</button>
                 })}
-                <span class="cell-state">{move || state_label(&cell.state.get(), clock.0.get())}</span>
+                <span class="cell-state" data-memory-bytes=move || memory_of(&cell.state.get()).map(|b| b.to_string())
+                    title=move || memory_of(&cell.state.get()).map(|b| format!("engine memory after this run: {}", megabytes(b)))>
+                    {move || state_label(&cell.state.get(), clock.0.get())}
+                </span>
                 {move || (cell.kind.get() == CellKind::Sql).then(|| view! {
                     <button class="engine-toggle"
                         class:on=on_spark
@@ -1054,6 +1057,20 @@ fn state_label(state: &CellState, now_ms: f64) -> String {
         CellState::Done(p) => format!("done in {}", duration(p.done.elapsed_ms)),
         CellState::Failed(_) => "error".into(),
     }
+}
+
+/// The engine's memory when a browser run finished (Spark runs say 0).
+fn memory_of(state: &CellState) -> Option<u64> {
+    match state {
+        CellState::Done(p) if p.done.memory_bytes > 0 => Some(p.done.memory_bytes),
+        _ => None,
+    }
+}
+
+/// 64 MB, 1,210 MB.
+fn megabytes(bytes: u64) -> String {
+    let mb = bytes / 1_000_000;
+    if mb >= 1000 { format!("{},{:03} MB", mb / 1000, mb % 1000) } else { format!("{mb} MB") }
 }
 
 /// 12 ms, 1.4 s, 2 min 5 s.
