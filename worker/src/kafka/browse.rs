@@ -417,7 +417,7 @@ async fn fetch(kafka: &Arc<Kafka>, topic: &str, mut lanes: Vec<Lane>) -> Result<
         kafka.config.consumer("riffle-browse").create().map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("could not create a consumer: {e}"))
         })?;
-    let guard = kafka.track(Activity::Read);
+    let guard = kafka.track_uncapped(Activity::Read);
     // Twice the metadata deadline: a fetch needs a connection to each leader too.
     let deadline = kafka.config.timeout * 2;
     let k = kafka.clone();

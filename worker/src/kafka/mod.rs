@@ -14,8 +14,9 @@ mod produce;
 mod read;
 mod tail;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::FutureProducer;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 pub use config::KafkaConfig;
@@ -32,8 +34,48 @@ pub use ingest::DEFAULT_INGEST_HEADERS;
 
 use crate::{ApiError, AppState};
 
-/// The largest produce request body: a batch of records or an Arrow IPC stream.
-const PRODUCE_BODY_LIMIT: usize = 512 * 1024 * 1024;
+/// How much the Kafka side takes on at once. Every limit answers with a
+/// message that names it; the defaults are [`KafkaLimits::default`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaLimits {
+    /// The largest produce request body, a batch of records or an Arrow IPC
+    /// stream (default 512 MiB). Refused by its Content-Length before it is read.
+    pub produce_body_bytes: usize,
+    /// The most records one produce request may hold (default 1,000,000).
+    /// Larger batches go in several requests.
+    pub produce_records: usize,
+    /// Produce bodies held at once, over all requests (default 512 MiB): what
+    /// bounds produce's memory. A request that does not fit now gets a 503
+    /// with `Retry-After`.
+    pub produce_bytes_in_flight: usize,
+    /// Live tails (WebSockets) one client may hold open (default 8) ...
+    pub tails_per_client: usize,
+    /// ... and all clients together (default 64).
+    pub tails: usize,
+    /// Range reads (`/topics/{topic}/read`) one client may have streaming (default 8) ...
+    pub reads_per_client: usize,
+    /// ... and all clients together (default 64).
+    pub reads: usize,
+}
+
+impl Default for KafkaLimits {
+    fn default() -> Self {
+        KafkaLimits {
+            produce_body_bytes: 512 * 1024 * 1024,
+            produce_records: 1_000_000,
+            produce_bytes_in_flight: 512 * 1024 * 1024,
+            tails_per_client: 8,
+            tails: 64,
+            reads_per_client: 8,
+            reads: 64,
+        }
+    }
+}
+
+/// The body limit axum applies before the produce handler sees a request:
+/// none, the handler checks [`KafkaLimits::produce_body_bytes`] itself
+/// (declared lengths before reading, streamed bodies as they arrive).
+const PRODUCE_BODY_LIMIT: usize = usize::MAX;
 
 /// The `/api/kafka/...` routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -61,11 +103,20 @@ pub struct Kafka {
     producer: OnceLock<Result<FutureProducer, String>>,
     active_reads: AtomicUsize,
     active_tails: AtomicUsize,
+    /// Reads and tails in flight per client, to cap them.
+    per_client: Mutex<HashMap<(Activity, String), usize>>,
+    limits: KafkaLimits,
+    /// Produce bodies held now, in KiB permits.
+    produce_budget: Arc<Semaphore>,
     shutdown: CancellationToken,
 }
 
 impl Kafka {
     pub fn new(config: KafkaConfig, shutdown: CancellationToken) -> Kafka {
+        Kafka::with_limits(config, shutdown, KafkaLimits::default())
+    }
+
+    pub fn with_limits(config: KafkaConfig, shutdown: CancellationToken, limits: KafkaLimits) -> Kafka {
         Kafka {
             config,
             meta: OnceLock::new(),
@@ -73,8 +124,20 @@ impl Kafka {
             producer: OnceLock::new(),
             active_reads: AtomicUsize::new(0),
             active_tails: AtomicUsize::new(0),
+            per_client: Mutex::new(HashMap::new()),
+            produce_budget: Arc::new(Semaphore::new(kib(limits.produce_bytes_in_flight).min(Semaphore::MAX_PERMITS))),
+            limits,
             shutdown,
         }
+    }
+
+    pub fn limits(&self) -> &KafkaLimits {
+        &self.limits
+    }
+
+    /// Cancelled when the gateway shuts down.
+    pub(crate) fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
     }
 
     pub fn config(&self) -> &KafkaConfig {
@@ -214,10 +277,45 @@ impl Kafka {
         .await?
     }
 
-    /// Counts a read or a tail as in flight until the guard is dropped.
-    pub(crate) fn track(self: &Arc<Self>, what: Activity) -> ActiveGuard {
+    /// Counts a read or a tail of `client` as in flight until the guard is
+    /// dropped, or refuses it with a 429 when the client, or everyone
+    /// together, already has as many as the limits allow.
+    pub(crate) fn track(self: &Arc<Self>, what: Activity, client: &str) -> Result<ActiveGuard, Busy> {
+        let (per_client, total, noun, open) = match what {
+            Activity::Read => (self.limits.reads_per_client, self.limits.reads, "range reads", "streaming"),
+            Activity::Tail => (self.limits.tails_per_client, self.limits.tails, "live tails", "open"),
+        };
+        let mut clients = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = clients.get(&(what, client.to_string())).copied().unwrap_or(0);
+        let all = self.counter(what).load(Ordering::SeqCst);
+        let refusal = if mine >= per_client {
+            Some(format!(
+                "{client} already has {mine} {noun} {open}, the most one client may have (limit {per_client}); \
+                 close one (a tail's tab, or a read you no longer need) and try again"
+            ))
+        } else if all >= total {
+            Some(format!(
+                "this gateway already has {all} {noun} {open}, the most it takes at once (limit {total}); \
+                 try again when one has ended"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            return Err(Busy { status: StatusCode::TOO_MANY_REQUESTS, message, retry_after_s: 5 });
+        }
+        *clients.entry((what, client.to_string())).or_insert(0) += 1;
         self.counter(what).fetch_add(1, Ordering::SeqCst);
-        ActiveGuard { kafka: self.clone(), what }
+        Ok(ActiveGuard { kafka: self.clone(), what, client: client.to_string() })
+    }
+
+    /// Counts a short request (a page of browsing) as in flight, uncapped:
+    /// it ends by itself within the metadata deadline.
+    pub(crate) fn track_uncapped(self: &Arc<Self>, what: Activity) -> ActiveGuard {
+        let client = String::new();
+        *self.per_client.lock().unwrap_or_else(|e| e.into_inner()).entry((what, client.clone())).or_insert(0) += 1;
+        self.counter(what).fetch_add(1, Ordering::SeqCst);
+        ActiveGuard { kafka: self.clone(), what, client }
     }
 
     fn counter(&self, what: Activity) -> &AtomicUsize {
@@ -226,22 +324,91 @@ impl Kafka {
             Activity::Tail => &self.active_tails,
         }
     }
+
+    /// Reserves `bytes` of the produce budget, or a 503 when it is taken.
+    pub(crate) fn produce_budget(&self, bytes: usize) -> Result<OwnedSemaphorePermit, Busy> {
+        let want = kib(bytes).max(1);
+        let busy = || Busy {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!(
+                "the gateway is busy: produce requests already hold most of the {} it takes at once; \
+                 retry in a few seconds, or send smaller batches",
+                human_bytes(self.limits.produce_bytes_in_flight)
+            ),
+            retry_after_s: 2,
+        };
+        let want = u32::try_from(want).map_err(|_| busy())?;
+        self.produce_budget.clone().try_acquire_many_owned(want).map_err(|_| busy())
+    }
 }
 
-#[derive(Clone, Copy)]
+/// Whole KiB, rounded up: the unit of the produce budget.
+fn kib(bytes: usize) -> usize {
+    bytes.div_ceil(1024)
+}
+
+/// "512 MiB", "8 GiB", "1000 bytes": a limit, for messages.
+pub(crate) fn human_bytes(n: usize) -> String {
+    const UNITS: [(&str, usize); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if n >= size && n % size == 0 {
+            return format!("{} {unit}", n / size);
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Who a request comes from, for per-client limits: the peer's IP address
+/// when the server records it (`into_make_service_with_connect_info`), else
+/// every client counts as one.
+pub(crate) fn client_of(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| format!("client {}", c.0.ip()))
+        .unwrap_or_else(|| "this gateway's clients together".to_string())
+}
+
+/// A refusal for now: a 429 or 503 with `Retry-After` and a JSON error.
+#[derive(Debug)]
+pub(crate) struct Busy {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after_s: u64,
+}
+
+impl axum::response::IntoResponse for Busy {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = ApiError::new(self.status, self.message).into_response();
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(self.retry_after_s));
+        response
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Activity {
     Read,
     Tail,
 }
 
-/// Decrements an in-flight counter when a read or tail ends, however it ends.
+/// Decrements the in-flight counters when a read or tail ends, however it ends.
 pub(crate) struct ActiveGuard {
     kafka: Arc<Kafka>,
     what: Activity,
+    client: String,
 }
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
+        let mut clients = self.kafka.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (self.what, std::mem::take(&mut self.client));
+        if let Some(n) = clients.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                clients.remove(&key);
+            }
+        }
         self.kafka.counter(self.what).fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -342,5 +509,42 @@ mod tests {
         assert_eq!(nearest("event", &names), Some("events"));
         assert_eq!(nearest("comits", &names), Some("commits"));
         assert_eq!(nearest("zzzzzzzz", &names), None);
+    }
+
+    #[test]
+    fn reads_and_tails_are_capped_per_client_and_in_total() {
+        let limits =
+            KafkaLimits { reads_per_client: 2, reads: 3, tails_per_client: 1, tails: 1, ..KafkaLimits::default() };
+        let kafka = Arc::new(Kafka::with_limits(KafkaConfig::new("127.0.0.1:1"), CancellationToken::new(), limits));
+        let a1 = kafka.track(Activity::Read, "client a").unwrap();
+        let _a2 = kafka.track(Activity::Read, "client a").unwrap();
+        let e = kafka.track(Activity::Read, "client a").err().unwrap();
+        assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(e.message.contains("client a") && e.message.contains("limit 2"), "{}", e.message);
+        let _b1 = kafka.track(Activity::Read, "client b").unwrap();
+        let e = kafka.track(Activity::Read, "client c").err().unwrap();
+        assert!(e.message.contains("limit 3"), "{}", e.message);
+        drop(a1);
+        let _c1 = kafka.track(Activity::Read, "client c").unwrap();
+        // Tails count apart from reads.
+        let t = kafka.track(Activity::Tail, "client a").unwrap();
+        assert!(kafka.track(Activity::Tail, "client b").is_err());
+        drop(t);
+        assert!(kafka.track(Activity::Tail, "client b").is_ok());
+        assert_eq!(kafka.active_tails.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn the_produce_budget_is_shared() {
+        let limits = KafkaLimits { produce_bytes_in_flight: 10 * 1024, ..KafkaLimits::default() };
+        let kafka = Kafka::with_limits(KafkaConfig::new("127.0.0.1:1"), CancellationToken::new(), limits);
+        let first = kafka.produce_budget(8 * 1024).unwrap();
+        let e = kafka.produce_budget(4 * 1024).unwrap_err();
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(e.message.contains("retry") && e.message.contains("10 KiB"), "{}", e.message);
+        drop(first);
+        assert!(kafka.produce_budget(4 * 1024).is_ok());
+        assert_eq!(human_bytes(8 << 30), "8 GiB");
+        assert_eq!(human_bytes(1000), "1000 bytes");
     }
 }

@@ -17,8 +17,8 @@ use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::Response;
+use axum::http::{Extensions, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message, Timestamp};
@@ -26,7 +26,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::{Activity, Kafka, STALL, blocking};
+use super::{Activity, Kafka, STALL, blocking, client_of};
 use crate::{ApiError, AppState};
 
 /// Rows per record batch, and a byte budget that closes a batch early.
@@ -112,8 +112,14 @@ pub(crate) async fn read(
     State(state): State<AppState>,
     Path(topic): Path<String>,
     Query(q): Query<ReadQuery>,
+    extensions: Extensions,
 ) -> Result<Response, ApiError> {
     let kafka = state.kafka.clone();
+    // Counted until the response body is dropped (sent, or the client left).
+    let guard = match kafka.track(Activity::Read, &client_of(&extensions)) {
+        Ok(guard) => Arc::new(guard),
+        Err(busy) => return Ok(busy.into_response()),
+    };
     let plan = plan(&kafka, &topic, &q).await?;
     let total = plan.total();
     let consumer: BaseConsumer =
@@ -121,11 +127,11 @@ pub(crate) async fn read(
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("could not create a consumer: {e}"))
         })?;
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, io::Error>>(4);
-    let guard = kafka.track(Activity::Read);
+    let pump_guard = guard.clone();
     let plan_header = serde_json::to_string(&plan.spans).unwrap_or_default();
     let shutdown = kafka.shutdown.clone();
     tokio::task::spawn_blocking(move || {
-        let _guard = guard;
+        let _guard = pump_guard;
         let started = Instant::now();
         match pump(&consumer, &plan, &tx, &shutdown) {
             Ok(Pumped::Done(n)) => {
@@ -140,7 +146,10 @@ pub(crate) async fn read(
             }
         }
     });
-    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let stream = futures::stream::poll_fn(move |cx| {
+        let _held = &guard;
+        rx.poll_recv(cx)
+    });
     Response::builder()
         .header(header::CONTENT_TYPE, "application/vnd.apache.arrow.stream")
         .header(header::CACHE_CONTROL, "no-store")
@@ -185,12 +194,11 @@ pub(crate) async fn plan(kafka: &Arc<Kafka>, topic: &str, q: &ReadQuery) -> Resu
     let to_times = times(kafka, topic, &selected, to).await?;
     // An offset applies to every partition read; it is a mistake only when it
     // is past the end of all of them (a partition it is past gives nothing).
-    if let Bound::Offset(n) = from {
-        if let Some(&(partition, low, high)) = marks.iter().filter(|m| n > m.2).max_by_key(|m| m.2) {
-            if marks.iter().all(|m| n > m.2) {
-                return Err(past_the_end(topic, partition, n, low, high));
-            }
-        }
+    if let Bound::Offset(n) = from
+        && let Some(&(partition, low, high)) = marks.iter().filter(|m| n > m.2).max_by_key(|m| m.2)
+        && marks.iter().all(|m| n > m.2)
+    {
+        return Err(past_the_end(topic, partition, n, low, high));
     }
     let mut spans = Vec::with_capacity(marks.len());
     for (i, &(partition, low, high)) in marks.iter().enumerate() {

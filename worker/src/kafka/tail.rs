@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::Extensions;
+use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
@@ -19,8 +20,12 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
 use super::read::Bound;
-use super::{Activity, Kafka, blocking};
+use super::{ActiveGuard, Activity, Kafka, blocking, client_of};
 use crate::{ApiError, AppState};
+
+/// The largest frame or message a tail takes from the browser, which only
+/// ever sends Close and Ping (at most 125 bytes each); a larger one ends the tail.
+const CLIENT_FRAME_BYTES: usize = 1024;
 
 /// What a tail lets through. Every condition given must hold.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -50,10 +55,10 @@ impl Filter {
     }
 
     pub(crate) fn matches(&self, key: Option<&[u8]>, value: Option<&[u8]>) -> bool {
-        if let Some(want) = &self.key {
-            if key != Some(want.as_bytes()) {
-                return false;
-            }
+        if let Some(want) = &self.key
+            && key != Some(want.as_bytes())
+        {
+            return false;
         }
         if let Some(needle) = &self.contains {
             let hit = |hay: Option<&[u8]>| hay.is_some_and(|h| find(h, needle.as_bytes()));
@@ -75,7 +80,7 @@ impl Filter {
                 }
                 let equal = match at {
                     Value::String(s) => s == want,
-                    other => other.to_string() == *want,
+                    other => displays_as(other, want),
                 };
                 if !equal {
                     return false;
@@ -86,6 +91,26 @@ impl Filter {
     }
 }
 
+/// Whether a value prints as `text`, compared as it prints (no copy).
+fn displays_as(value: &Value, text: &str) -> bool {
+    struct Compare<'a> {
+        rest: &'a str,
+        same: bool,
+    }
+    impl std::fmt::Write for Compare<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            match self.rest.strip_prefix(s) {
+                Some(rest) if self.same => self.rest = rest,
+                _ => self.same = false,
+            }
+            Ok(())
+        }
+    }
+    let mut compare = Compare { rest: text, same: true };
+    let _ = std::fmt::Write::write_fmt(&mut compare, format_args!("{value}"));
+    compare.same && compare.rest.is_empty()
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -94,9 +119,15 @@ fn find(hay: &[u8], needle: &[u8]) -> bool {
 pub(crate) async fn tail(
     State(state): State<AppState>,
     Query(params): Query<BTreeMap<String, String>>,
+    extensions: Extensions,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let kafka = state.kafka.clone();
+    // Counted from here to the socket's end; refused before any Kafka work.
+    let guard = match kafka.track(Activity::Tail, &client_of(&extensions)) {
+        Ok(guard) => guard,
+        Err(busy) => return Ok(busy.into_response()),
+    };
     let topics: Vec<String> = params
         .get("topics")
         .or_else(|| params.get("topic"))
@@ -141,7 +172,10 @@ pub(crate) async fn tail(
         ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("could not create a consumer: {e}"))
     })?;
     consumer.assign(&start).map_err(|e| kafka.error("assigning partitions", &e))?;
-    Ok(upgrade.on_upgrade(move |socket| run(kafka, socket, consumer, filter, topics, assigned)))
+    // The tail reads nothing from the browser but Close and Ping: a frame of
+    // any size would only be buffered to be ignored.
+    let upgrade = upgrade.max_frame_size(CLIENT_FRAME_BYTES).max_message_size(CLIENT_FRAME_BYTES);
+    Ok(upgrade.on_upgrade(move |socket| run(kafka, guard, socket, consumer, filter, topics, assigned)))
 }
 
 async fn times(kafka: &Arc<Kafka>, topic: &str, partitions: &[i32], ms: i64) -> Result<Vec<Option<i64>>, ApiError> {
@@ -165,13 +199,13 @@ async fn times(kafka: &Arc<Kafka>, topic: &str, partitions: &[i32], ms: i64) -> 
 
 async fn run(
     kafka: Arc<Kafka>,
+    _guard: ActiveGuard,
     socket: WebSocket,
     consumer: StreamConsumer,
     filter: Filter,
     topics: Vec<String>,
     assigned: Vec<Value>,
 ) {
-    let _guard = kafka.track(Activity::Tail);
     let (mut sink, mut incoming) = socket.split();
     let hello = json!({ "type": "subscribed", "topics": topics, "partitions": assigned });
     if sink.send(WsMessage::Text(Utf8Bytes::from(hello.to_string()))).await.is_err() {
