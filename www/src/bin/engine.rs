@@ -337,12 +337,15 @@ impl Worker {
         self.hints.borrow_mut().clear();
         // current_timestamp() for this cell: the engine reads no clock of its own.
         session.borrow_mut().set_now((js_sys::Date::now() * 1000.0) as i64);
-        let prepared = session.borrow().prepare(&run.source, &run.default_name)?;
+        let mut prepared = session.borrow().prepare(&run.source, &run.default_name)?;
         let reads = prepared.reads.clone();
         let mut inputs = Vec::with_capacity(prepared.sources.len());
         let started = self.now();
-        for source in &prepared.sources {
-            inputs.push(self.fetch_source(source, run, started).await?);
+        for source in &mut prepared.sources {
+            let (data, names) = self.fetch_source(source, run, started).await?;
+            // So that an error names the part file that failed.
+            source.part_names = names;
+            inputs.push(data);
         }
         let outcome = session.borrow_mut().execute(prepared, inputs)?;
         let mut table = outcome.table;
@@ -680,7 +683,7 @@ impl Worker {
         source: &SourceRequest,
         run: &RunRequest,
         started: f64,
-    ) -> Result<SourceData, CellError> {
+    ) -> Result<(SourceData, Vec<String>), CellError> {
         let what = source.describe();
         let progress = |counts_rows| Progress { run, what: &what, started, counts_rows };
         match &source.kind {
@@ -750,7 +753,7 @@ impl Worker {
                 }
                 drop(fetches);
                 self.post_transfer(&transfer, self.now());
-                Ok(SourceData { parts })
+                Ok((SourceData { parts }, files.into_iter().map(|(path, _)| path).collect()))
             }
             SourceKind::Kafka(range) => {
                 let url = format!("/api/kafka/topics/{}/read?{}", encode(&range.topic), range.to_query());
@@ -758,7 +761,7 @@ impl Worker {
                 let mut counter = IpcProgress::new();
                 counter.feed(&bytes);
                 self.hint_if_big(&what, None, Some(counter.rows)).await;
-                Ok(SourceData::single(bytes))
+                Ok((SourceData::single(bytes), Vec::new()))
             }
         }
     }
