@@ -1160,12 +1160,23 @@ async fn ingest_merges_request_headers_into_the_event() -> Result<()> {
     });
     assert_eq!(answer, json!({ "topic": topic, "partition": 0, "offset": 0, "event": first }));
 
-    // GET with query parameters; `key` is the message key.
+    // GET with query parameters; `key` is the message key. A GET changes
+    // state only when typed in the address bar (`Sec-Fetch-Site: none`), from
+    // the gateway's own page, or with the token: never from another site.
+    let url = format!("{}/ingest/{topic}?event_type=join_guild&guild=north&key=u7", riffle.url);
+    for site in [None, Some("cross-site")] {
+        let mut request = riffle.http.get(&url).header("user-agent", "curl/8.0");
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        assert_eq!(request.send().await?.status(), StatusCode::FORBIDDEN, "GET /ingest with Sec-Fetch-Site {site:?}");
+    }
     let response = riffle
         .http
-        .get(format!("{}/ingest/{topic}?event_type=join_guild&guild=north&key=u7", riffle.url))
+        .get(&url)
         .header("user-agent", "curl/8.0")
         .header("accept", "*/*")
+        .header("sec-fetch-site", "none")
         .send()
         .await?;
     assert_eq!(response.status(), StatusCode::OK);
