@@ -599,13 +599,7 @@ async fn w6_report(browser: &Browser, gateway: &Gateway, data: &std::path::Path,
     std::fs::create_dir_all(data.join("notebooks"))?;
     std::fs::write(data.join("notebooks/w6.riffle.md"), notebook)?;
     browser.open_notebook(&format!("{}/?open=notebooks/w6.riffle.md", gateway.url)).await?;
-    let cells = browser.client.find_all(fantoccini::Locator::Css(".notebook:not([hidden]) section.cell")).await?;
-    let mut ids = Vec::new();
-    for cell in cells {
-        if cell.attr("data-kind").await?.as_deref() == Some("sql") {
-            ids.push(cell.attr("data-cell-id").await?.context("a cell without id")?);
-        }
-    }
+    let ids = w7::sql_cell_ids(browser).await?;
     if ids.len() != 2 {
         bail!("W6: expected 2 SQL cells in the notebook, found {}", ids.len());
     }
@@ -614,39 +608,11 @@ async fn w6_report(browser: &Browser, gateway: &Gateway, data: &std::path::Path,
     // Warm-up: one run each (Spark compiles its code paths; the worker its wasm).
     for round in 0..=iterations {
         for (k, id) in ids.iter().enumerate() {
-            let section = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
-            browser.client.execute("performance.clearMarks()", vec![]).await?;
-            browser
-                .client
-                .execute(&format!("document.querySelector('{section} button.run-cell').click()"), vec![])
-                .await?;
-            browser
-                .wait_for(
-                    &format!(r#"{section}[data-state="done"] .row-count, {section} .cell-error"#),
-                    Duration::from_secs(900),
-                )
-                .await?;
-            if let Ok(e) = browser.client.find(fantoccini::Locator::Css(&format!("{section} .cell-error"))).await {
-                bail!("W6 cell {k} failed: {}", e.text().await?);
-            }
-            let marks = browser
-                .client
-                .execute(
-                    "const at = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].startTime : null; }; \
-                     return [at('riffle-run'), at('riffle-result')];",
-                    vec![],
-                )
-                .await?;
-            let (sent, done) =
-                (marks[0].as_f64().context("no riffle-run mark")?, marks[1].as_f64().context("no riffle-result mark")?);
+            let step = w7::run_cell(browser, id, &format!("W6 cell {k}")).await?;
             if round > 0 {
-                times[k].push(done - sent);
+                times[k].push(step.ms);
             }
-            let cells = browser
-                .client
-                .execute(&format!("return Array.from(document.querySelectorAll('{section} table.result td'), td => td.textContent).join('|')"), vec![])
-                .await?;
-            results[k] = cells.as_str().unwrap_or_default().to_string();
+            results[k] = step.cells;
         }
     }
     if results[0] != results[1] || results[0].is_empty() {

@@ -105,41 +105,55 @@ FROM meter GROUP BY Acorn_grouped ORDER BY Acorn_grouped";
 
 const COPY: &str = "COPY (SELECT * FROM meter) TO 'w7/meter_parquet' (FORMAT parquet, MODE overwrite, PARTITIONS 8)";
 
-/// One step: its wall time from the page's marks, the engine's memory after it,
-/// and the result's cells.
-struct Step {
-    ms: f64,
-    memory_mb: f64,
-    cells: String,
+/// One run of a cell: its wall time from the page's marks (the run request
+/// to the result rendered), the engine's memory after it (browser runs only),
+/// and the result's cells joined with `|`.
+pub struct Step {
+    pub ms: f64,
+    pub memory_mb: Option<f64>,
+    pub cells: String,
 }
 
-async fn run(browser: &Browser, id: &str) -> Result<Step> {
+/// Clicks the cell's run button and waits for its result; `what` names it in errors.
+pub async fn run_cell(browser: &Browser, id: &str, what: &str) -> Result<Step> {
     let section = format!(r#".notebook:not([hidden]) section[data-cell-id="{id}"]"#);
     browser.client.execute("performance.clearMarks()", vec![]).await?;
     browser.client.execute(&format!("document.querySelector('{section} button.run-cell').click()"), vec![]).await?;
     browser
         .wait_for(
-            &format!(r#"{section}[data-state="done"] .cell-state[data-memory-bytes], {section} .cell-error"#),
+            &format!(r#"{section}[data-state="done"] .row-count, {section} .cell-error"#),
             Duration::from_secs(1800),
         )
         .await?;
     if let Ok(e) = browser.client.find(fantoccini::Locator::Css(&format!("{section} .cell-error"))).await {
-        bail!("W7 cell failed: {}", e.text().await?);
+        bail!("{what} failed: {}", e.text().await?);
     }
     let got = browser
         .client
         .execute(
             "const at = n => { const e = performance.getEntriesByName(n); return e.length ? e[e.length - 1].startTime : null; }; \
              const s = document.querySelector(arguments[0]); \
-             return [at('riffle-run'), at('riffle-result'), s.querySelector('.cell-state').dataset.memoryBytes, \
+             return [at('riffle-run'), at('riffle-result'), s.querySelector('.cell-state').dataset.memoryBytes ?? null, \
                      Array.from(s.querySelectorAll('table.result td'), td => td.textContent).join('|')];",
             vec![section.clone().into()],
         )
         .await?;
     let (sent, done) =
         (got[0].as_f64().context("no riffle-run mark")?, got[1].as_f64().context("no riffle-result mark")?);
-    let memory: f64 = got[2].as_str().context("no memory figure")?.parse()?;
-    Ok(Step { ms: done - sent, memory_mb: memory / 1e6, cells: got[3].as_str().unwrap_or_default().to_string() })
+    let memory_mb = got[2].as_str().map(str::parse::<f64>).transpose()?.map(|b| b / 1e6);
+    Ok(Step { ms: done - sent, memory_mb, cells: got[3].as_str().unwrap_or_default().to_string() })
+}
+
+/// The ids of the open notebook's SQL cells, in order.
+pub async fn sql_cell_ids(browser: &Browser) -> Result<Vec<String>> {
+    let cells = browser.client.find_all(fantoccini::Locator::Css(".notebook:not([hidden]) section.cell")).await?;
+    let mut ids = Vec::new();
+    for cell in cells {
+        if cell.attr("data-kind").await?.as_deref() == Some("sql") {
+            ids.push(cell.attr("data-cell-id").await?.context("a cell without id")?);
+        }
+    }
+    Ok(ids)
 }
 
 pub async fn w7_meter(browser: &Browser, gateway: &Gateway, data: &Path, rows: usize) -> Result<()> {
@@ -162,16 +176,10 @@ pub async fn w7_meter(browser: &Browser, gateway: &Gateway, data: &Path, rows: u
     std::fs::create_dir_all(data.join("notebooks"))?;
     std::fs::write(data.join("notebooks/w7.riffle.md"), notebook)?;
     browser.open_notebook(&format!("{}/?open=notebooks/w7.riffle.md", gateway.url)).await?;
-    let cells = browser.client.find_all(fantoccini::Locator::Css(".notebook:not([hidden]) section.cell")).await?;
-    let mut ids = Vec::new();
-    for cell in cells {
-        if cell.attr("data-kind").await?.as_deref() == Some("sql") {
-            ids.push(cell.attr("data-cell-id").await?.context("a cell without id")?);
-        }
-    }
+    let ids = sql_cell_ids(browser).await?;
     let [read, sums, copy] = ids.as_slice() else { bail!("W7: expected 3 SQL cells, found {}", ids.len()) };
-    let read = run(browser, read).await?;
-    let sums = run(browser, sums).await?;
+    let read = run_cell(browser, read, "W7 read_csv").await?;
+    let sums = run_cell(browser, sums, "W7 group-by").await?;
     let expected: Vec<String> = groups
         .iter()
         .flat_map(|(g, t)| [g.to_string(), t.rows.to_string(), t.readings.to_string(), t.wh.to_string()])
@@ -179,7 +187,7 @@ pub async fn w7_meter(browser: &Browser, gateway: &Gateway, data: &Path, rows: u
     if sums.cells != expected.join("|") {
         bail!("W7: the sums per Acorn group differ\n  browser:   {}\n  generator: {}", sums.cells, expected.join("|"));
     }
-    let copy = run(browser, copy).await?;
+    let copy = run_cell(browser, copy, "W7 COPY").await?;
     let parts = std::fs::read_dir(data.join("w7/meter_parquet"))?
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
@@ -191,21 +199,20 @@ pub async fn w7_meter(browser: &Browser, gateway: &Gateway, data: &Path, rows: u
     if parts != 8 || !data.join("w7/meter_parquet/_SUCCESS").exists() {
         bail!("W7: COPY wrote {parts} Parquet parts (8 expected) or no _SUCCESS");
     }
+    let memory = |step: &Step| step.memory_mb.context("W7: no engine memory figure on the cell");
+    let (read_mb, sums_mb, copy_mb) = (memory(&read)?, memory(&sums)?, memory(&copy)?);
     println!("workload  step                               ms  engine_memory_MB  what");
     println!(
         "W7        read_csv {total} rows, {:.0} MB {:>8.0}  {:>16.0}  schema, nullValue, timestampFormat",
         bytes as f64 / 1e6,
         read.ms,
-        read.memory_mb
+        read_mb
     );
-    println!(
-        "W7        group-by per Acorn group  {:>17.0}  {:>16.0}  sums equal the generator's",
-        sums.ms, sums.memory_mb
-    );
+    println!("W7        group-by per Acorn group  {:>17.0}  {:>16.0}  sums equal the generator's", sums.ms, sums_mb);
     println!(
         "W7        COPY to Parquet, 8 parts  {:>17.0}  {:>16.0}  {:.0} MB written",
         copy.ms,
-        copy.memory_mb,
+        copy_mb,
         written as f64 / 1e6
     );
     Ok(())
