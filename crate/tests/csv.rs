@@ -60,7 +60,12 @@ fn err(sql: &str, bytes: &[u8]) -> CellError {
 }
 
 fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+    let mut c = df.column(name).unwrap().clone();
+    // A TIMESTAMP (an instant in UTC) as its wall-clock text, as Spark shows it in a UTC session.
+    if let DataType::Datetime(unit, Some(_)) = c.dtype() {
+        c = c.cast(&DataType::Datetime(*unit, None)).unwrap();
+    }
+    let c = c.cast(&DataType::String).unwrap();
     c.str().unwrap().into_iter().map(|v| v.map(String::from)).collect()
 }
 
@@ -145,7 +150,7 @@ both! {
         let all = run_in(&mut session, "-- name: meters\nSELECT * FROM read_csv('smart_meter.csv', NULLVALUE => 'Null')", SMART_METER)
             .unwrap();
         assert_eq!(names(&all), ["LCLid", "stdorToU", "DateTime", KWH, "Acorn", "Acorn_grouped"]);
-        assert_eq!(types(&all), ["string", "string", "timestamp_ntz", "double", "string", "string"]);
+        assert_eq!(types(&all), ["string", "string", "timestamp", "double", "string", "string"]);
         let rows: usize = smart_meter_by_group().values().map(|v| (v.1 + v.2) as usize).sum();
         assert_eq!(all.rows(), rows);
         let describe = session.execute(session.prepare("DESCRIBE meters", "d").unwrap(), vec![]).unwrap();
@@ -269,7 +274,7 @@ both! {
         let csv = b"day,at\n13/11/2012,13/11/2012 00:30\n01/02/2013,01/02/2013 12:00\n";
         let opts = "dateFormat => 'dd/MM/yyyy', timestampFormat => 'dd/MM/yyyy HH:mm'";
         let t = ok(&format!("SELECT * FROM read_csv('x.csv', {opts})"), csv);
-        assert_eq!(types(&t), ["date", "timestamp_ntz"]);
+        assert_eq!(types(&t), ["date", "timestamp"]);
         assert_eq!(strings(&t.df, "day"), s(&["2012-11-13", "2013-02-01"]));
         let t = ok(&format!("SELECT * FROM read_csv('x.csv', {opts}, schema => 'day DATE, at TIMESTAMP')"), csv);
         assert_eq!(strings(&t.df, "at")[1].as_deref(), Some("2013-02-01 12:00:00.000000"));
@@ -282,7 +287,7 @@ both! {
         assert!(e.message.contains("dateFormat"), "{e:?}");
         // Dates infer as DATE; dates with timestamps widen to TIMESTAMP.
         assert_eq!(types(&ok("SELECT * FROM read_csv('x.csv')", b"d\n2024-01-05\n")), ["date"]);
-        assert_eq!(types(&ok("SELECT * FROM read_csv('x.csv')", b"d\n2024-01-05\n2024-01-05 10:00:00\n")), ["timestamp_ntz"]);
+        assert_eq!(types(&ok("SELECT * FROM read_csv('x.csv')", b"d\n2024-01-05\n2024-01-05 10:00:00\n")), ["timestamp"]);
     }
 
     fn infer_schema_and_sampling() {

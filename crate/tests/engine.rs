@@ -180,7 +180,7 @@ both! {
         assert_eq!(ints(&back.table.df, "n"), [expected.values().map(|(n, _)| n).sum::<i64>()]);
         let cents: i64 = expected.values().map(|(_, c)| c).sum();
         assert!((floats(&back.table.df, "fare")[0] - cents as f64 / 100.0).abs() < 0.01);
-        assert_eq!(back.table.schema()[2].dtype, "timestamp_ntz");
+        assert_eq!(back.table.schema()[2].dtype, "timestamp");
     }
 
     // MISSION.md workflow 5: a report with a join, date functions, a window and a group-by.

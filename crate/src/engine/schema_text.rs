@@ -81,7 +81,10 @@ pub fn parse_type(text: &str) -> Option<DataType> {
         "FLOAT" | "REAL" => DataType::Float32,
         "BOOLEAN" | "BOOL" => DataType::Boolean,
         "DATE" => DataType::Date,
-        "TIMESTAMP" | "TIMESTAMP_NTZ" => DataType::Datetime(TimeUnit::Microseconds, None),
+        // Spark's TIMESTAMP is an instant (shown in the session time zone, UTC);
+        // TIMESTAMP_NTZ is a wall-clock time.
+        "TIMESTAMP" | "TIMESTAMP_LTZ" => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+        "TIMESTAMP_NTZ" => DataType::Datetime(TimeUnit::Microseconds, None),
         "BINARY" => DataType::Binary,
         _ => return None,
     })

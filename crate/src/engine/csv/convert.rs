@@ -27,7 +27,10 @@ pub(crate) enum Kind {
     F64,
     Dec(u8, u8),
     Date,
+    /// Spark's TIMESTAMP: an instant, shown in the session time zone (UTC).
     Ts,
+    /// TIMESTAMP_NTZ: a wall-clock time, only from a schema (inference gives TIMESTAMP, as Spark's does).
+    TsNtz,
 }
 
 impl Kind {
@@ -48,7 +51,8 @@ impl Kind {
                 Kind::Dec(p as u8, s.unwrap_or(0).min(p) as u8)
             }
             DataType::Date => Kind::Date,
-            DataType::Datetime(_, _) => Kind::Ts,
+            DataType::Datetime(_, None) => Kind::TsNtz,
+            DataType::Datetime(_, Some(_)) => Kind::Ts,
             _ => return None,
         })
     }
@@ -68,6 +72,7 @@ impl Kind {
             Kind::Dec(p, s) => format!("DECIMAL({p},{s})"),
             Kind::Date => "DATE".into(),
             Kind::Ts => "TIMESTAMP".into(),
+            Kind::TsNtz => "TIMESTAMP_NTZ".into(),
         }
     }
 }
@@ -225,7 +230,7 @@ impl CsvOptions {
                 };
                 days.map(Cell::Int)
             }
-            Kind::Ts => self.timestamp(text).map(Cell::Int),
+            Kind::Ts | Kind::TsNtz => self.timestamp(text).map(Cell::Int),
         }
     }
 
@@ -238,7 +243,7 @@ impl CsvOptions {
             Kind::Dec(..) => self.try_decimal(text),
             Kind::F32 | Kind::F64 => self.try_double(text),
             Kind::Date => self.try_date(text),
-            Kind::Ts => self.try_timestamp(text),
+            Kind::Ts | Kind::TsNtz => self.try_timestamp(text),
             Kind::Bool => self.try_bool(text),
             Kind::Str | Kind::Bin => Kind::Str,
         };
@@ -365,7 +370,8 @@ impl Builder {
                 let ints = b.finish();
                 match kind {
                     Kind::Date => ints.cast(&DataType::Int32)?.i32()?.clone().into_date().into_series(),
-                    Kind::Ts => ints.into_datetime(TimeUnit::Microseconds, None).into_series(),
+                    Kind::Ts => ints.into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_series(),
+                    Kind::TsNtz => ints.into_datetime(TimeUnit::Microseconds, None).into_series(),
                     Kind::I8 => ints.cast(&DataType::Int8)?,
                     Kind::I16 => ints.cast(&DataType::Int16)?,
                     Kind::I32 => ints.cast(&DataType::Int32)?,
