@@ -83,7 +83,7 @@ pub fn parse_type(text: &str) -> Option<DataType> {
         "DATE" => DataType::Date,
         // Spark's TIMESTAMP is an instant (shown in the session time zone, UTC);
         // TIMESTAMP_NTZ is a wall-clock time.
-        "TIMESTAMP" | "TIMESTAMP_LTZ" => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+        "TIMESTAMP" | "TIMESTAMP_LTZ" => super::sql::typed::timestamp_type(),
         "TIMESTAMP_NTZ" => DataType::Datetime(TimeUnit::Microseconds, None),
         "BINARY" => DataType::Binary,
         _ => return None,

@@ -370,7 +370,7 @@ impl Builder {
                 let ints = b.finish();
                 match kind {
                     Kind::Date => ints.cast(&DataType::Int32)?.i32()?.clone().into_date().into_series(),
-                    Kind::Ts => ints.into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)).into_series(),
+                    Kind::Ts => ints.cast(&crate::engine::sql::typed::timestamp_type())?,
                     Kind::TsNtz => ints.into_datetime(TimeUnit::Microseconds, None).into_series(),
                     Kind::I8 => ints.cast(&DataType::Int8)?,
                     Kind::I16 => ints.cast(&DataType::Int16)?,
