@@ -38,6 +38,19 @@ pub struct SparkSource {
     /// Spark's data source options (`header`, `subscribe`, `startingOffsets`).
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// The columns `schema =>` gave, in order, with Spark's type names
+    /// (`decimal(10,2)`, `array<string>`); empty when Spark infers them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema: Vec<SparkColumn>,
+}
+
+/// One column of a source's given schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SparkColumn {
+    pub name: String,
+    /// Spark's name of the type, as `printSchema` writes it.
+    #[serde(rename = "type")]
+    pub spark_type: String,
 }
 
 /// Progress of a Spark run, from Spark's execution progress reports.

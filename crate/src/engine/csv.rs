@@ -285,7 +285,9 @@ impl Reader<'_> {
                 let wordy = !value.is_empty() && value.chars().all(|c| c.is_alphabetic() || "-_/ .?".contains(c));
                 let fix = match kind {
                     Kind::Date if !wordy => "give the pattern, e.g. dateFormat => 'dd/MM/yyyy'".to_string(),
-                    Kind::Ts | Kind::TsNtz if !wordy => "give the pattern, e.g. timestampFormat => 'dd/MM/yyyy HH:mm:ss'".to_string(),
+                    Kind::Ts | Kind::TsNtz if !wordy => {
+                        "give the pattern, e.g. timestampFormat => 'dd/MM/yyyy HH:mm:ss'".to_string()
+                    }
                     _ if wordy => format!("if '{value}' means a missing value, write nullValue => '{value}'"),
                     _ => format!("read the column as STRING in the schema ({name} STRING) and convert it in the query"),
                 };

@@ -15,11 +15,12 @@ use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::kafka::{KafkaBound, KafkaRange};
+use super::output::spark_type_name;
 use super::source::{FileFormat, SourceKind, SourceRequest};
 use super::statement::{byte_offset, quote_column_keywords, tokenize};
 use super::{repair, sql};
 use crate::lang::{Directives, Engine};
-use crate::spark::{DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT, RunOnSpark, SparkSource};
+use crate::spark::{DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT, RunOnSpark, SparkColumn, SparkSource};
 use crate::{CellError, Location};
 
 /// A Spark cell: the request for the gateway and the table its result becomes.
@@ -275,25 +276,31 @@ fn spark_source(request: &SourceRequest, view: &str) -> Result<SparkSource, Cell
     match &request.kind {
         SourceKind::File { format, path, options: given } => {
             let function = format.function_name();
-            if given.contains_key("schema") {
-                return Err(CellError::new(format!("{function}(): schema => is not passed to Spark"))
-                    .hint("leave it out (Spark infers the schema) and CAST columns in the query"));
-            }
+            let schema = match given.get("schema") {
+                Some(text) => spark_schema(text).map_err(|e| {
+                    let message = format!("{function}(): schema => {}", e.message);
+                    CellError { message, ..e }
+                })?,
+                None => Vec::new(),
+            };
             if *format != FileFormat::Csv {
                 // read_json's and read_parquet's options are Spark's, passed as written
                 // (Spark reads names in any case): dropping one would change the answer.
-                options.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+                options.extend(given.iter().filter(|(k, _)| *k != "schema").map(|(k, v)| (k.clone(), v.clone())));
             } else {
                 let header = given.get("header").map(|h| h.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
                 options.insert("header".into(), header);
-                let infer = given.get("inferschema").map(|v| v.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
-                options.insert("inferSchema".into(), infer);
+                if schema.is_empty() {
+                    let infer =
+                        given.get("inferschema").map(|v| v.to_ascii_lowercase()).unwrap_or_else(|| "true".into());
+                    options.insert("inferSchema".into(), infer);
+                }
                 if let Some(d) = given.get("delimiter") {
                     options.insert("sep".into(), d.clone());
                 }
                 // The rest of Spark's CSV options pass as written (Spark reads names in any case).
                 for (key, value) in given {
-                    if !matches!(key.as_str(), "header" | "inferschema" | "delimiter") {
+                    if !matches!(key.as_str(), "header" | "inferschema" | "delimiter" | "schema") {
                         options.insert(key.clone(), value.clone());
                     }
                 }
@@ -303,13 +310,23 @@ fn spark_source(request: &SourceRequest, view: &str) -> Result<SparkSource, Cell
                 FileFormat::Json => "json",
                 FileFormat::Parquet => "parquet",
             };
-            Ok(SparkSource { view: view.into(), format: format.into(), path: Some(path.clone()), options })
+            Ok(SparkSource { view: view.into(), format: format.into(), path: Some(path.clone()), options, schema })
         }
         SourceKind::Kafka(range) => {
             kafka_options(range, &mut options)?;
-            Ok(SparkSource { view: view.into(), format: "kafka".into(), path: None, options })
+            Ok(SparkSource { view: view.into(), format: "kafka".into(), path: None, options, schema: Vec::new() })
         }
     }
+}
+
+/// `schema =>`'s DDL, parsed as the browser engine parses it, as Spark's
+/// column list: the same names and types in both engines.
+fn spark_schema(text: &str) -> Result<Vec<SparkColumn>, CellError> {
+    let schema = super::schema_text::parse(text)?;
+    Ok(schema
+        .iter()
+        .map(|(name, dtype)| SparkColumn { name: name.to_string(), spark_type: spark_type_name(dtype) })
+        .collect())
 }
 
 /// `kafka(...)`'s range as Spark's Kafka source options (batch read).
@@ -412,6 +429,35 @@ mod tests {
             (get("nullvalue"), get("inferSchema"), get("mode")),
             (Some("Null"), Some("false"), Some("FAILFAST"))
         );
+    }
+
+    #[test]
+    fn a_schema_becomes_the_views_columns() {
+        let c = cell(
+            "-- engine: spark\nSELECT * FROM read_csv('m.csv', schema => 'LCLid STRING, `KWH/hh` DOUBLE, \
+             DateTime TIMESTAMP, n DECIMAL(10, 2), w TIMESTAMP_NTZ')",
+        );
+        let source = &c.request.sources[0];
+        let columns: Vec<(&str, &str)> =
+            source.schema.iter().map(|c| (c.name.as_str(), c.spark_type.as_str())).collect();
+        assert_eq!(
+            columns,
+            [
+                ("LCLid", "string"),
+                ("KWH/hh", "double"),
+                ("DateTime", "timestamp"),
+                ("n", "decimal(10,2)"),
+                ("w", "timestamp_ntz")
+            ]
+        );
+        // Spark takes the given types: it neither infers nor sees the DDL as an option.
+        assert!(!source.options.contains_key("inferSchema") && !source.options.contains_key("schema"));
+        let c = cell("-- engine: spark\nSELECT * FROM read_json('l.jsonl', schema => 'id INT')");
+        assert_eq!(c.request.sources[0].schema.len(), 1);
+        assert!(!c.request.sources[0].options.contains_key("schema"));
+        let e = spark_cell("-- engine: spark\nSELECT * FROM read_csv('m.csv', schema => 'a WHATEVER')", "r", "t")
+            .unwrap_err();
+        assert!(e.message.starts_with("read_csv(): schema => unknown type 'WHATEVER'"), "{}", e.message);
     }
 
     #[test]

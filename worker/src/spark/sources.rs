@@ -30,6 +30,86 @@ pub(crate) struct Source {
     pub path: Option<String>,
     #[serde(default)]
     pub options: BTreeMap<String, OptionValue>,
+    /// The columns a `schema =>` gave; empty when Spark infers them.
+    #[serde(default)]
+    pub schema: Vec<Column>,
+}
+
+/// One column of a given schema: any name (the gateway back-quotes it) and
+/// a type the gateway checks against Spark's type grammar.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub spark_type: String,
+}
+
+/// Type names a given schema may hold (lower case, as `printSchema` writes them).
+const TYPE_NAMES: &[&str] = &[
+    "string",
+    "boolean",
+    "tinyint",
+    "smallint",
+    "int",
+    "bigint",
+    "float",
+    "double",
+    "date",
+    "timestamp",
+    "timestamp_ntz",
+    "binary",
+];
+
+/// Whether `text` is one of Spark's types as the core writes them: a name
+/// from [`TYPE_NAMES`], `decimal(p,s)` or `array<T>`. Nothing else can reach
+/// the statement, so a type cannot close the column list.
+fn is_spark_type(text: &str) -> bool {
+    let t = text.trim().to_ascii_lowercase();
+    if let Some(inner) = t.strip_prefix("array<").and_then(|r| r.strip_suffix('>')) {
+        return is_spark_type(inner);
+    }
+    if let Some(args) = t.strip_prefix("decimal(").and_then(|r| r.strip_suffix(')')) {
+        let mut parts = args.split(',').map(str::trim);
+        let number =
+            |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
+        return number(parts.next()) && number(parts.next()) && parts.next().is_none();
+    }
+    TYPE_NAMES.contains(&t.as_str())
+}
+
+/// A name in back-quotes, with any back-quote in it doubled.
+fn quoted_name(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The given schema as the view's column list, ` (`a` int, `b c` string)`,
+/// or nothing when there is none.
+fn column_list(view: &str, columns: &[Column]) -> Result<String, ApiError> {
+    if columns.is_empty() {
+        return Ok(String::new());
+    }
+    let mut out = Vec::with_capacity(columns.len());
+    for column in columns {
+        if column.name.is_empty() || column.name.len() > 256 || column.name.chars().any(char::is_control) {
+            return Err(ApiError::bad_request(format!(
+                "source {view}: the schema's column name {:?} must be 1 to 256 characters, none of them control \
+                 characters",
+                column.name
+            )));
+        }
+        if !is_spark_type(&column.spark_type) {
+            return Err(ApiError::bad_request(format!(
+                "source {view}: the schema's type {:?} for column {} is not one a source may have here ({}, \
+                 decimal(p,s), array<T>)",
+                column.spark_type,
+                column.name,
+                TYPE_NAMES.join(", ")
+            )));
+        }
+        out.push(format!("{} {}", quoted_name(&column.name), column.spark_type.trim().to_ascii_lowercase()));
+    }
+    Ok(format!(" ({})", out.join(", ")))
 }
 
 /// An option value: a string, or a number or boolean written as one.
@@ -172,8 +252,14 @@ pub(crate) fn view_statement(
             spark_path(local, path).map_err(|e| ApiError::bad_request(format!("source {view}: {}", e.message)))?;
         options.insert(0, ("path".to_string(), path));
     }
+    let columns = column_list(view, &source.schema)?;
+    if format == "kafka" && !columns.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "source {view}: a kafka source has Spark's fixed columns (key, value, topic, ...); it takes no schema"
+        )));
+    }
     let options: Vec<String> = options.iter().map(|(k, v)| format!("{} {}", literal(k), literal(v))).collect();
-    Ok(format!("CREATE OR REPLACE TEMPORARY VIEW {view} USING {format} OPTIONS ({})", options.join(", ")))
+    Ok(format!("CREATE OR REPLACE TEMPORARY VIEW {view}{columns} USING {format} OPTIONS ({})", options.join(", ")))
 }
 
 #[cfg(test)]
@@ -196,7 +282,33 @@ mod tests {
             format: format.into(),
             path: path.map(str::to_string),
             options: options.iter().map(|(k, v)| (k.to_string(), OptionValue::Text(v.to_string()))).collect(),
+            schema: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_given_schema_is_a_checked_column_list() {
+        let (local, _) = store();
+        let mut src = source("v", "csv", Some("trips"), &[("header", "true")]);
+        let column = |name: &str, t: &str| Column { name: name.into(), spark_type: t.into() };
+        src.schema = vec![column("KWH/hh", "double"), column("a`b", "decimal(10,2)"), column("l", "array<string>")];
+        let sql = view_statement(&src, &local, None).unwrap();
+        assert!(
+            sql.starts_with("CREATE OR REPLACE TEMPORARY VIEW v (`KWH/hh` double, `a``b` decimal(10,2), `l` array<string>) USING csv"),
+            "{sql}"
+        );
+        for hostile in
+            ["int) USING text OPTIONS (path '/etc/passwd')", "string, x int", "decimal(10,2) --", "map<string,int>", ""]
+        {
+            src.schema = vec![column("a", hostile)];
+            let err = view_statement(&src, &local, None).unwrap_err();
+            assert!(err.message.contains("is not one a source may have"), "{hostile}: {}", err.message);
+        }
+        src.schema = vec![column("a\nb", "int")];
+        assert!(view_statement(&src, &local, None).is_err());
+        let mut kafka = source("k", "kafka", None, &[("subscribe", "t")]);
+        kafka.schema = vec![column("a", "int")];
+        assert!(view_statement(&kafka, &local, Some("127.0.0.1:9092")).unwrap_err().message.contains("no schema"));
     }
 
     #[test]
