@@ -23,6 +23,10 @@ pub struct RunOnSpark {
     pub max_rows: u64,
     /// When the result is capped, also count all its rows (a second query).
     pub count_total: bool,
+    /// The notebook's `spark.sql.ansi.enabled`, set on Spark before the
+    /// statements so both engines follow one setting; none leaves Spark's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ansi: Option<bool>,
 }
 
 /// A temporary view over a file, a directory of part files, or a Kafka topic.

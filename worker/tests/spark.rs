@@ -421,6 +421,27 @@ async fn statements_run_in_order_in_one_session() {
 }
 
 #[tokio::test]
+async fn the_notebooks_ansi_setting_reaches_spark() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url);
+    let query = "SELECT CAST('x' AS INT) AS n, 7 / 2 AS q";
+    // ANSI off: a bad cast is NULL, as in the browser engine with the same setting.
+    let answer = run(&router, json!({"statements": [query], "ansi": false})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
+    assert!(answer.summary["error"].is_null(), "{}", answer.summary);
+    assert_eq!(answer.batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+    assert_eq!(answer.batches[0].column(0).null_count(), 1, "CAST('x' AS INT) under ANSI off is NULL");
+    // ANSI on (Spark's default): the same cast fails, and says so; the setting
+    // from the last run does not linger in the shared session.
+    let answer = run(&router, json!({"statements": [query], "ansi": true})).await;
+    let message = answer.summary["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("CAST_INVALID_INPUT"), "{}", answer.summary);
+    let answer = run(&router, json!({"statements": ["SET spark.sql.ansi.enabled"], "ansi": false})).await;
+    let value = answer.batches[0].column(1).as_any().downcast_ref::<StringArray>().map(|a| a.value(0).to_string());
+    assert_eq!(value.as_deref(), Some("false"));
+}
+
+#[tokio::test]
 async fn a_failing_statement_says_which() {
     let Some(url) = spark_url() else { return };
     let router = router(url);

@@ -1,8 +1,9 @@
 //! `POST /api/spark/run`: sources as temporary views, then statements, on
 //! Spark; the last statement's rows stream back.
 //!
-//! The request: `{"sources": [{"view", "format", "path", "options"}],
-//! "statements": ["..."], "max_rows": n, "count_total": bool}`. Each source
+//! The request: `{"sources": [{"view", "format", "path", "options", "schema"}],
+//! "statements": ["..."], "max_rows": n, "count_total": bool, "ansi": bool}`
+//! (`ansi` runs `SET spark.sql.ansi.enabled` first). Each source
 //! becomes a `CREATE OR REPLACE TEMPORARY VIEW` command (see `sources.rs`),
 //! each statement but the last runs as a command, and the last as a query
 //! whose Arrow batches come back. Each of these is one ExecutePlan with its
@@ -64,6 +65,9 @@ struct RunRequest {
     max_rows: Option<u64>,
     #[serde(default)]
     count_total: Option<bool>,
+    /// `spark.sql.ansi.enabled` for this run (the notebook's setting).
+    #[serde(default)]
+    ansi: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +126,11 @@ impl Plan {
             return Err(ApiError::bad_request(format!("max_rows must be between 1 and {MAX_ROWS_LIMIT}, not {cap}")));
         }
         let mut steps = Vec::new();
+        if let Some(ansi) = request.ansi {
+            // The gateway's one session is shared, so the setting is sent on every run.
+            let sql = format!("SET spark.sql.ansi.enabled={ansi}");
+            steps.push(Step { stage: Stage::Command, statement: 0, sql, view: None });
+        }
         for source in &request.sources {
             steps.push(Step {
                 stage: Stage::View,

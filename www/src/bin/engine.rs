@@ -411,7 +411,9 @@ impl Worker {
         // Views live in the gateway's one Spark session, which every tab shares: a
         // random part keeps two tabs' runs with the same run id apart.
         let tag = format!("{:08x}_{}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32, run.run_id);
-        let cell = riffle::engine::spark_cell(&run.source, &run.default_name, &tag)?;
+        let mut cell = riffle::engine::spark_cell(&run.source, &run.default_name, &tag)?;
+        // One spark.sql.ansi.enabled for the notebook, whichever engine runs the cell.
+        cell.request.ansi = Some(session.borrow().ansi_enabled());
         let body = serde_json::to_vec(&cell.request).map_err(|e| CellError::new(format!("internal: {e}")))?;
         let started = self.now();
         let init = RequestInit::new();
