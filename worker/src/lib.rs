@@ -47,6 +47,8 @@ pub struct Config {
     spark_kafka_bootstrap: Option<String>,
     /// From what size a browser source gets a "run it on Spark" note.
     spark_hints: riffle::spark::HintLimits,
+    /// Let Spark cells name local files outside the data directory and load code (`--spark-allow-local`).
+    spark_allow_local: bool,
     /// How long a GET, HEAD or DELETE may take to answer (see [`Config::with_request_timeout`]).
     request_timeout: std::time::Duration,
 }
@@ -70,6 +72,7 @@ impl Config {
             spark: None,
             spark_kafka_bootstrap: None,
             spark_hints: riffle::spark::HintLimits::default(),
+            spark_allow_local: false,
             request_timeout: REQUEST_TIMEOUT,
         })
     }
@@ -116,6 +119,13 @@ impl Config {
     /// (`--spark-hint-bytes`, `--spark-hint-messages`).
     pub fn with_spark_hints(mut self, hints: riffle::spark::HintLimits) -> Config {
         self.spark_hints = hints;
+        self
+    }
+
+    /// Spark cells may name any local file and load code on Spark
+    /// (`--spark-allow-local`); by default they are confined (`spark/confine.rs`).
+    pub fn with_spark_allow_local(mut self, allow: bool) -> Config {
+        self.spark_allow_local = allow;
         self
     }
 
@@ -171,7 +181,12 @@ pub(crate) struct AppState {
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
 pub fn app(config: Config) -> Router {
-    let spark = Arc::new(spark::Spark::new(config.spark, config.spark_kafka_bootstrap, config.spark_hints));
+    let spark = Arc::new(spark::Spark::new(
+        config.spark,
+        config.spark_kafka_bootstrap,
+        config.spark_hints,
+        config.spark_allow_local,
+    ));
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),

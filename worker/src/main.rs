@@ -90,6 +90,11 @@ struct ServeArgs {
     /// ...or a Kafka range of at least this many messages (default 2,000,000).
     #[arg(long, env = "RIFFLE_SPARK_HINT_MESSAGES")]
     spark_hint_messages: Option<u64>,
+    /// Let Spark cells name this machine's files outside the data directory
+    /// (`file:///...`, `LOCATION '/...'`) and load code (`ADD JAR`, `reflect`,
+    /// `TRANSFORM ... USING`). Off by default: Spark runs with the gateway's rights.
+    #[arg(long, env = "RIFFLE_SPARK_ALLOW_LOCAL")]
+    spark_allow_local: bool,
     /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
     #[arg(long)]
     open: Option<PathBuf>,
@@ -154,6 +159,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         bytes: args.spark_hint_bytes.unwrap_or(defaults.bytes),
         messages: args.spark_hint_messages.unwrap_or(defaults.messages),
     });
+    config = config.with_spark_allow_local(args.spark_allow_local);
     if let Some(bootstrap) = spark_kafka {
         config = config.with_spark_kafka_bootstrap(bootstrap);
     }

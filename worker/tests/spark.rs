@@ -421,6 +421,43 @@ async fn statements_run_in_order_in_one_session() {
 }
 
 #[tokio::test]
+async fn statements_stay_in_the_data_directory_unless_allowed() {
+    let Some(url) = spark_url() else { return };
+    let (router, data) = gateway(url.clone());
+    std::fs::write(data.join("inside.txt"), "one\ntwo\n").unwrap();
+    // Outside the data directory, as Spark would read it: refused before Spark.
+    let outside = temp_dir("outside").join("secret.txt");
+    std::fs::write(&outside, "secret\n").unwrap();
+    let outside = outside.display().to_string();
+    for query in [
+        format!("SELECT count(*) AS n FROM text.`{outside}`"),
+        format!("SELECT count(*) AS n FROM text.`file://{outside}`"),
+        format!("CREATE TABLE riffle_outside USING text LOCATION '{outside}'"),
+        format!("CREATE OR REPLACE TEMPORARY VIEW s USING text OPTIONS (path '{}' '{}')", &outside[..3], &outside[3..]),
+        "ADD JAR /tmp/x.jar".to_string(),
+        "SELECT reflect('java.lang.System', 'getProperty', 'user.home') AS h".to_string(),
+    ] {
+        let answer = sql(&router, &query).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{query}: {}", answer.failure());
+        assert!(
+            answer.error.contains("not sent to Spark") && answer.error.contains("--spark-allow-local"),
+            "{}",
+            answer.error
+        );
+    }
+    // Inside it, by its file:// URL, Spark reads it.
+    let inside = format!("file://{}/inside.txt", data.canonicalize().unwrap().display());
+    let answer = sql(&router, &format!("SELECT count(*) AS n FROM text.`{inside}`")).await;
+    assert_eq!(answer.int("n"), 2, "{}", answer.failure());
+    // With --spark-allow-local the same statement reaches the file.
+    let dir = temp_dir("allow");
+    let config =
+        Config::new(dir.join("dist"), dir.join("data"), None).unwrap().with_spark(url).with_spark_allow_local(true);
+    let answer = sql(&app(config), &format!("SELECT count(*) AS n FROM text.`{outside}`")).await;
+    assert_eq!(answer.int("n"), 1, "{}", answer.failure());
+}
+
+#[tokio::test]
 async fn the_notebooks_ansi_setting_reaches_spark() {
     let Some(url) = spark_url() else { return };
     let router = router(url);

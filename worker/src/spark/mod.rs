@@ -9,6 +9,7 @@
 //! docs/spark.md describes both.
 
 mod client;
+mod confine;
 pub mod proto;
 mod reframe;
 mod run;
@@ -41,10 +42,17 @@ pub(crate) struct Spark {
     pub client: Option<Arc<SparkClient>>,
     pub kafka_bootstrap: Option<String>,
     pub hints: riffle::spark::HintLimits,
+    /// `--spark-allow-local`: the cells' statements are not confined.
+    pub allow_local: bool,
 }
 
 impl Spark {
-    pub fn new(url: Option<SparkUrl>, kafka_bootstrap: Option<String>, hints: riffle::spark::HintLimits) -> Spark {
+    pub fn new(
+        url: Option<SparkUrl>,
+        kafka_bootstrap: Option<String>,
+        hints: riffle::spark::HintLimits,
+        allow_local: bool,
+    ) -> Spark {
         let client = url.and_then(|url| match SparkClient::new(url) {
             Ok(client) => Some(Arc::new(client)),
             Err(e) => {
@@ -52,7 +60,7 @@ impl Spark {
                 None
             }
         });
-        Spark { client, kafka_bootstrap: kafka_bootstrap.filter(|b| !b.trim().is_empty()), hints }
+        Spark { client, kafka_bootstrap: kafka_bootstrap.filter(|b| !b.trim().is_empty()), hints, allow_local }
     }
 }
 

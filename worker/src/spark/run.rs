@@ -117,7 +117,14 @@ fn statement_text(text: &str) -> &str {
 }
 
 impl Plan {
-    fn new(request: RunRequest, local: &LocalStore, kafka_bootstrap: Option<&str>) -> Result<Plan, ApiError> {
+    /// `confine`: the data root the statements' own paths must stay in
+    /// (none with `--spark-allow-local`).
+    fn new(
+        request: RunRequest,
+        local: &LocalStore,
+        kafka_bootstrap: Option<&str>,
+        confine: Option<&LocalStore>,
+    ) -> Result<Plan, ApiError> {
         if request.statements.is_empty() {
             return Err(ApiError::bad_request(format!("there are no statements to run: send {EXAMPLE}")));
         }
@@ -145,6 +152,11 @@ impl Plan {
             let sql = statement_text(text);
             if sql.is_empty() {
                 return Err(ApiError::bad_request(format!("statement {} of {statements} is empty", i + 1)));
+            }
+            if let Some(root) = confine {
+                super::confine::check(sql, root).map_err(|why| {
+                    ApiError::forbidden(format!("statement {} of {statements} was not sent to Spark: {why}", i + 1))
+                })?;
             }
             let stage = if i + 1 == statements { Stage::Query } else { Stage::Command };
             last = sql.to_string();
@@ -176,7 +188,8 @@ pub(crate) async fn run(State(state): State<AppState>, body: Bytes) -> Result<Re
     let client = state.spark.client.clone().ok_or_else(super::not_configured)?;
     let request: RunRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the Spark run request is not valid ({e}); send {EXAMPLE}")))?;
-    let plan = Plan::new(request, &state.stores.local, state.spark.kafka_bootstrap.as_deref())?;
+    let confine = (!state.spark.allow_local).then_some(&state.stores.local);
+    let plan = Plan::new(request, &state.stores.local, state.spark.kafka_bootstrap.as_deref(), confine)?;
     let started = Instant::now();
     client.connect().await.map_err(|status| status_error(client.url(), &status))?;
     // Open the first step before answering: a lost connection or a refused
