@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use security::{MIN_TOKEN_LEN, check_token, new_token};
-pub use storage::{HdfsConfig, LocalStore, Stores, WebHdfs};
+pub use storage::{DEFAULT_MAX_UPLOAD_BYTES, HdfsConfig, LocalStore, StorageLimits, Stores, WebHdfs};
 
 use kafka::{Kafka, KafkaConfig};
 use tokio_util::sync::CancellationToken;
@@ -49,6 +49,8 @@ pub struct Config {
     spark_hints: riffle::spark::HintLimits,
     /// How long a GET, HEAD or DELETE may take to answer (see [`Config::with_request_timeout`]).
     request_timeout: std::time::Duration,
+    /// Upload sizes, write sessions, the debris sweep (see [`Config::with_limits`]).
+    limits: StorageLimits,
 }
 
 /// The default of [`Config::with_request_timeout`].
@@ -71,6 +73,7 @@ impl Config {
             spark_kafka_bootstrap: None,
             spark_hints: riffle::spark::HintLimits::default(),
             request_timeout: REQUEST_TIMEOUT,
+            limits: StorageLimits::default(),
         })
     }
 
@@ -144,6 +147,18 @@ impl Config {
         self
     }
 
+    /// How large an upload or part file may be (`--max-upload-bytes`), how
+    /// many write sessions may be open and how long an idle one lives, and
+    /// how old staging debris must be before it is swept.
+    pub fn with_limits(mut self, limits: StorageLimits) -> Config {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &StorageLimits {
+        &self.limits
+    }
+
     /// Cancelled at shutdown: long reads and tails end when it is.
     pub fn with_shutdown(mut self, token: CancellationToken) -> Config {
         self.shutdown = token;
@@ -167,6 +182,7 @@ pub(crate) struct AppState {
     pub(crate) writes: Arc<writes::Writes>,
     pub(crate) opened: Option<Arc<PathBuf>>,
     pub(crate) spark: Arc<spark::Spark>,
+    pub(crate) limits: Arc<StorageLimits>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
@@ -179,6 +195,7 @@ pub fn app(config: Config) -> Router {
         writes: Arc::new(writes::Writes::default()),
         opened: config.opened.map(Arc::new),
         spark,
+        limits: Arc::new(config.limits),
     };
     let api = Router::new()
         .route("/health", get(health))

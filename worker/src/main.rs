@@ -90,6 +90,10 @@ struct ServeArgs {
     /// ...or a Kafka range of at least this many messages (default 2,000,000).
     #[arg(long, env = "RIFFLE_SPARK_HINT_MESSAGES")]
     spark_hint_messages: Option<u64>,
+    /// The largest upload or part file the gateway takes, in bytes (default
+    /// 2 GiB); a larger one is refused with 413 and nothing of it is kept.
+    #[arg(long, env = "RIFFLE_MAX_UPLOAD_BYTES")]
+    max_upload_bytes: Option<u64>,
     /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
     #[arg(long)]
     open: Option<PathBuf>,
@@ -154,6 +158,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
         bytes: args.spark_hint_bytes.unwrap_or(defaults.bytes),
         messages: args.spark_hint_messages.unwrap_or(defaults.messages),
     });
+    let mut limits = riffle_gateway::StorageLimits::default();
+    if let Some(max) = args.max_upload_bytes {
+        if max == 0 {
+            bail!("--max-upload-bytes (or RIFFLE_MAX_UPLOAD_BYTES) must be at least 1");
+        }
+        limits.max_upload_bytes = max;
+    }
+    config = config.with_limits(limits);
     if let Some(bootstrap) = spark_kafka {
         config = config.with_spark_kafka_bootstrap(bootstrap);
     }

@@ -15,12 +15,12 @@ use std::sync::Mutex;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-use futures::{StreamExt, TryStreamExt};
+use axum::http::{HeaderMap, StatusCode};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::storage::{Location, Store, data_files, new_id};
+use crate::storage::{Location, SizedBody, Store, data_files, new_id};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -151,25 +151,28 @@ fn check_part_name(name: &str) -> Result<(), ApiError> {
 /// directory under a hidden name, and given its own name only once the whole
 /// body has arrived. An upload that breaks off (the client went away, the
 /// connection dropped) is never committed as a truncated part; sent again, a
-/// part replaces the earlier one.
+/// part replaces the earlier one. A part over the upload limit is refused
+/// (413) like an upload, and its staged bytes removed.
 pub(crate) async fn put_part(
     State(state): State<AppState>,
     UrlPath((id, name)): UrlPath<(String, String)>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     check_part_name(&name)?;
     let session = state.writes.get(&id)?;
+    let what = format!("the part {name} of the write to '{}'", session.path);
+    let (stream, sized) = SizedBody::open(&headers, body, state.limits.max_upload_bytes, what)?;
     let store = state.stores.store(session.dir.scheme)?;
     let staging = session.staging(&id);
     let part = staging.join(&name);
     // Hidden, so never a data file: commit skips it, cleanup removes it.
     let partial = staging.join(&format!(".{name}.{}.partial", new_id()));
-    let stream = body.into_data_stream().map_err(std::io::Error::other).boxed();
     let bytes = match store.write(&partial, stream, true).await {
         Ok(bytes) => bytes,
         Err(e) => {
             let _ = store.delete(&partial, false).await;
-            return Err(e);
+            return Err(sized.explain(e));
         }
     };
     store.delete(&part, false).await?;

@@ -10,6 +10,7 @@
 //! WebHDFS operation is passed through.
 
 mod handlers;
+mod limits;
 mod local;
 mod webhdfs;
 
@@ -23,6 +24,8 @@ use serde::Serialize;
 use crate::ApiError;
 
 pub(crate) use handlers::routes;
+pub(crate) use limits::SizedBody;
+pub use limits::{DEFAULT_MAX_UPLOAD_BYTES, StorageLimits};
 pub use local::LocalStore;
 pub use webhdfs::{HdfsConfig, WebHdfs};
 

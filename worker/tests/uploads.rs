@@ -1,0 +1,184 @@
+//! How much storage a client can make the gateway take on (issue 17): the
+//! upload limit on `PUT /api/fs/files` and on write-session parts, the cap
+//! on open write sessions and their idle expiry, and the sweep of what a
+//! killed gateway left behind. In process with `oneshot`, with small limits.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use riffle_gateway::{Config, StorageLimits, app};
+use tower::ServiceExt;
+
+struct Fixture {
+    dir: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("riffle-uploads-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::create_dir_all(dir.join("dist")).unwrap();
+        std::fs::write(dir.join("dist/index.html"), "<html>riffle</html>").unwrap();
+        Fixture { dir }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.join("data")
+    }
+
+    fn app(&self, limits: StorageLimits) -> axum::Router {
+        app(Config::new(self.dir.join("dist"), self.data(), None).unwrap().with_limits(limits))
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn small(max_upload_bytes: u64) -> StorageLimits {
+    StorageLimits { max_upload_bytes, ..StorageLimits::default() }
+}
+
+/// One request, its status and its JSON body, within 30 s.
+async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let response = tokio::time::timeout(Duration::from_secs(30), router.clone().oneshot(request))
+        .await
+        .expect("the gateway did not answer within 30 s")
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// A body that never ends: a handler that reads it never answers.
+fn endless() -> Body {
+    Body::from_stream(futures::stream::pending::<Result<Bytes, std::io::Error>>())
+}
+
+/// `chunks` chunks of `size` bytes, sent without a Content-Length (chunked).
+fn chunked(chunks: usize, size: usize) -> Body {
+    let chunk = Bytes::from(vec![b'x'; size]);
+    Body::from_stream(futures::stream::iter((0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone()))))
+}
+
+/// The names in a directory, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+fn assert_413(status: StatusCode, body: &serde_json::Value, path: &str, declared: Option<u64>) {
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains(path), "names the path: {error}");
+    assert!(error.contains("limit of 1024 bytes (1 KiB)"), "names the limit: {error}");
+    assert!(error.contains("--max-upload-bytes") && error.contains("RIFFLE_MAX_UPLOAD_BYTES"), "{error}");
+    if let Some(n) = declared {
+        assert!(error.contains(&format!("declares {n} bytes")), "{error}");
+    }
+}
+
+/// Before: a declared 10 GiB body was taken on and read (the request below
+/// hung on its endless body). Now: 413 at once, nothing read or created.
+#[tokio::test]
+async fn a_declared_upload_over_the_limit_is_refused_before_reading() {
+    let f = Fixture::new();
+    let router = f.app(small(1024));
+    let ten_gib = 10u64 << 30;
+    let request = Request::put("/api/fs/files?path=in/big.csv")
+        .header("content-length", ten_gib.to_string())
+        .body(endless())
+        .unwrap();
+    let (status, body) = send(&router, request).await;
+    assert_413(status, &body, "in/big.csv", Some(ten_gib));
+    assert_eq!(names(&f.data()), Vec::<String>::new(), "nothing was created");
+
+    // One byte over, declared: refused too.
+    let request =
+        Request::put("/api/fs/files?path=in/big.csv").header("content-length", "1025").body(endless()).unwrap();
+    let (status, body) = send(&router, request).await;
+    assert_413(status, &body, "in/big.csv", Some(1025));
+}
+
+/// Before: a chunked body of any size was written. Now: it is cut off when it
+/// passes the limit, 413, its staged file is removed and the target untouched.
+#[tokio::test]
+async fn a_chunked_upload_over_the_limit_leaves_nothing() {
+    let f = Fixture::new();
+    let router = f.app(small(1024));
+    std::fs::create_dir_all(f.data().join("in")).unwrap();
+    std::fs::write(f.data().join("in/kept.csv"), "old\n").unwrap();
+    for path in ["in/new.csv", "in/kept.csv"] {
+        let request = Request::put(format!("/api/fs/files?path={path}&overwrite=true")).body(chunked(10, 300)).unwrap();
+        let (status, body) = send(&router, request).await;
+        assert_413(status, &body, path, None);
+    }
+    assert_eq!(names(&f.data().join("in")), vec!["kept.csv"], "no new file and no .NAME.riffle-upload-* left");
+    assert_eq!(std::fs::read_to_string(f.data().join("in/kept.csv")).unwrap(), "old\n", "the target is untouched");
+}
+
+#[tokio::test]
+async fn an_upload_within_the_limit_is_written_whole() {
+    let f = Fixture::new();
+    let router = f.app(small(1024));
+    // Exactly the limit, chunked, and declared.
+    let (status, body) =
+        send(&router, Request::put("/api/fs/files?path=in/a.bin").body(chunked(4, 256)).unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["bytes"], 1024);
+    let bytes: Vec<u8> = (0..1024u32).map(|i| (i * 7 % 251) as u8).collect();
+    let request = Request::put("/api/fs/files?path=in/b.bin")
+        .header("content-length", "1024")
+        .body(Body::from(bytes.clone()))
+        .unwrap();
+    let (status, body) = send(&router, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(std::fs::read(f.data().join("in/a.bin")).unwrap(), vec![b'x'; 1024]);
+    assert_eq!(std::fs::read(f.data().join("in/b.bin")).unwrap(), bytes);
+    assert_eq!(names(&f.data().join("in")), vec!["a.bin", "b.bin"]);
+}
+
+async fn open_write(router: &axum::Router, path: &str) -> (StatusCode, serde_json::Value) {
+    let body = format!(r#"{{"path": "{path}", "mode": "overwrite"}}"#);
+    send(router, Request::post("/api/fs/writes").body(Body::from(body)).unwrap()).await
+}
+
+/// A part PUT is held to the same limit: declared or chunked over it, 413
+/// and the staging directory holds nothing; within it, the part commits whole.
+#[tokio::test]
+async fn a_part_over_the_limit_is_refused() {
+    let f = Fixture::new();
+    let router = f.app(small(1024));
+    let (status, opened) = open_write(&router, "out/t").await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let id = opened["id"].as_str().unwrap().to_string();
+    let staging = f.data().join("out/t/_temporary").join(&id);
+    let uri = format!("/api/fs/writes/{id}/parts/part-00000.csv");
+
+    let request = Request::put(&uri).header("content-length", (10u64 << 30).to_string()).body(endless()).unwrap();
+    let (status, body) = send(&router, request).await;
+    assert_413(status, &body, "out/t", Some(10 << 30));
+    let (status, body) = send(&router, Request::put(&uri).body(chunked(5, 300)).unwrap()).await;
+    assert_413(status, &body, "part-00000.csv", None);
+    assert_eq!(names(&staging), Vec::<String>::new(), "no part and no .partial left");
+
+    let (status, body) = send(&router, Request::put(&uri).body(chunked(2, 512)).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) =
+        send(&router, Request::post(format!("/api/fs/writes/{id}/commit")).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(std::fs::read(f.data().join("out/t/part-00000.csv")).unwrap(), vec![b'x'; 1024]);
+}
