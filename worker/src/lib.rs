@@ -7,6 +7,7 @@ pub mod kafka;
 mod security;
 pub mod spark;
 mod storage;
+mod sweeper;
 mod writes;
 
 use std::path::PathBuf;
@@ -188,15 +189,18 @@ pub(crate) struct AppState {
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
 pub fn app(config: Config) -> Router {
     let spark = Arc::new(spark::Spark::new(config.spark, config.spark_kafka_bootstrap, config.spark_hints));
+    let shutdown = config.shutdown.clone();
+    let limits = config.limits;
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
         ingest_headers: Arc::new(config.ingest_headers),
-        writes: Arc::new(writes::Writes::default()),
+        writes: Arc::new(writes::Writes::new(limits.max_write_sessions, limits.write_idle)),
         opened: config.opened.map(Arc::new),
         spark,
-        limits: Arc::new(config.limits),
+        limits: Arc::new(limits),
     };
+    sweeper::spawn(&state, shutdown);
     let api = Router::new()
         .route("/health", get(health))
         .route("/opened", get(opened))

@@ -182,3 +182,67 @@ async fn a_part_over_the_limit_is_refused() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(std::fs::read(f.data().join("out/t/part-00000.csv")).unwrap(), vec![b'x'; 1024]);
 }
+
+/// Before: every `POST /api/fs/writes` opened a session and a staging
+/// directory, without end. Now: at most `max_write_sessions` (here 3); the
+/// next gets 429 until one is committed or aborted.
+#[tokio::test]
+async fn open_writes_are_capped() {
+    let f = Fixture::new();
+    let router = f.app(StorageLimits { max_write_sessions: 3, ..StorageLimits::default() });
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (status, opened) = open_write(&router, &format!("out/w{i}")).await;
+        assert_eq!(status, StatusCode::CREATED, "{opened}");
+        ids.push(opened["id"].as_str().unwrap().to_string());
+    }
+    let (status, body) = open_write(&router, "out/w3").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("out/w3") && error.contains("3 writes are open") && error.contains("abort"), "{error}");
+    assert!(!f.data().join("out/w3").exists(), "the refused write made no directory");
+
+    let (status, body) =
+        send(&router, Request::delete(format!("/api/fs/writes/{}", ids[0])).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = open_write(&router, "out/w3").await;
+    assert_eq!(status, StatusCode::CREATED, "after an abort there is room again: {body}");
+}
+
+/// Before: a session nobody committed or aborted lived, with its staged
+/// parts, until the gateway stopped. Now: unused for `write_idle` it is
+/// aborted by the sweep and its staging removed; one in use stays open.
+#[tokio::test]
+async fn idle_writes_are_aborted_and_their_staging_removed() {
+    let f = Fixture::new();
+    let limits = StorageLimits {
+        write_idle: Duration::from_millis(400),
+        sweep_every: Duration::from_millis(50),
+        ..StorageLimits::default()
+    };
+    let router = f.app(limits);
+    let (_, idle) = open_write(&router, "out/idle").await;
+    let (_, used) = open_write(&router, "out/used").await;
+    let (idle, used) = (idle["id"].as_str().unwrap().to_string(), used["id"].as_str().unwrap().to_string());
+    let part = |id: &str, n: usize| {
+        Request::put(format!("/api/fs/writes/{id}/parts/part-{n:05}.csv")).body(Body::from("1\n")).unwrap()
+    };
+    let (status, body) = send(&router, part(&idle, 0)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(f.data().join("out/idle/_temporary").join(&idle).join("part-00000.csv").is_file());
+    // `used` gets a part every 100 ms for 1.2 s; `idle` gets nothing.
+    for n in 0..12 {
+        let (status, body) = send(&router, part(&used, n)).await;
+        assert_eq!(status, StatusCode::OK, "part {n}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!f.data().join("out/idle").exists(), "the idle write's staging (and its empty output) was removed");
+    let (status, body) =
+        send(&router, Request::post(format!("/api/fs/writes/{idle}/commit")).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("unused for longer than 0 s"), "{body}");
+    let (status, body) =
+        send(&router, Request::post(format!("/api/fs/writes/{used}/commit")).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["files"].as_array().unwrap().len(), 12, "{body}");
+}

@@ -114,12 +114,9 @@ fn too_large(what: &str, limit: u64, declared: Option<u64>) -> ApiError {
 
 /// `2147483648 bytes (2 GiB)`, or `1000 bytes`.
 fn bytes_text(n: u64) -> String {
-    let unit = [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
-        .into_iter()
-        .find(|(size, _)| n >= *size && n % size == 0);
-    match unit {
-        Some((size, name)) => format!("{n} bytes ({} {name})", n / size),
-        None => format!("{n} bytes"),
+    match usize::try_from(n).map(crate::kafka::human_bytes) {
+        Ok(human) if human != format!("{n} bytes") => format!("{n} bytes ({human})"),
+        _ => format!("{n} bytes"),
     }
 }
 
