@@ -184,6 +184,8 @@ pub(crate) struct AppState {
     pub(crate) opened: Option<Arc<PathBuf>>,
     pub(crate) spark: Arc<spark::Spark>,
     pub(crate) limits: Arc<StorageLimits>,
+    /// The uploads being staged now, which the debris sweep leaves alone.
+    pub(crate) uploads: Arc<storage::Uploads>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
@@ -199,6 +201,7 @@ pub fn app(config: Config) -> Router {
         opened: config.opened.map(Arc::new),
         spark,
         limits: Arc::new(limits),
+        uploads: Arc::default(),
     };
     sweeper::spawn(&state, shutdown);
     let api = Router::new()

@@ -183,7 +183,10 @@ async fn upload(
         }
         _ => {}
     }
-    let staged = parent.join(&format!(".{}.riffle-upload-{}", at.name(), new_id()));
+    let id = new_id();
+    let staged = parent.join(&format!(".{}.riffle-upload-{id}", at.name()));
+    // Never debris while this request stages it.
+    let _uploading = state.uploads.begin(&id);
     let bytes = match store.write(&staged, stream, false).await {
         Ok(b) => b,
         Err(e) => {

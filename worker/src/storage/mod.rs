@@ -9,6 +9,7 @@
 //! symlinks that lead out of its root. Only the operations below exist; no
 //! WebHDFS operation is passed through.
 
+mod debris;
 mod handlers;
 mod limits;
 mod local;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 use crate::ApiError;
 
+pub(crate) use debris::{Swept, Uploads, sweep as sweep_debris};
 pub(crate) use handlers::routes;
 pub(crate) use limits::SizedBody;
 pub use limits::{DEFAULT_MAX_UPLOAD_BYTES, StorageLimits};
