@@ -1,9 +1,12 @@
 //! How much storage a client can make the gateway take on (issue 17): the
 //! upload limit on `PUT /api/fs/files` and on write-session parts, the cap
 //! on open write sessions and their idle expiry, and the sweep of what a
-//! killed gateway left behind. In process with `oneshot`, with small limits.
+//! killed gateway left behind. In process with `oneshot`, with small limits,
+//! and the `riffle` binary for the kill.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 
 use std::time::Duration;
 
@@ -245,4 +248,78 @@ async fn idle_writes_are_aborted_and_their_staging_removed() {
         send(&router, Request::post(format!("/api/fs/writes/{used}/commit")).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["files"].as_array().unwrap().len(), 12, "{body}");
+}
+
+/// A body that sends `bytes` and then never ends.
+fn stalled(bytes: usize) -> reqwest::Body {
+    let first = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; bytes]))]);
+    reqwest::Body::wrap_stream(futures::StreamExt::chain(first, futures::stream::pending()))
+}
+
+/// Waits up to 10 s for `done`.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(10), "not within 10 s: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Debris: the staged uploads in `in/`, and `out/t/_temporary`.
+fn debris(f: &Fixture) -> (Vec<String>, bool) {
+    let staged = names(&f.data().join("in")).into_iter().filter(|n| n.contains(".riffle-upload-")).collect();
+    (staged, f.data().join("out/t/_temporary").exists())
+}
+
+/// Before: a gateway killed mid-upload and mid-part left `.kept.csv.riffle-upload-<id>`
+/// and `out/t/_temporary/<id>/` for good. Now: a restart keeps them within the
+/// grace (default 1 h), and one with `RIFFLE_DEBRIS_GRACE_SECS=0` removes them;
+/// the upload's target keeps its old bytes throughout.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_killed_gateways_debris_goes_at_the_next_start() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.data().join("in")).unwrap();
+    std::fs::write(f.data().join("in/kept.csv"), "old\n").unwrap();
+    let (url, child, _) = common::start(common::riffle(&f.dir, &["--no-token"]));
+    let http = reqwest::Client::new();
+    let upload = http.put(format!("{url}/api/fs/files?path=in/kept.csv&overwrite=true")).body(stalled(4096)).send();
+    let uploading = tokio::spawn(upload);
+    let opened: serde_json::Value = http
+        .post(format!("{url}/api/fs/writes"))
+        .body(r#"{"path": "out/t", "mode": "overwrite"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = opened["id"].as_str().unwrap().to_string();
+    let part = http.put(format!("{url}/api/fs/writes/{id}/parts/part-00000.csv")).body(stalled(4096)).send();
+    let putting = tokio::spawn(part);
+    let staging = f.data().join("out/t/_temporary").join(&id);
+    eventually("the upload and the part are staged", || {
+        !debris(&f).0.is_empty() && names(&staging).iter().any(|n| n.ends_with(".partial"))
+    })
+    .await;
+    common::stop(child);
+    let _ = (uploading.await, putting.await);
+    let (staged, temporary) = debris(&f);
+    assert!(staged.len() == 1 && temporary, "the kill left debris: {staged:?}");
+
+    // Within the grace: the first sweep (at start) keeps it.
+    let (_, child, stderr) = common::start(common::riffle(&f.dir, &["--no-token"]));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    common::stop(child);
+    assert_eq!(debris(&f), (staged, true), "{}", stderr.lock().unwrap());
+
+    let mut command = common::riffle(&f.dir, &["--no-token"]);
+    command.env("RIFFLE_DEBRIS_GRACE_SECS", "0");
+    let (_, child, stderr) = common::start(command);
+    eventually("the debris is swept", || debris(&f) == (Vec::new(), false)).await;
+    common::stop(child);
+    assert!(stderr.lock().unwrap().contains("staging debris removed"));
+    assert_eq!(names(&f.data().join("in")), vec!["kept.csv"]);
+    assert_eq!(std::fs::read_to_string(f.data().join("in/kept.csv")).unwrap(), "old\n", "the target is unchanged");
+    assert_eq!(names(&f.data().join("out/t")), Vec::<String>::new());
 }
