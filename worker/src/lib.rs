@@ -7,6 +7,7 @@ pub mod kafka;
 mod security;
 pub mod spark;
 mod storage;
+mod sweeper;
 mod writes;
 
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use security::{MIN_TOKEN_LEN, check_token, new_token};
-pub use storage::{HdfsConfig, LocalStore, Stores, WebHdfs};
+pub use storage::{DEFAULT_MAX_UPLOAD_BYTES, HdfsConfig, LocalStore, StorageLimits, Stores, WebHdfs};
 
 use kafka::{Kafka, KafkaConfig};
 use tokio_util::sync::CancellationToken;
@@ -51,6 +52,8 @@ pub struct Config {
     spark_allow_local: bool,
     /// How long a GET, HEAD or DELETE may take to answer (see [`Config::with_request_timeout`]).
     request_timeout: std::time::Duration,
+    /// Upload sizes, write sessions, the debris sweep (see [`Config::with_limits`]).
+    limits: StorageLimits,
 }
 
 /// The default of [`Config::with_request_timeout`].
@@ -74,6 +77,7 @@ impl Config {
             spark_hints: riffle::spark::HintLimits::default(),
             spark_allow_local: false,
             request_timeout: REQUEST_TIMEOUT,
+            limits: StorageLimits::default(),
         })
     }
 
@@ -154,6 +158,18 @@ impl Config {
         self
     }
 
+    /// How large an upload or part file may be (`--max-upload-bytes`), how
+    /// many write sessions may be open and how long an idle one lives, and
+    /// how old staging debris must be before it is swept.
+    pub fn with_limits(mut self, limits: StorageLimits) -> Config {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &StorageLimits {
+        &self.limits
+    }
+
     /// Cancelled at shutdown: long reads and tails end when it is.
     pub fn with_shutdown(mut self, token: CancellationToken) -> Config {
         self.shutdown = token;
@@ -177,6 +193,9 @@ pub(crate) struct AppState {
     pub(crate) writes: Arc<writes::Writes>,
     pub(crate) opened: Option<Arc<PathBuf>>,
     pub(crate) spark: Arc<spark::Spark>,
+    pub(crate) limits: Arc<StorageLimits>,
+    /// The uploads being staged now, which the debris sweep leaves alone.
+    pub(crate) uploads: Arc<storage::Uploads>,
 }
 
 /// The gateway's routes: `/api/...` and the UI bundle for everything else.
@@ -187,14 +206,19 @@ pub fn app(config: Config) -> Router {
         config.spark_hints,
         config.spark_allow_local,
     ));
+    let shutdown = config.shutdown.clone();
+    let limits = config.limits;
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
         kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
         ingest_headers: Arc::new(config.ingest_headers),
-        writes: Arc::new(writes::Writes::default()),
+        writes: Arc::new(writes::Writes::new(limits.max_write_sessions, limits.write_idle)),
         opened: config.opened.map(Arc::new),
         spark,
+        limits: Arc::new(limits),
+        uploads: Arc::default(),
     };
+    sweeper::spawn(&state, shutdown);
     let api = Router::new()
         .route("/health", get(health))
         .route("/opened", get(opened))

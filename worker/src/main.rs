@@ -95,6 +95,15 @@ struct ServeArgs {
     /// `TRANSFORM ... USING`). Off by default: Spark runs with the gateway's rights.
     #[arg(long, env = "RIFFLE_SPARK_ALLOW_LOCAL")]
     spark_allow_local: bool,
+    /// The largest upload or part file the gateway takes, in bytes (default
+    /// 2 GiB); a larger one is refused with 413 and nothing of it is kept.
+    #[arg(long, env = "RIFFLE_MAX_UPLOAD_BYTES")]
+    max_upload_bytes: Option<u64>,
+    /// Staged uploads and write staging (`_temporary/<id>`) that a stopped
+    /// gateway left behind are removed once untouched this many seconds
+    /// (default 3600).
+    #[arg(long, env = "RIFFLE_DEBRIS_GRACE_SECS")]
+    debris_grace_secs: Option<u64>,
     /// A notebook file to open in the page (`.riffle.md`, `.ipynb`, `.riffle.json`).
     #[arg(long)]
     open: Option<PathBuf>,
@@ -160,6 +169,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
         messages: args.spark_hint_messages.unwrap_or(defaults.messages),
     });
     config = config.with_spark_allow_local(args.spark_allow_local);
+    let mut limits = riffle_gateway::StorageLimits::default();
+    if let Some(max) = args.max_upload_bytes {
+        if max == 0 {
+            bail!("--max-upload-bytes (or RIFFLE_MAX_UPLOAD_BYTES) must be at least 1");
+        }
+        limits.max_upload_bytes = max;
+    }
+    if let Some(secs) = args.debris_grace_secs {
+        limits.debris_grace = std::time::Duration::from_secs(secs);
+    }
+    config = config.with_limits(limits);
     if let Some(bootstrap) = spark_kafka {
         config = config.with_spark_kafka_bootstrap(bootstrap);
     }

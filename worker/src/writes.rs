@@ -10,17 +10,18 @@
 //! only after the new ones are in place.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-use futures::{StreamExt, TryStreamExt};
+use axum::http::{HeaderMap, StatusCode};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::storage::{Location, Store, data_files, new_id};
+use crate::storage::{Location, SizedBody, Store, Stores, data_files, new_id};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -52,25 +53,130 @@ impl Session {
 }
 
 /// Open write sessions; a gateway restart forgets them (their staged files
-/// stay invisible under `_temporary` and the next overwrite removes them).
-#[derive(Debug, Default)]
-pub struct Writes(Mutex<HashMap<String, Session>>);
+/// stay invisible under `_temporary`; the debris sweep and the next commit
+/// into the directory remove them). At most `max` are open at once, and one
+/// unused for `idle` is aborted by [`expire_idle`].
+#[derive(Debug)]
+pub struct Writes {
+    open: Mutex<HashMap<String, Open>>,
+    max: usize,
+    idle: Duration,
+}
+
+#[derive(Debug)]
+struct Open {
+    session: Session,
+    /// When a request last used the session (or finished using it).
+    last_used: Instant,
+    /// Requests using it now (a part streaming in, a commit): never idle then.
+    busy: usize,
+}
 
 impl Writes {
-    fn get(&self, id: &str) -> Result<Session, ApiError> {
-        self.0.lock().map_err(|_| internal("write sessions poisoned"))?.get(id).cloned().ok_or_else(|| {
-            ApiError::not_found(format!("no open write {id}: it was committed, aborted, or the gateway restarted"))
-        })
+    pub(crate) fn new(max: usize, idle: Duration) -> Writes {
+        Writes { open: Mutex::new(HashMap::new()), max, idle }
     }
 
-    fn is_open(&self, id: &str) -> bool {
-        self.0.lock().map(|m| m.contains_key(id)).unwrap_or(true)
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Open>>, ApiError> {
+        self.open.lock().map_err(|_| internal("write sessions poisoned"))
+    }
+
+    /// Registers a new session, or 429 when the most allowed are open.
+    fn insert(&self, id: &str, session: Session) -> Result<(), ApiError> {
+        let mut open = self.lock()?;
+        if open.len() >= self.max {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "'{}': {} writes are open on this gateway, the most it allows; commit or abort one \
+                     (DELETE /api/fs/writes/{{id}}), or wait: a write unused for {} s is aborted",
+                    session.path,
+                    open.len(),
+                    self.idle.as_secs()
+                ),
+            ));
+        }
+        open.insert(id.to_string(), Open { session, last_used: Instant::now(), busy: 0 });
+        Ok(())
+    }
+
+    /// The session, kept from expiring until the guard drops.
+    fn begin(self: &Arc<Self>, id: &str) -> Result<(Session, InUse), ApiError> {
+        let mut open = self.lock()?;
+        let entry = open.get_mut(id).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no open write {id}: it was committed, aborted, unused for longer than {} s, or the gateway restarted",
+                self.idle.as_secs()
+            ))
+        })?;
+        entry.busy += 1;
+        entry.last_used = Instant::now();
+        Ok((entry.session.clone(), InUse { writes: self.clone(), id: id.to_string() }))
+    }
+
+    pub(crate) fn is_open(&self, id: &str) -> bool {
+        self.open.lock().map(|m| m.contains_key(id)).unwrap_or(true)
     }
 
     fn remove(&self, id: &str) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.open.lock() {
             m.remove(id);
         }
+    }
+
+    /// Takes out the sessions unused for `idle` that no request is using.
+    fn expire(&self) -> Vec<(String, Session)> {
+        let Ok(mut open) = self.open.lock() else { return Vec::new() };
+        let idle: Vec<String> = open
+            .iter()
+            .filter(|(_, o)| o.busy == 0 && o.last_used.elapsed() >= self.idle)
+            .map(|(id, _)| id.clone())
+            .collect();
+        idle.into_iter().filter_map(|id| open.remove(&id).map(|o| (id, o.session))).collect()
+    }
+}
+
+/// A request using a session; it was last used when this drops.
+struct InUse {
+    writes: Arc<Writes>,
+    id: String,
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.writes.open.lock()
+            && let Some(entry) = open.get_mut(&self.id)
+        {
+            entry.busy = entry.busy.saturating_sub(1);
+            entry.last_used = Instant::now();
+        }
+    }
+}
+
+/// Aborts the sessions unused for the idle time and removes their staging;
+/// how many there were.
+pub(crate) async fn expire_idle(writes: &Writes, stores: &Stores) -> usize {
+    let expired = writes.expire();
+    for (id, session) in &expired {
+        tracing::info!(write = %id, path = %session.path, "aborting a write unused for {} s", writes.idle.as_secs());
+        if let Ok(store) = stores.store(session.dir.scheme) {
+            discard(store, &session.dir, id).await;
+        }
+    }
+    expired.len()
+}
+
+/// Removes a session's staging directory, and `_temporary` and the output
+/// directory when that leaves them empty (a first write that is aborted
+/// leaves no empty directory behind).
+async fn discard(store: &dyn Store, dir: &Location, id: &str) {
+    let temporary = dir.join("_temporary");
+    let _ = store.delete(&temporary.join(id), true).await;
+    if store.list(&temporary).await.is_ok_and(|l| l.is_empty()) {
+        let _ = store.delete(&temporary, false).await;
+    }
+    if store.list(dir).await.is_ok_and(|l| l.is_empty()) {
+        let _ = store.delete(dir, false).await;
     }
 }
 
@@ -131,10 +237,13 @@ pub(crate) async fn open(
     }
     let id = new_id();
     let session = Session { path: request.path.clone(), dir, mode: request.mode };
-    store.mkdirs(&session.staging(&id)).await.map_err(|e| {
+    let staging = session.staging(&id);
+    // Registered first: the debris sweep never takes an open session's staging.
+    state.writes.insert(&id, session)?;
+    store.mkdirs(&staging).await.map_err(|e| {
+        state.writes.remove(&id);
         ApiError::new(e.status, format!("could not create the staging directory for '{}': {}", request.path, e.message))
     })?;
-    state.writes.0.lock().map_err(|_| internal("write sessions poisoned"))?.insert(id.clone(), session);
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "path": request.path }))))
 }
 
@@ -151,25 +260,28 @@ fn check_part_name(name: &str) -> Result<(), ApiError> {
 /// directory under a hidden name, and given its own name only once the whole
 /// body has arrived. An upload that breaks off (the client went away, the
 /// connection dropped) is never committed as a truncated part; sent again, a
-/// part replaces the earlier one.
+/// part replaces the earlier one. A part over the upload limit is refused
+/// (413) like an upload, and its staged bytes removed.
 pub(crate) async fn put_part(
     State(state): State<AppState>,
     UrlPath((id, name)): UrlPath<(String, String)>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     check_part_name(&name)?;
-    let session = state.writes.get(&id)?;
+    let (session, _in_use) = state.writes.begin(&id)?;
+    let what = format!("the part {name} of the write to '{}'", session.path);
+    let (stream, sized) = SizedBody::open(&headers, body, state.limits.max_upload_bytes, what)?;
     let store = state.stores.store(session.dir.scheme)?;
     let staging = session.staging(&id);
     let part = staging.join(&name);
     // Hidden, so never a data file: commit skips it, cleanup removes it.
     let partial = staging.join(&format!(".{name}.{}.partial", new_id()));
-    let stream = body.into_data_stream().map_err(std::io::Error::other).boxed();
     let bytes = match store.write(&partial, stream, true).await {
         Ok(bytes) => bytes,
         Err(e) => {
             let _ = store.delete(&partial, false).await;
-            return Err(e);
+            return Err(sized.explain(e));
         }
     };
     store.delete(&part, false).await?;
@@ -182,7 +294,7 @@ pub(crate) async fn commit(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let session = state.writes.get(&id)?;
+    let (session, _in_use) = state.writes.begin(&id)?;
     let store = state.stores.store(session.dir.scheme)?;
     let staging = session.staging(&id);
     let staged = data_files(store, &staging).await?;
@@ -243,17 +355,10 @@ pub(crate) async fn abort(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let session = state.writes.get(&id)?;
+    let session = state.writes.begin(&id)?.0;
     let store = state.stores.store(session.dir.scheme)?;
-    let _ = store.delete(&session.staging(&id), true).await;
     state.writes.remove(&id);
-    // A first write that is aborted leaves no empty directory behind.
-    if store.list(&session.temporary()).await.is_ok_and(|l| l.is_empty()) {
-        let _ = store.delete(&session.temporary(), false).await;
-    }
-    if store.list(&session.dir).await.is_ok_and(|l| l.is_empty()) {
-        let _ = store.delete(&session.dir, false).await;
-    }
+    discard(store, &session.dir, &id).await;
     Ok(Json(json!({ "aborted": id })))
 }
 

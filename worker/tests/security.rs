@@ -6,12 +6,13 @@
 // Helpers outside #[test] functions unwrap too.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::{riffle, start, stop};
 use http_body_util::BodyExt;
 use riffle_gateway::kafka::KafkaConfig;
 use riffle_gateway::{Config, app};
@@ -269,54 +270,10 @@ async fn no_token_reaches_a_log_at_any_level() {
 
 // ---- the binary: what `riffle serve` decides at start ----
 
-fn riffle(f: &Fixture, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_riffle"));
-    c.args(["serve", "--port", "0", "--kafka-bootstrap", "127.0.0.1:1", "--dist"])
-        .arg(f.dir.join("dist"))
-        .arg("--data")
-        .arg(f.dir.join("data"))
-        .args(args)
-        .env_remove("RIFFLE_TOKEN")
-        .env_remove("RIFFLE_BIND")
-        .env_remove("RIFFLE_ALLOW_HOST")
-        .env("RUST_LOG", "trace");
-    c
-}
-
-/// Starts the binary, returns its printed URL, the process and its stderr so far (read on).
-fn start(f: &Fixture, args: &[&str]) -> (String, std::process::Child, Arc<Mutex<String>>) {
-    let mut child = riffle(f, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let mut err = child.stderr.take().unwrap();
-    let sink = stderr.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = err.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("the gateway exited without its URL").unwrap();
-        if let Some(url) = line.strip_prefix("Riffle is serving at ") {
-            break url.to_string();
-        }
-    };
-    (url, child, stderr)
-}
-
-fn stop(mut child: std::process::Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 #[tokio::test]
 async fn serve_makes_a_token_and_prints_it_only_in_the_url() {
     let f = Fixture::new();
-    let (url, child, stderr) = start(&f, &[]);
+    let (url, child, stderr) = start(riffle(&f.dir, &[]));
     let (base, token) = url.split_once("/?token=").unwrap_or_else(|| panic!("no token in {url}"));
     assert!(base.starts_with("http://127.0.0.1:"), "{url}");
     assert!(token.len() >= 32 && riffle_gateway::check_token(token).is_ok(), "{token}");
@@ -342,28 +299,28 @@ async fn serve_makes_a_token_and_prints_it_only_in_the_url() {
 #[test]
 fn serve_refuses_a_short_token_and_no_token_off_loopback() {
     let f = Fixture::new();
-    let out = riffle(&f, &["--token", "short"]).output().unwrap();
+    let out = riffle(&f.dir, &["--token", "short"]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("at least 16"), "{err}");
 
-    let out = riffle(&f, &["--no-token", "--bind", "0.0.0.0"]).output().unwrap();
+    let out = riffle(&f.dir, &["--no-token", "--bind", "0.0.0.0"]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("without a token"), "{err}");
 
-    let out = riffle(&f, &["--no-token", "--token", "0123456789abcdef0123"]).output().unwrap();
+    let out = riffle(&f.dir, &["--no-token", "--token", "0123456789abcdef0123"]).output().unwrap();
     assert!(!out.status.success());
 }
 
 #[tokio::test]
 async fn serve_takes_a_given_token_or_none_on_loopback() {
     let f = Fixture::new();
-    let (url, child, _) = start(&f, &["--token", TOKEN]);
+    let (url, child, _) = start(riffle(&f.dir, &["--token", TOKEN]));
     assert!(url.ends_with(&format!("/?token={TOKEN}")), "{url}");
     stop(child);
 
-    let (url, child, _) = start(&f, &["--no-token"]);
+    let (url, child, _) = start(riffle(&f.dir, &["--no-token"]));
     assert!(!url.contains("token"), "{url}");
     let health = reqwest::get(format!("{url}/api/health")).await.unwrap();
     assert_eq!(health.status(), 200);
@@ -484,7 +441,7 @@ async fn an_upgraded_websocket_has_no_header_deadline() {
 async fn a_hanging_get_is_answered_504() {
     let f = Fixture::new();
     let fifo = f.dir.join("stuck.riffle.md");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let config = f.config(None).with_opened(fifo.clone()).with_request_timeout(std::time::Duration::from_millis(200));
     let router = app(config);
     let started = std::time::Instant::now();

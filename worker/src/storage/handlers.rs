@@ -7,11 +7,10 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Entry, Kind, Location, Store, data_files, new_id};
+use super::{Entry, Kind, Location, SizedBody, Store, data_files, new_id};
 use crate::{ApiError, AppState, writes};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -153,13 +152,18 @@ pub(crate) struct UploadParams {
 
 /// `PUT /api/fs/files?path=…[&overwrite=true]`: an upload. The bytes go to a
 /// hidden name next to the target and are renamed into place once complete,
-/// so a broken upload leaves nothing under the target's name.
+/// so a broken upload leaves nothing under the target's name. A body over
+/// the upload limit is refused (413): a declared one before it is read, a
+/// chunked one when it passes the limit, its staged bytes removed.
 async fn upload(
     State(state): State<AppState>,
     Query(p): Query<UploadParams>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (at, store) = state.stores.locate(&p.path)?;
+    let what = format!("the upload of '{}'", p.path);
+    let (stream, sized) = SizedBody::open(&headers, body, state.limits.max_upload_bytes, what)?;
     let parent = at.parent().ok_or_else(|| ApiError::bad_request("an upload needs a file name"))?;
     if !riffle::paths::is_data_file(at.name()) {
         return Err(ApiError::bad_request(format!(
@@ -179,13 +183,15 @@ async fn upload(
         }
         _ => {}
     }
-    let staged = parent.join(&format!(".{}.riffle-upload-{}", at.name(), new_id()));
-    let stream = body.into_data_stream().map_err(std::io::Error::other).boxed();
+    let id = new_id();
+    let staged = parent.join(&format!(".{}.riffle-upload-{id}", at.name()));
+    // Never debris while this request stages it.
+    let _uploading = state.uploads.begin(&id);
     let bytes = match store.write(&staged, stream, false).await {
         Ok(b) => b,
         Err(e) => {
             let _ = store.delete(&staged, false).await;
-            return Err(e);
+            return Err(sized.explain(e));
         }
     };
     if p.overwrite {

@@ -9,7 +9,9 @@
 //! symlinks that lead out of its root. Only the operations below exist; no
 //! WebHDFS operation is passed through.
 
+mod debris;
 mod handlers;
+mod limits;
 mod local;
 mod webhdfs;
 
@@ -22,7 +24,10 @@ use serde::Serialize;
 
 use crate::ApiError;
 
+pub(crate) use debris::{Swept, Uploads, sweep as sweep_debris};
 pub(crate) use handlers::routes;
+pub(crate) use limits::SizedBody;
+pub use limits::{DEFAULT_MAX_UPLOAD_BYTES, StorageLimits};
 pub use local::LocalStore;
 pub use webhdfs::{HdfsConfig, WebHdfs};
 
