@@ -27,6 +27,10 @@ pub struct RunOnSpark {
     /// statements so both engines follow one setting; none leaves Spark's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ansi: Option<bool>,
+    /// The notebook's session: the gateway runs it in a Spark session of its
+    /// own, so notebooks do not see each other's views. None: the gateway's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// A temporary view over a file, a directory of part files, or a Kafka topic.

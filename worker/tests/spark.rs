@@ -161,7 +161,7 @@ async fn select_one() {
     let router = router(url);
     for attempt in 0..2 {
         let started = Instant::now();
-        let answer = sql(&router, "SELECT 1 AS one").await;
+        let answer = sql(&router, "SELECT 1L AS one").await;
         eprintln!("SELECT 1 ({}): {} ms", ["first", "second"][attempt], started.elapsed().as_millis());
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
         assert_eq!(answer.rows(), 1);
@@ -418,6 +418,40 @@ async fn statements_run_in_order_in_one_session() {
     // The views stay in the gateway's session for the next run.
     let answer = sql(&router, "SELECT count(*) AS n FROM riffle_even").await;
     assert_eq!(answer.int("n"), 5, "{}", answer.failure());
+}
+
+#[tokio::test]
+async fn notebooks_have_sessions_of_their_own() {
+    let Some(url) = spark_url() else { return };
+    let router = router(url.clone());
+    let in_session = |session: &str, query: &str| json!({"statements": [query], "session": session});
+    let mine = "notebook-a-0123456789";
+    let create = json!({"statements": ["CREATE OR REPLACE TEMPORARY VIEW riffle_mine AS SELECT 7L AS x", "SELECT x FROM riffle_mine"], "session": mine});
+    assert_eq!(run(&router, create).await.int("x"), 7);
+    let not_found = |answer: &Answer| answer.failure().contains("TABLE_OR_VIEW_NOT_FOUND");
+    // Another notebook, and the gateway's own session, do not see it; the notebook still does.
+    let other = run(&router, in_session("notebook-b-0123456789", "SELECT x FROM riffle_mine")).await;
+    assert!(not_found(&other), "{}", other.failure());
+    assert!(not_found(&sql(&router, "SELECT x FROM riffle_mine").await));
+    assert_eq!(run(&router, in_session(mine, "SELECT x FROM riffle_mine")).await.int("x"), 7);
+    let bad = run(&router, in_session("x", "SELECT 1")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.failure());
+    // Past the bound, the least recently used notebook's session is released: its view is gone.
+    for i in 0..16 {
+        let answer = run(&router, in_session(&format!("notebook-c-{i:010}"), "SELECT 1L AS one")).await;
+        assert_eq!(answer.int("one"), 1, "{}", answer.failure());
+    }
+    let status = router.clone().oneshot(Request::get("/api/spark/status").body(Body::empty()).unwrap()).await.unwrap();
+    let status: Value = serde_json::from_slice(&status.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!((status["notebook_sessions"].as_u64(), status["max_notebook_sessions"].as_u64()), (Some(16), Some(16)));
+    let again = run(&router, in_session(mine, "SELECT x FROM riffle_mine")).await;
+    assert!(not_found(&again), "{}", again.failure());
+    // A released session is closed on Spark.
+    let client = SparkClient::new(url).unwrap().new_session();
+    client.command("CREATE OR REPLACE TEMPORARY VIEW riffle_gone AS SELECT 1", &uuid()).await.unwrap();
+    client.release().await.unwrap();
+    let after = client.command("SELECT 1", &uuid()).await.unwrap_err();
+    assert!(after.message().contains("SESSION_CLOSED"), "{after:?}");
 }
 
 #[tokio::test]

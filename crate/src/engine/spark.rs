@@ -98,7 +98,7 @@ pub fn spark_cell(source: &str, default_name: &str, tag: &str) -> Result<SparkCe
     let table = directives.name.unwrap_or_else(|| default_name.to_string());
     Ok(SparkCell {
         table,
-        request: RunOnSpark { sources, statements, max_rows, count_total: true, ansi: None },
+        request: RunOnSpark { sources, statements, max_rows, count_total: true, ansi: None, session: None },
         first_lines,
         writes,
         ends_with_write,

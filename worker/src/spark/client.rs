@@ -13,6 +13,7 @@ use super::proto::{self, ExecutePlanRequest, ExecutePlanResponse, InterruptReque
 
 const EXECUTE_PLAN: &str = "/spark.connect.SparkConnectService/ExecutePlan";
 const INTERRUPT: &str = "/spark.connect.SparkConnectService/Interrupt";
+const RELEASE_SESSION: &str = "/spark.connect.SparkConnectService/ReleaseSession";
 const CLIENT_TYPE: &str = concat!("riffle/", env!("CARGO_PKG_VERSION"));
 /// Spark sends Arrow batches of up to spark.connect.grpc.arrow.maxBatchSize
 /// (4 MiB by default) and allows messages up to 128 MiB.
@@ -97,7 +98,7 @@ impl SparkUrl {
     }
 }
 
-/// A Spark Connect session: one per gateway.
+/// A Spark Connect session: the gateway's own, or one per notebook ([`SparkClient::new_session`]).
 #[derive(Clone)]
 pub struct SparkClient {
     url: SparkUrl,
@@ -126,6 +127,25 @@ impl SparkClient {
 
     pub fn session_id(&self) -> &str {
         &self.session_id
+    }
+
+    /// The same server and connection, in a new session of its own.
+    pub fn new_session(&self) -> SparkClient {
+        SparkClient { session_id: uuid::Uuid::new_v4().to_string(), ..self.clone() }
+    }
+
+    /// Ends this session on Spark: its temporary views and settings go.
+    pub async fn release(&self) -> Result<(), Status> {
+        let message = proto::ReleaseSessionRequest {
+            session_id: self.session_id.clone(),
+            user_context: Some(self.user_context()),
+            client_type: Some(CLIENT_TYPE.to_string()),
+            allow_reconnect: false,
+        };
+        let mut grpc = self.ready().await?;
+        let codec = ProstCodec::<proto::ReleaseSessionRequest, proto::ReleaseSessionResponse>::default();
+        grpc.unary(self.request(message), PathAndQuery::from_static(RELEASE_SESSION), codec).await?;
+        Ok(())
     }
 
     fn user_context(&self) -> proto::UserContext {

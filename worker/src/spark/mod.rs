@@ -15,7 +15,7 @@ mod reframe;
 mod run;
 mod sources;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
@@ -35,11 +35,18 @@ pub const DEFAULT_MAX_ROWS: u64 = 100_000;
 /// The most rows one request may ask for.
 pub const MAX_ROWS_LIMIT: u64 = 50_000_000;
 
+/// Notebook sessions kept at once; the least recently used one past this is
+/// released on Spark.
+pub const MAX_SESSIONS: usize = 16;
+
 /// What the gateway knows about Spark: the client (when `--spark` is given)
 /// and the Kafka address as Spark's cluster sees it (for `kafka` sources).
 #[derive(Default)]
 pub(crate) struct Spark {
     pub client: Option<Arc<SparkClient>>,
+    /// The notebooks' sessions, least recently used first: the browser's
+    /// id for a notebook, and the Spark session the gateway opened for it.
+    sessions: Mutex<Vec<(String, Arc<SparkClient>)>>,
     pub kafka_bootstrap: Option<String>,
     pub hints: riffle::spark::HintLimits,
     /// `--spark-allow-local`: the cells' statements are not confined.
@@ -60,7 +67,56 @@ impl Spark {
                 None
             }
         });
-        Spark { client, kafka_bootstrap: kafka_bootstrap.filter(|b| !b.trim().is_empty()), hints, allow_local }
+        Spark {
+            client,
+            sessions: Mutex::new(Vec::new()),
+            kafka_bootstrap: kafka_bootstrap.filter(|b| !b.trim().is_empty()),
+            hints,
+            allow_local,
+        }
+    }
+
+    /// The client for a run: the notebook's own session when the request
+    /// names one (temporary views and settings stay in that notebook), else
+    /// the gateway's. A session fixed in the URL (`session_id=`) is used by all.
+    pub fn client_for(&self, notebook: Option<&str>) -> Result<Arc<SparkClient>, ApiError> {
+        let client = self.client.clone().ok_or_else(not_configured)?;
+        let Some(notebook) = notebook else { return Ok(client) };
+        let valid = (8..=64).contains(&notebook.len())
+            && notebook.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(ApiError::bad_request(format!(
+                "the session {notebook:?} must be 8 to 64 letters, digits, '-' or '_' (the engine sends a random one \
+                 per notebook)"
+            )));
+        }
+        if client.url().session_id.is_some() {
+            return Ok(client);
+        }
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = sessions.iter().position(|(id, _)| id == notebook) {
+            let entry = sessions.remove(at);
+            let found = entry.1.clone();
+            sessions.push(entry);
+            return Ok(found);
+        }
+        let fresh = Arc::new(client.new_session());
+        sessions.push((notebook.to_string(), fresh.clone()));
+        if sessions.len() > MAX_SESSIONS {
+            let (id, old) = sessions.remove(0);
+            tracing::info!(notebook = %id, session = %old.session_id(), "released the least recently used Spark session");
+            tokio::spawn(async move {
+                if let Err(e) = old.release().await {
+                    tracing::warn!(session = %old.session_id(), error = %e.message(), "could not release a Spark session");
+                }
+            });
+        }
+        Ok(fresh)
+    }
+
+    /// The notebook sessions open now (for status).
+    fn session_count(&self) -> usize {
+        self.sessions.lock().map(|s| s.len()).unwrap_or_default()
     }
 }
 
@@ -80,6 +136,8 @@ async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
         "url": url.map(SparkUrl::display),
         "user": url.map(|u| u.user_id.clone()),
         "session_id": client.map(|c| c.session_id().to_string()),
+        "notebook_sessions": state.spark.session_count(),
+        "max_notebook_sessions": MAX_SESSIONS,
         "kafka_bootstrap": state.spark.kafka_bootstrap,
         "hint_bytes": state.spark.hints.bytes,
         "hint_messages": state.spark.hints.messages,

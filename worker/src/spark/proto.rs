@@ -210,6 +210,28 @@ pub enum InterruptType {
     OperationId = 3,
 }
 
+/// `spark.connect.ReleaseSessionRequest`: ends a session on the server.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ReleaseSessionRequest {
+    #[prost(string, tag = "1")]
+    pub session_id: String,
+    #[prost(message, optional, tag = "2")]
+    pub user_context: Option<UserContext>,
+    #[prost(string, optional, tag = "3")]
+    pub client_type: Option<String>,
+    #[prost(bool, tag = "4")]
+    pub allow_reconnect: bool,
+}
+
+/// `spark.connect.ReleaseSessionResponse`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ReleaseSessionResponse {
+    #[prost(string, tag = "1")]
+    pub session_id: String,
+    #[prost(string, tag = "2")]
+    pub server_side_session_id: String,
+}
+
 /// `spark.connect.InterruptResponse`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct InterruptResponse {

@@ -68,6 +68,9 @@ struct RunRequest {
     /// `spark.sql.ansi.enabled` for this run (the notebook's setting).
     #[serde(default)]
     ansi: Option<bool>,
+    /// The notebook's session id (random, per engine worker): its own Spark session.
+    #[serde(default)]
+    session: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,9 +188,10 @@ fn is_reach_error(status: &Status) -> bool {
 
 /// `POST /api/spark/run`.
 pub(crate) async fn run(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let client = state.spark.client.clone().ok_or_else(super::not_configured)?;
+    state.spark.client.as_ref().ok_or_else(super::not_configured)?;
     let request: RunRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the Spark run request is not valid ({e}); send {EXAMPLE}")))?;
+    let client = state.spark.client_for(request.session.as_deref())?;
     let confine = (!state.spark.allow_local).then_some(&state.stores.local);
     let plan = Plan::new(request, &state.stores.local, state.spark.kafka_bootstrap.as_deref(), confine)?;
     let started = Instant::now();

@@ -39,6 +39,14 @@ struct Worker {
     hint_limits: RefCell<Option<HintLimits>>,
     /// The end-to-end tests' hook: see [`TEST_PANIC_CELL`].
     test_panics: bool,
+    /// This notebook's id for its own Spark session (random, one per engine
+    /// worker; a restarted worker gets a new session, and rebuilds its tables).
+    spark_session: String,
+}
+
+/// 32 random hex digits.
+fn random_id() -> String {
+    (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32)).collect()
 }
 
 /// With `?test_hooks=panic` on the worker's URL (the UI passes it on from
@@ -103,6 +111,7 @@ fn main() {
         hints: RefCell::new(Vec::new()),
         hint_limits: RefCell::new(None),
         test_panics: test_panics(&scope),
+        spark_session: random_id(),
     });
     let handler = {
         let worker = worker.clone();
@@ -408,12 +417,13 @@ impl Worker {
         run: &RunRequest,
         session: &RefCell<Session>,
     ) -> Result<(RunDone, Vec<u8>), CellError> {
-        // Views live in the gateway's one Spark session, which every tab shares: a
-        // random part keeps two tabs' runs with the same run id apart.
+        // Each notebook has a Spark session of its own; a random part in the views'
+        // names still keeps runs apart where a session is shared (`session_id=` in --spark).
         let tag = format!("{:08x}_{}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32, run.run_id);
         let mut cell = riffle::engine::spark_cell(&run.source, &run.default_name, &tag)?;
         // One spark.sql.ansi.enabled for the notebook, whichever engine runs the cell.
         cell.request.ansi = Some(session.borrow().ansi_enabled());
+        cell.request.session = Some(self.spark_session.clone());
         let body = serde_json::to_vec(&cell.request).map_err(|e| CellError::new(format!("internal: {e}")))?;
         let started = self.now();
         let init = RequestInit::new();
