@@ -79,6 +79,9 @@ struct ServeArgs {
     /// SQL cells marked to run on Spark go there (`bash scripts/spark.sh start` runs a local server).
     #[arg(long, env = "RIFFLE_SPARK")]
     spark: Option<String>,
+    /// More trusted certificates (PEM) for `;use_ssl=true`, beside the system's, e.g. a private CA.
+    #[arg(long, env = "RIFFLE_SPARK_CA_FILE")]
+    spark_ca_file: Option<PathBuf>,
     /// Kafka's bootstrap servers as Spark's cluster reaches them, for Spark
     /// cells that read topics (default: --kafka-bootstrap).
     #[arg(long, env = "RIFFLE_SPARK_KAFKA_BOOTSTRAP")]
@@ -159,7 +162,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
         config = config.with_hdfs(HdfsConfig { url, user: args.hdfs_user, root: args.hdfs_root })?;
     }
     if let Some(url) = args.spark.filter(|u| !u.trim().is_empty()) {
-        let url = riffle_gateway::spark::SparkUrl::parse(&url).map_err(|e| anyhow::anyhow!("--spark: {e}"))?;
+        let mut url = riffle_gateway::spark::SparkUrl::parse(&url).map_err(|e| anyhow::anyhow!("--spark: {e}"))?;
+        if let Some(file) = &args.spark_ca_file {
+            let pem = std::fs::read_to_string(file)
+                .with_context(|| format!("--spark-ca-file: could not read {}", file.display()))?;
+            url.tls_ca = Some(pem);
+        }
         tracing::info!(spark = %url.display(), user = %url.user_id, kafka = ?spark_kafka, "Spark Connect on");
         config = config.with_spark(url);
     }

@@ -323,7 +323,19 @@ impl Xtask {
         let mut c = self.cmd("cargo");
         // The gateway's Spark tests, and the differential SQL corpus: Spark's
         // answers must still be the recorded ones (crate/tests/sql/corpus).
-        c.args(["test", "-p", "riffle-gateway", "--test", "spark", "--test", "spark_reads", "--test", "sql_corpus"]);
+        c.args([
+            "test",
+            "-p",
+            "riffle-gateway",
+            "--test",
+            "spark",
+            "--test",
+            "spark_tls",
+            "--test",
+            "spark_reads",
+            "--test",
+            "sql_corpus",
+        ]);
         self.spark_env(&mut c);
         self.run("gateway tests against the real Spark Connect server", &mut c)?;
         let mut c = self.cmd("cargo");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tonic::Status;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::MetadataValue;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic_prost::ProstCodec;
 
 use super::proto::{self, ExecutePlanRequest, ExecutePlanResponse, InterruptRequest, InterruptResponse};
@@ -21,15 +21,38 @@ const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
 /// Where the Spark Connect server is and who we are there: parsed from a
 /// `sc://host:port/;user_id=...;token=...` connection string, as Spark documents it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SparkUrl {
     pub host: String,
     pub port: u16,
     pub user_id: String,
     pub token: Option<String>,
+    /// TLS (`use_ssl=true`), with the system's roots and [`SparkUrl::tls_ca`].
     pub use_ssl: bool,
     /// A fixed session id from the URL (`session_id=`); otherwise a new one per gateway.
     pub session_id: Option<String>,
+    /// More trusted certificates for TLS, PEM (`--spark-ca-file`), e.g. a private CA.
+    pub tls_ca: Option<String>,
+}
+
+/// Without the token, which must reach no log.
+impl std::fmt::Debug for SparkUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparkUrl")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user_id", &self.user_id)
+            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("use_ssl", &self.use_ssl)
+            .field("session_id", &self.session_id)
+            .finish()
+    }
+}
+
+/// `localhost`, `127.x.x.x` or `::1`: a token may go there without TLS.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl SparkUrl {
@@ -63,6 +86,7 @@ impl SparkUrl {
             token: None,
             use_ssl: false,
             session_id: None,
+            tls_ca: None,
         };
         for param in params.trim_start_matches(';').split(';').filter(|p| !p.is_empty()) {
             let Some((key, value)) = param.split_once('=') else {
@@ -83,10 +107,11 @@ impl SparkUrl {
                 }
             }
         }
-        if url.use_ssl {
+        if url.token.is_some() && !url.use_ssl && !is_loopback(&url.host) {
             return Err(format!(
-                "the Spark Connect URL {text:?} asks for TLS (use_ssl=true), which this gateway does not speak yet; \
-                 reach Spark over a trusted network or a local tunnel"
+                "the Spark Connect URL {} has a token but no TLS, so the token would cross the network in the clear; \
+                 add ;use_ssl=true, or reach Spark through localhost (an SSH tunnel)",
+                url.display()
             ));
         }
         Ok(url)
@@ -109,8 +134,21 @@ pub struct SparkClient {
 impl SparkClient {
     /// Makes the client; it connects on first use (and reconnects after a failure).
     pub fn new(url: SparkUrl) -> Result<SparkClient, String> {
-        let endpoint = Endpoint::from_shared(format!("http://{}:{}", url.host, url.port))
-            .map_err(|e| format!("the Spark Connect URL {} is not a valid address: {e}", url.display()))?
+        let scheme = if url.use_ssl { "https" } else { "http" };
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{}:{}", url.host, url.port))
+            .map_err(|e| format!("the Spark Connect URL {} is not a valid address: {e}", url.display()))?;
+        if url.use_ssl {
+            let mut tls = ClientTlsConfig::new()
+                .with_native_roots()
+                .domain_name(url.host.trim_start_matches('[').trim_end_matches(']'));
+            if let Some(pem) = &url.tls_ca {
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|e| format!("TLS for the Spark Connect URL {} could not be set up: {e}", url.display()))?;
+        }
+        let endpoint = endpoint
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30));
@@ -253,7 +291,7 @@ mod tests {
 
     #[test]
     fn parses_spark_connect_urls() {
-        let url = SparkUrl::parse("sc://spark.example:15003/;user_id=ada;token=s3cret").ok();
+        let url = SparkUrl::parse("sc://spark.example:15003/;user_id=ada;token=s3cret;use_ssl=true").ok();
         assert_eq!(
             url,
             Some(SparkUrl {
@@ -261,10 +299,17 @@ mod tests {
                 port: 15003,
                 user_id: "ada".into(),
                 token: Some("s3cret".into()),
-                use_ssl: false,
+                use_ssl: true,
                 session_id: None,
+                tls_ca: None,
             })
         );
+        // A token without TLS only to this machine.
+        for host in ["localhost", "127.0.0.1", "[::1]"] {
+            assert!(SparkUrl::parse(&format!("sc://{host}:15002/;token=s3cret")).is_ok(), "{host}");
+        }
+        let debug = format!("{:?}", SparkUrl::parse("sc://localhost/;token=s3cret").unwrap());
+        assert!(!debug.contains("s3cret") && debug.contains("<hidden>"), "{debug}");
         let url = SparkUrl::parse("sc://localhost").ok();
         assert_eq!(url.as_ref().map(|u| (u.port, u.user_id.as_str())), Some((15002, "riffle")));
         assert_eq!(url.map(|u| u.display()), Some("sc://localhost:15002".to_string()));
@@ -278,7 +323,8 @@ mod tests {
             ("sc://x:port", "not a number"),
             ("sc://x:1/;bogus=1", "unknown parameter"),
             ("sc://x:1/;user_id", "without =value"),
-            ("sc://x:1/;use_ssl=true", "TLS"),
+            ("sc://x:1/;token=s3cret", "in the clear"),
+            ("sc://10.0.0.7:1/;token=s3cret;use_ssl=false", "use_ssl=true"),
         ] {
             let err = SparkUrl::parse(text).err().unwrap_or_default();
             assert!(err.contains(needle), "{text}: {err}");

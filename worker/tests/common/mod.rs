@@ -56,3 +56,19 @@ pub fn stop(mut child: Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The Spark Connect server the Spark tests use (`RIFFLE_SPARK`), or none:
+/// then they pass without checking, unless `RIFFLE_REQUIRE_SPARK` is set (CI).
+pub fn spark_url() -> Option<riffle_gateway::spark::SparkUrl> {
+    match std::env::var("RIFFLE_SPARK").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Some(riffle_gateway::spark::SparkUrl::parse(&url).expect("RIFFLE_SPARK is a sc:// URL")),
+        None => {
+            assert!(
+                std::env::var("RIFFLE_REQUIRE_SPARK").is_err(),
+                "RIFFLE_REQUIRE_SPARK is set but RIFFLE_SPARK is not: start one with `bash scripts/spark.sh start`"
+            );
+            eprintln!("note: RIFFLE_SPARK is not set; skipping (start one with `bash scripts/spark.sh start`)");
+            None
+        }
+    }
+}
