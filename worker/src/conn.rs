@@ -200,3 +200,14 @@ mod tests {
         assert_eq!(s.feed(b"a\r\r\n\rb\n"), None);
     }
 }
+
+/// The peer's address, as each request's `ConnectInfo` (the Kafka limits per
+/// client read it): `axum::serve(listener, app.into_make_service_with_connect_info::<PeerAddr>())`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, HeaderTimeout>> for PeerAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, HeaderTimeout>) -> PeerAddr {
+        PeerAddr(*stream.remote_addr())
+    }
+}

@@ -22,7 +22,7 @@ pub use error::ApiError;
 pub use security::{MIN_TOKEN_LEN, check_token, new_token};
 pub use storage::{DEFAULT_MAX_UPLOAD_BYTES, HdfsConfig, LocalStore, StorageLimits, Stores, WebHdfs};
 
-use kafka::{Kafka, KafkaConfig};
+use kafka::{Kafka, KafkaConfig, KafkaLimits};
 use tokio_util::sync::CancellationToken;
 
 /// Everything the gateway is configured with.
@@ -37,6 +37,7 @@ pub struct Config {
     bind: Option<std::net::IpAddr>,
     allow_hosts: Vec<String>,
     kafka: KafkaConfig,
+    kafka_limits: KafkaLimits,
     ingest_headers: Vec<String>,
     shutdown: CancellationToken,
     /// A notebook file given with `serve --open` from outside the data
@@ -69,6 +70,7 @@ impl Config {
             bind: None,
             allow_hosts: Vec::new(),
             kafka: KafkaConfig::new(kafka::config::DEFAULT_BOOTSTRAP),
+            kafka_limits: KafkaLimits::default(),
             ingest_headers: kafka::DEFAULT_INGEST_HEADERS.iter().map(|s| s.to_string()).collect(),
             shutdown: CancellationToken::new(),
             opened: None,
@@ -142,6 +144,12 @@ impl Config {
         self
     }
 
+    /// How much Kafka work the gateway takes on at once (`--max-tails`, ...).
+    pub fn with_kafka_limits(mut self, limits: KafkaLimits) -> Config {
+        self.kafka_limits = limits;
+        self
+    }
+
     /// The request headers `/ingest/{topic}` merges into each event.
     pub fn with_ingest_headers(mut self, names: Vec<String>) -> Config {
         self.ingest_headers = names;
@@ -210,7 +218,7 @@ pub fn app(config: Config) -> Router {
     let limits = config.limits;
     let state = AppState {
         stores: Arc::new(Stores::new(config.local, config.hdfs)),
-        kafka: Arc::new(Kafka::new(config.kafka, config.shutdown)),
+        kafka: Arc::new(Kafka::with_limits(config.kafka, config.shutdown, config.kafka_limits)),
         ingest_headers: Arc::new(config.ingest_headers),
         writes: Arc::new(writes::Writes::new(limits.max_write_sessions, limits.write_idle)),
         opened: config.opened.map(Arc::new),

@@ -79,6 +79,12 @@ struct ServeArgs {
     /// SQL cells marked to run on Spark go there (`bash scripts/spark.sh start` runs a local server).
     #[arg(long, env = "RIFFLE_SPARK")]
     spark: Option<String>,
+    /// Live tails (WebSockets) open at once, all clients together (default 64).
+    #[arg(long, env = "RIFFLE_MAX_TAILS")]
+    max_tails: Option<usize>,
+    /// ... and from one client address (default 8; every tab on this machine is one client).
+    #[arg(long, env = "RIFFLE_MAX_TAILS_PER_CLIENT")]
+    max_tails_per_client: Option<usize>,
     /// More trusted certificates (PEM) for `;use_ssl=true`, beside the system's, e.g. a private CA.
     #[arg(long, env = "RIFFLE_SPARK_CA_FILE")]
     spark_ca_file: Option<PathBuf>,
@@ -177,6 +183,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         messages: args.spark_hint_messages.unwrap_or(defaults.messages),
     });
     config = config.with_spark_allow_local(args.spark_allow_local);
+    let mut kafka_limits = riffle_gateway::kafka::KafkaLimits::default();
+    kafka_limits.tails = args.max_tails.unwrap_or(kafka_limits.tails).max(1);
+    kafka_limits.tails_per_client = args.max_tails_per_client.unwrap_or(kafka_limits.tails_per_client).max(1);
+    config = config.with_kafka_limits(kafka_limits);
     let mut limits = riffle_gateway::StorageLimits::default();
     if let Some(max) = args.max_upload_bytes {
         if max == 0 {
@@ -240,7 +250,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     // Requests whose headers do not arrive within 30 s are dropped (slowloris).
     let listener = riffle_gateway::conn::HeaderTimeout::new(listener, riffle_gateway::conn::HEADER_READ_TIMEOUT);
-    axum::serve(listener, app(config)).with_graceful_shutdown(signal).await?;
+    // The peer's address goes with each request: the Kafka limits per client need it.
+    let service = app(config).into_make_service_with_connect_info::<riffle_gateway::conn::PeerAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(signal).await?;
     tracing::info!("gateway stopped");
     Ok(())
 }

@@ -18,7 +18,7 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Field, Fields, TimeUnit};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use riffle_tests::{Broker, Gateway, TempDir, kafka_bootstrap, repo};
+use riffle_tests::{Broker, Gateway, GatewayOptions, TempDir, kafka_bootstrap, repo};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 // ---------------------------------------------------------------------------
 
 /// A topic name no other test (or earlier run) uses.
-fn unique(label: &str) -> String {
+pub(super) fn unique(label: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("e2e-{label}-{}-{nanos}", std::process::id())
 }
@@ -38,16 +38,24 @@ fn now_ms() -> i64 {
 }
 
 /// A gateway of this test's own, and an HTTP client for it.
-struct Riffle {
-    url: String,
-    http: reqwest::Client,
+pub(super) struct Riffle {
+    pub(super) url: String,
+    pub(super) http: reqwest::Client,
     _gateway: Gateway,
     _data: TempDir,
 }
 
 /// A gateway talking to the shared test broker.
-fn riffle() -> Result<Riffle> {
+pub(super) fn riffle() -> Result<Riffle> {
     riffle_at(&kafka_bootstrap())
+}
+
+/// A gateway talking to the shared test broker, started with more flags.
+pub(super) fn riffle_with(args: &[&str]) -> Result<Riffle> {
+    let data = TempDir::new("kafka-data")?;
+    let options = GatewayOptions { args: args.iter().map(|a| a.to_string()).collect(), ..Default::default() };
+    let gateway = Gateway::start_with(data.path(), options)?;
+    Ok(Riffle { url: gateway.url.clone(), http: reqwest::Client::new(), _gateway: gateway, _data: data })
 }
 
 fn riffle_at(bootstrap: &str) -> Result<Riffle> {
@@ -99,6 +107,10 @@ impl Read {
 }
 
 impl Riffle {
+    pub(super) fn pid(&self) -> u32 {
+        self._gateway.pid()
+    }
+
     fn api(&self, path: &str) -> String {
         format!("{}/api/kafka{path}", self.url)
     }
@@ -109,7 +121,7 @@ impl Riffle {
         Ok((status, response.json().await?))
     }
 
-    async fn create_topic(&self, name: &str, partitions: i32) -> Result<Value> {
+    pub(super) async fn create_topic(&self, name: &str, partitions: i32) -> Result<Value> {
         let response = self
             .http
             .post(self.api("/topics"))
@@ -123,7 +135,7 @@ impl Riffle {
     }
 
     /// Deletes a topic at the end of a test, so the shared broker does not fill up.
-    async fn delete_topic(&self, name: &str) -> Result<()> {
+    pub(super) async fn delete_topic(&self, name: &str) -> Result<()> {
         let response = self.http.delete(self.api(&format!("/topics/{name}?confirm={name}"))).send().await?;
         let status = response.status();
         let body: Value = response.json().await?;
@@ -164,7 +176,7 @@ impl Riffle {
     }
 
     /// Produces text lines (one message each) and expects all to be acknowledged.
-    async fn produce_lines(&self, topic: &str, query: &str, lines: &[String]) -> Result<Value> {
+    pub(super) async fn produce_lines(&self, topic: &str, query: &str, lines: &[String]) -> Result<Value> {
         let mut body = lines.join("\n");
         body.push('\n');
         let (status, answer) = self.produce(topic, query, "text/plain", body).await?;
@@ -943,11 +955,11 @@ async fn topic_admin_checks_its_input() -> Result<()> {
 // The live tail
 // ---------------------------------------------------------------------------
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(super) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens a tail with `query`, sending the gateway's own origin as a browser
 /// would, and returns the socket and its "subscribed" frame.
-async fn open_tail(riffle: &Riffle, query: &str) -> Result<(Socket, Value)> {
+pub(super) async fn open_tail(riffle: &Riffle, query: &str) -> Result<(Socket, Value)> {
     let ws = riffle.url.replacen("http://", "ws://", 1);
     let mut request = format!("{ws}/api/kafka/tail?{query}").into_client_request()?;
     request.headers_mut().insert("origin", riffle.url.parse()?);
@@ -959,7 +971,7 @@ async fn open_tail(riffle: &Riffle, query: &str) -> Result<(Socket, Value)> {
 }
 
 /// The next JSON frame, within 30 s.
-async fn next_frame(socket: &mut Socket) -> Result<Value> {
+pub(super) async fn next_frame(socket: &mut Socket) -> Result<Value> {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
             .await

@@ -11,4 +11,5 @@ mod notebook_file;
 mod results;
 mod spark;
 mod storage;
+mod tails;
 mod ui;

@@ -363,8 +363,8 @@ pub(crate) fn human_bytes(n: usize) -> String {
 /// every client counts as one.
 pub(crate) fn client_of(extensions: &axum::http::Extensions) -> String {
     extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| format!("client {}", c.0.ip()))
+        .get::<axum::extract::ConnectInfo<crate::conn::PeerAddr>>()
+        .map(|c| format!("client {}", c.0.0.ip()))
         .unwrap_or_else(|| "this gateway's clients together".to_string())
 }
 
