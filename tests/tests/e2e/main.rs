@@ -12,4 +12,5 @@ mod notebook_file;
 mod results;
 mod spark;
 mod storage;
+mod token;
 mod ui;
