@@ -113,6 +113,8 @@ pub struct Gateway {
     pub url: String,
     /// The token it printed, unless started with [`GatewayToken::Off`].
     pub token: Option<String>,
+    /// The URL exactly as it printed it (`http://127.0.0.1:<port>/?token=…`).
+    pub printed_url: String,
     data: PathBuf,
     options: GatewayOptions,
     process: Reaped,
@@ -134,8 +136,8 @@ impl Gateway {
 
     /// Starts the gateway with `data` as its local data root and `options`.
     pub fn start_with(data: &Path, options: GatewayOptions) -> Result<Gateway> {
-        let (url, token, process) = spawn_gateway(data, &options)?;
-        Ok(Gateway { url, token, data: data.to_path_buf(), options, process })
+        let Spawned { url, token, printed_url, process } = spawn_gateway(data, &options)?;
+        Ok(Gateway { url, token, printed_url, data: data.to_path_buf(), options, process })
     }
 
     /// The page's address: [`Gateway::url`] plus `/?token=…` when it has one
@@ -177,16 +179,25 @@ impl Gateway {
     /// data root with the same options. It listens on a new port: `url` changes.
     pub fn restart(&mut self) -> Result<()> {
         self.kill()?;
-        let (url, token, process) = spawn_gateway(&self.data, &self.options)?;
+        let Spawned { url, token, printed_url, process } = spawn_gateway(&self.data, &self.options)?;
         self.url = url;
         self.token = token;
+        self.printed_url = printed_url;
         self.process = process;
         Ok(())
     }
 }
 
+/// A started gateway: its URL without the token, the token, and the URL as printed.
+struct Spawned {
+    url: String,
+    token: Option<String>,
+    printed_url: String,
+    process: Reaped,
+}
+
 /// Starts `riffle serve` on a free port and reads its URL (and token) from its stdout.
-fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Option<String>, Reaped)> {
+fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<Spawned> {
     let bin = env_path("RIFFLE_BIN", "the riffle gateway binary")?;
     let dist = env_path("RIFFLE_DIST", "the UI bundle built by trunk")?;
     let mut command = Command::new(&bin);
@@ -271,7 +282,7 @@ fn spawn_gateway(data: &Path, options: &GatewayOptions) -> Result<(String, Optio
             eprintln!("{line}");
         }
     });
-    Ok((url, token, process))
+    Ok(Spawned { url, token, printed_url: printed, process })
 }
 
 /// The test HDFS, as the NameNode's HTTP URL: `RIFFLE_HDFS`

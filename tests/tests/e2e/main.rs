@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, a module per area. Each test starts a real
 //! gateway and drives a real headless Chromium or a real Kafka broker.
 
+mod autosave;
 mod examples;
 mod files;
 mod formats;
@@ -12,4 +13,5 @@ mod results;
 mod spark;
 mod storage;
 mod tails;
+mod token;
 mod ui;
