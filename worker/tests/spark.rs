@@ -770,7 +770,7 @@ async fn run_at(router: &axum::Router, path: &str, body: Value) -> StatusCode {
 
 #[tokio::test]
 async fn status_names_spark_without_its_token() {
-    let url = SparkUrl::parse("sc://spark.example:15003/;user_id=ada;token=s3cret").unwrap();
+    let url = SparkUrl::parse("sc://spark.example:15003/;user_id=ada;token=s3cret;use_ssl=true").unwrap();
     let dir = temp_dir("status");
     let router = app(Config::new(dir.join("dist"), dir.join("data"), None)
         .unwrap()
@@ -789,7 +789,8 @@ async fn status_names_spark_without_its_token() {
     assert_eq!(
         status,
         json!({"configured": true, "url": "sc://spark.example:15003", "user": "ada", "session_id": null,
-               "kafka_bootstrap": "kafka.internal:9092", "hint_bytes": 1000, "hint_messages": 10})
+               "kafka_bootstrap": "kafka.internal:9092", "hint_bytes": 1000, "hint_messages": 10,
+               "notebook_sessions": 0, "max_notebook_sessions": 16})
     );
     assert!(!text.contains("s3cret"), "{text}");
     let dir = temp_dir("status-off");
@@ -798,7 +799,8 @@ async fn status_names_spark_without_its_token() {
     assert_eq!(
         status,
         json!({"configured": false, "url": null, "user": null, "session_id": null, "kafka_bootstrap": null,
-               "hint_bytes": defaults.bytes, "hint_messages": defaults.messages})
+               "hint_bytes": defaults.bytes, "hint_messages": defaults.messages,
+               "notebook_sessions": 0, "max_notebook_sessions": 16})
     );
     // Another site's page may not use it.
     let request = Request::post("/api/spark/run")
