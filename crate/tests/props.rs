@@ -469,8 +469,9 @@ mod engine {
     use super::*;
     use riffle::engine::{KafkaBound, Session, SourceData};
 
-    /// The oldest and newest instants RFC 3339 writes (years 0000 to 9999).
+    /// The oldest instant RFC 3339 writes (year 0000), the epoch, and the newest (9999).
     const MIN_MS: i64 = -62_167_219_200_000;
+    const EPOCH_MS: i64 = 0;
     const MAX_MS: i64 = 253_402_300_799_999;
 
     fn rfc3339(ms: i64) -> String {
@@ -489,7 +490,7 @@ mod engine {
         fn kafka_bounds_never_panic(text in any_text()) {
             if let Ok(bound) = KafkaBound::parse(&text) {
                 // What reads is never a negative offset, and prints for the gateway.
-                prop_assert!(!matches!(bound, KafkaBound::Offset(o) if o < 0));
+                prop_assert!(!matches!(bound, KafkaBound::Offset(n) | KafkaBound::Timestamp(n) if n < 0), "{:?}", bound);
                 prop_assert!(!bound.to_query().is_empty());
             }
         }
@@ -500,7 +501,7 @@ mod engine {
         fn kafka_bounds_round_trip(
             which in 0..4u8,
             offset in 0..=i64::MAX,
-            ms in MIN_MS..=MAX_MS,
+            ms in EPOCH_MS..=MAX_MS,
             upper in any::<bool>(),
             pad in any::<(bool, bool)>(),
         ) {
@@ -523,10 +524,14 @@ mod engine {
             prop_assert_eq!(query, expected_query);
         }
 
+        /// Negative offsets, and times before 1970 (which the gateway would
+        /// refuse as negative timestamps), are the cell's errors.
         #[test]
-        fn negative_offsets_are_errors(offset in i64::MIN..0) {
+        fn negative_positions_are_errors(offset in i64::MIN..0, ms in MIN_MS..EPOCH_MS) {
             let e = KafkaBound::parse(&offset.to_string());
             prop_assert!(e.is_err(), "{:?}", e);
+            let e = KafkaBound::parse(&rfc3339(ms));
+            prop_assert!(e.as_ref().is_err_and(|e| e.message.contains("before 1970")), "{:?}", e);
         }
     }
 

@@ -81,7 +81,10 @@ pub(crate) fn run(x: &Xtask, args: &[String]) -> Result<()> {
             text.extend_from_slice(&output.stderr);
             std::fs::write(&log, &text).with_context(|| format!("could not write {}", log.display()))?;
             let text = String::from_utf8_lossy(&text);
-            for line in text.lines().filter(|l| l.contains("minimal failing input") || l.contains("Test failed")) {
+            for line in text
+                .lines()
+                .filter(|l| ["minimal failing input", "Test failed", "Test aborted"].iter().any(|m| l.contains(m)))
+            {
                 eprintln!("    {line}");
             }
             eprintln!("    the whole output: {}", log.display());
