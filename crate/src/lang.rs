@@ -87,9 +87,13 @@ impl Directives {
     /// The text with `-- engine: spark` set (`on`) or removed, keeping every
     /// other line as typed: the UI's Spark toggle edits the cell this way.
     pub fn with_engine(source: &str, engine: Engine) -> String {
-        let mut lines: Vec<&str> = Vec::new();
+        let mut out = String::new();
+        if engine == Engine::Spark {
+            out.push_str("-- engine: spark\n");
+        }
         let mut header = true;
-        for line in source.lines() {
+        // Each line with its own ending, so blank lines and `\r\n` stay as typed.
+        for line in source.split_inclusive('\n') {
             let trimmed = line.trim();
             if header && !trimmed.is_empty() && !trimmed.starts_with("--") {
                 header = false;
@@ -100,16 +104,8 @@ impl Directives {
                     .and_then(|c| c.split_once(':'))
                     .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("engine"));
             if !is_engine {
-                lines.push(line);
+                out.push_str(line);
             }
-        }
-        let mut out = String::new();
-        if engine == Engine::Spark {
-            out.push_str("-- engine: spark\n");
-        }
-        out.push_str(&lines.join("\n"));
-        if source.ends_with('\n') && !out.ends_with('\n') {
-            out.push('\n');
         }
         out
     }
@@ -154,5 +150,13 @@ mod tests {
         let off = Directives::with_engine(&on, Engine::Browser);
         assert_eq!(off, "-- name: t\nSELECT 1 -- engine: x\n");
         assert_eq!(Directives::with_engine("SELECT 2", Engine::Spark), "-- engine: spark\nSELECT 2");
+        // Blank lines and line endings stay, however often the switch is pressed
+        // (each press used to drop one trailing blank line).
+        let typed = "-- name: t\r\n\nSELECT 3\n\n\n";
+        let on = Directives::with_engine(typed, Engine::Spark);
+        assert_eq!(on, format!("-- engine: spark\n{typed}"));
+        assert_eq!(Directives::with_engine(&on, Engine::Spark), on);
+        assert_eq!(Directives::with_engine(&on, Engine::Browser), typed);
+        assert_eq!(Directives::with_engine("\n\n", Engine::Spark), "-- engine: spark\n\n\n");
     }
 }

@@ -4,6 +4,8 @@
 pub mod conn;
 mod error;
 pub mod kafka;
+#[cfg(test)]
+mod props;
 mod security;
 pub mod spark;
 mod storage;

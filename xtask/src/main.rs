@@ -2,6 +2,8 @@
 //!
 //! - `serve`: set up, build the UI bundle, and serve the notebook on 127.0.0.1:8080.
 //! - `test`: set up, then run every test: native, wasm in Chromium, end to end.
+//! - `fuzz`: the parsers' property tests with many cases (`--total N`, 1,000,000 by
+//!   default, shared by the properties, or `--cases N` each), and a table of the runs.
 //! - `bench`: W0 and W1 natively and in the browser worker, with the ratio;
 //!   W2 (a Kafka topic into the browser worker) against `kcat -C -e`.
 //! - `kafka`: start (or stop, restart, status, reset) a local Apache Kafka broker.
@@ -16,6 +18,7 @@
 //! Tools and build outputs go to a cache outside the clone
 //! (`RIFFLE_CACHE`, by default `~/.cache/riffle`).
 
+mod fuzz;
 mod samples;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +39,7 @@ fn main() -> Result<()> {
         "build" => x.bootstrap().and_then(|()| x.build_ui()),
         "serve" => x.serve(&rest),
         "test" => x.test(),
+        "fuzz" => fuzz::run(&x, &rest),
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
         "screenshots" => x.screenshots(),
@@ -45,7 +49,7 @@ fn main() -> Result<()> {
         "spark" => x.spark(rest.first().map(String::as_str).unwrap_or("start"), 15002, 4040, DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve|test|bench|build|bootstrap|samples|sizes|screenshots|examples\
+                "usage: cargo xtask <serve|test|fuzz [--total N|--cases N]|bench|build|bootstrap|samples|sizes|screenshots|examples\
                  |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]\
                  |spark [start|stop|restart|status|reset]>"
             );

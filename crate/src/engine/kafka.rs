@@ -59,10 +59,14 @@ impl KafkaBound {
             }
             return Ok(KafkaBound::Offset(offset));
         }
-        parse_timestamp_ms(t).map(KafkaBound::Timestamp).ok_or_else(|| {
-            CellError::new(format!("'{t}' is not a Kafka position"))
-                .hint("use 'earliest', 'latest', an offset such as 42, or a time such as '2024-01-31T10:00:00Z'")
-        })
+        match parse_timestamp_ms(t) {
+            // Kafka's timestamps start at the epoch (the gateway refuses a negative one).
+            Some(ms) if ms < 0 => Err(CellError::new(format!("'{t}' is before 1970, where Kafka's timestamps start"))
+                .hint("use a time from 1970-01-01 on, or 'earliest'")),
+            Some(ms) => Ok(KafkaBound::Timestamp(ms)),
+            None => Err(CellError::new(format!("'{t}' is not a Kafka position"))
+                .hint("use 'earliest', 'latest', an offset such as 42, or a time such as '2024-01-31T10:00:00Z'")),
+        }
     }
 }
 
@@ -246,6 +250,9 @@ mod tests {
         assert_eq!(KafkaBound::parse("1970-01-01T00:00:01Z").unwrap(), KafkaBound::Timestamp(1000));
         assert_eq!(KafkaBound::parse("1970-01-02").unwrap(), KafkaBound::Timestamp(86_400_000));
         assert!(KafkaBound::parse("-3").is_err());
+        // Before the epoch: refused here, not sent to the gateway as a negative timestamp.
+        let e = KafkaBound::parse("1969-12-31T23:59:59Z").unwrap_err();
+        assert!(e.message.contains("before 1970"), "{e}");
         assert!(KafkaBound::parse("yesterday").unwrap_err().hint.unwrap().contains("earliest"));
     }
 

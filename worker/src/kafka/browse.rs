@@ -103,7 +103,7 @@ pub(crate) fn parse_cursor(text: &str) -> Result<Vec<(i32, i64)>, ApiError> {
     Ok(out)
 }
 
-fn cursor_text(positions: &[(i32, i64)]) -> String {
+pub(crate) fn cursor_text(positions: &[(i32, i64)]) -> String {
     positions.iter().map(|(p, o)| format!("{p}:{o}")).collect::<Vec<_>>().join(",")
 }
 

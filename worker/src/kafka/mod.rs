@@ -7,11 +7,11 @@
 //! hanging a request.
 
 mod admin;
-mod browse;
+pub(crate) mod browse;
 pub mod config;
 mod ingest;
-mod produce;
-mod read;
+pub(crate) mod produce;
+pub(crate) mod read;
 mod tail;
 
 use std::collections::HashMap;

@@ -57,7 +57,7 @@ pub(crate) struct ProduceQuery {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Records,
     Lines,
     JsonArray,
@@ -221,10 +221,10 @@ async fn read_body(
 
 /// How the body's bytes become records.
 #[derive(Debug, Clone)]
-struct Shape {
-    format: Format,
-    key: Option<String>,
-    partition: Option<i32>,
+pub(crate) struct Shape {
+    pub(crate) format: Format,
+    pub(crate) key: Option<String>,
+    pub(crate) partition: Option<i32>,
 }
 
 /// The first pass's rules.
@@ -301,11 +301,11 @@ fn check_record(topic: &str, partitions: &[i32], limit: usize, i: usize, r: &Out
 }
 
 /// A chunk's handler: the index of its first record and the records.
-type EachChunk<'a> = dyn FnMut(usize, Vec<Outgoing>) -> Result<(), ApiError> + 'a;
+pub(crate) type EachChunk<'a> = dyn FnMut(usize, Vec<Outgoing>) -> Result<(), ApiError> + 'a;
 
 /// Decodes a body's records in order and hands them on a chunk at a time.
 /// Returns how many there were.
-fn decode(body: &[u8], shape: &Shape, each: &mut EachChunk<'_>) -> Result<usize, ApiError> {
+pub(crate) fn decode(body: &[u8], shape: &Shape, each: &mut EachChunk<'_>) -> Result<usize, ApiError> {
     let mut sink = Sink { each, chunk: Vec::new(), bytes: 0, count: 0, error: None };
     match shape.format {
         Format::Lines => lines_into(body, shape, &mut sink)?,
