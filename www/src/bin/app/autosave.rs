@@ -195,7 +195,7 @@ pub async fn load() -> Option<SavedWorkspace> {
 
 /// Writes the workspace whenever anything in it changes. Writes are
 /// transactions on one store, so IndexedDB applies them in order.
-pub fn keep(workspace: super::Workspace) {
+pub fn keep(workspace: crate::state::Workspace) {
     flush_when_leaving();
     let sequence = StoredValue::new(0_u64);
     Effect::new(move |_| {

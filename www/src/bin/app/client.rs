@@ -6,8 +6,8 @@ use riffle_www::{CrashRestarts, envelope, open};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
+use crate::state::{CellModel, CellState, Notebook};
 use crate::table::Preview;
-use crate::{CellModel, CellState, Notebook};
 
 /// Where the worker's loader is, next to the page (see www/index.html).
 const ENGINE_LOADER: &str = "./engine_loader.js";
@@ -257,7 +257,7 @@ impl EngineClient {
         }
         self.spawn();
         for cell in rebuild {
-            crate::run_cell(cell, *self);
+            crate::state::run_cell(cell, *self);
         }
     }
 
@@ -417,7 +417,7 @@ impl EngineClient {
                 cell.state.set(state);
                 cell.stale.set(false);
                 if let Some(table) = table {
-                    crate::mark_stale(notebook, cell, &table, *self);
+                    crate::state::mark_stale(notebook, cell, &table, *self);
                 }
             }
             FromEngine::Failed { run_id, cell_id, error } if cell_id == PREVIEW_CELL => {
@@ -445,7 +445,7 @@ impl EngineClient {
 }
 
 /// The cell a result is for, if that result is from its newest run.
-fn current_cell(notebook: Notebook, cell_id: &str, run_id: u64) -> Option<crate::CellModel> {
+fn current_cell(notebook: Notebook, cell_id: &str, run_id: u64) -> Option<crate::state::CellModel> {
     let cell = notebook.find(cell_id.parse().ok()?)?;
     (cell.run_id.get_untracked() == run_id).then_some(cell)
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use riffle::notebook::{CellId, CellOutput, Notebook as Document, TableOutput};
 
-use crate::{CellState, Notebook, Tab, Workspace};
+use crate::state::{CellState, Notebook, Tab, Workspace};
 
 /// Rows of each result that exports carry (the rest is summarised as
 /// "N rows × M columns").

@@ -348,7 +348,7 @@ fn iso_time(ms: i64) -> String {
 #[component]
 pub fn FileBrowser() -> impl IntoView {
     let files = expect_context::<Files>();
-    let workspace = expect_context::<crate::Workspace>();
+    let workspace = expect_context::<crate::state::Workspace>();
 
     // A cell's COPY wrote somewhere: the listing may have changed.
     Effect::watch(
@@ -358,9 +358,9 @@ pub fn FileBrowser() -> impl IntoView {
     );
 
     let add_cell = move |source: String| {
-        let (notebook, _) = crate::active();
+        let (notebook, _) = crate::state::active();
         let index = notebook.insert_below_current(&source);
-        crate::focus_cell(index);
+        crate::cell::focus_cell(index);
     };
     let read_file = move |entry: &Entry| match reader_for(&entry.name) {
         Some(reader) => add_cell(read_query(reader, &entry.path)),
@@ -369,7 +369,7 @@ pub fn FileBrowser() -> impl IntoView {
             .set(Some(format!("no reader for '{}': Riffle reads .csv, .json, .jsonl and .parquet files", entry.name))),
     };
     let preview = move |path: String, reader: &str| {
-        let (_, client) = crate::active();
+        let (_, client) = crate::state::active();
         client.preview_file(&path, read_query(reader, &path), PREVIEW_ROWS);
     };
 

@@ -8,7 +8,7 @@ use riffle::notebook::Notebook as Document;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::{Tab, Workspace};
+use crate::state::{Tab, Workspace};
 
 pub use riffle_www::paths::{notebook_path as path_for, notebook_title as title_of};
 

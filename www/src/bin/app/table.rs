@@ -20,7 +20,6 @@ use crate::client::EngineClient;
 use rows::{Reply, Row, RowSource, Value};
 
 /// Rows: decoding, pages and the engine's answers (`client.rs` hands them over).
-#[path = "rows.rs"]
 pub mod rows;
 
 /// A decoded result: the engine's summary and the rows that came with it.

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::Workspace;
+use crate::state::Workspace;
 
 /// Messages the live tail keeps; older ones drop off the bottom.
 const LIVE_CAP: usize = 500;
@@ -450,7 +450,7 @@ pub fn topic_cell(name: &str) -> String {
 fn open_as_cell(workspace: Workspace, topic: &str) {
     let notebook = workspace.current().notebook;
     let index = notebook.insert_below_current(&topic_cell(topic));
-    crate::focus_cell(index);
+    crate::cell::focus_cell(index);
 }
 
 fn encode(text: &str) -> String {
