@@ -227,7 +227,7 @@ async fn a_long_cell_is_stopped_and_the_catalog_rebuilt() -> Result<()> {
 
 /// A panic kills the engine worker: the UI replaces it, the cell that
 /// panicked says so, and the catalog is rebuilt (the engine's test hook
-/// panics on purpose; see `TEST_PANIC_CELL` in www/src/bin/engine.rs).
+/// panics on purpose; see `TEST_PANIC_CELL` in www/src/bin/engine/main.rs).
 #[tokio::test]
 async fn a_panic_restarts_the_engine_and_rebuilds_the_catalog() -> Result<()> {
     let data = sample_data_root()?;
