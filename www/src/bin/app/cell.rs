@@ -8,48 +8,8 @@ use riffle::notebook::CellKind;
 use riffle::protocol::RunProgress;
 
 use crate::client::{EngineClient, FilePreview};
-use crate::state::{CellModel, CellState, Clock, Notebook, SparkStatus, run_cell};
+use crate::state::{CellModel, CellState, Clock, Notebook, SparkStatus, focus_cell, focus_section, run_cell};
 use crate::{editor, files, table};
-
-/// Puts the caret in the cell at `index`, once it is on the page. A rendered
-/// Markdown cell is switched to its source first.
-pub(crate) fn focus_cell(index: usize) {
-    request_animation_frame(move || {
-        let Some(section) = visible_cell(index) else { return };
-        if let Ok(Some(rendered)) = section.query_selector(".markdown-body") {
-            // Its double-click handler switches it to editing and calls back here.
-            if let Ok(event) = web_sys::Event::new("dblclick") {
-                let _ = rendered.dispatch_event(&event);
-            }
-            return;
-        }
-        if !editor::focus_editor_in(&section) {
-            // The editor is not on the page yet (a cell just added): next frame.
-            request_animation_frame(move || {
-                editor::focus_editor_in(&section);
-            });
-        }
-    });
-}
-
-/// The section of the cell at `index` in the notebook shown now.
-fn visible_cell(index: usize) -> Option<web_sys::Element> {
-    let cells = document().query_selector_all(".notebook:not([hidden]) section.cell").ok()?;
-    use wasm_bindgen::JsCast;
-    cells.item(index as u32)?.dyn_into::<web_sys::Element>().ok()
-}
-
-/// Gives the cell at `index` the focus itself (command mode), once it is on the page.
-pub(crate) fn focus_section(index: usize) {
-    request_animation_frame(move || {
-        if let Some(section) = visible_cell(index) {
-            use wasm_bindgen::JsCast;
-            if let Ok(el) = section.dyn_into::<web_sys::HtmlElement>() {
-                let _ = el.focus();
-            }
-        }
-    });
-}
 
 /// The drag-and-drop type of a cell being reordered.
 const CELL_DRAG: &str = "application/x-riffle-cell";

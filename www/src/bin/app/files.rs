@@ -360,7 +360,7 @@ pub fn FileBrowser() -> impl IntoView {
     let add_cell = move |source: String| {
         let (notebook, _) = crate::state::active();
         let index = notebook.insert_below_current(&source);
-        crate::cell::focus_cell(index);
+        crate::state::focus_cell(index);
     };
     let read_file = move |entry: &Entry| match reader_for(&entry.name) {
         Some(reader) => add_cell(read_query(reader, &entry.path)),

@@ -1,6 +1,7 @@
 //! The notebook's model: a [`Workspace`] of [`Tab`]s, each a [`Notebook`] of
 //! [`CellModel`]s (every field a signal) with its own engine worker, and
-//! running cells and marking the ones whose tables changed as stale.
+//! running cells, marking the ones whose tables changed as stale, and moving
+//! the focus to a cell.
 
 use leptos::prelude::*;
 use riffle::CellError;
@@ -9,7 +10,7 @@ use riffle::protocol::{RunProgress, RunRequest};
 
 use crate::client::{self, EngineClient};
 use crate::table::Preview;
-use crate::{autosave, notebook_files};
+use crate::{autosave, editor, notebook_files};
 
 /// How many result rows the UI asks the engine to send back.
 const PREVIEW_ROWS: usize = 1_000;
@@ -427,4 +428,44 @@ pub(crate) fn mark_stale(notebook: Notebook, origin: CellModel, table: &str, cli
             run_cell(*cell, client);
         }
     }
+}
+
+/// Puts the caret in the cell at `index`, once it is on the page. A rendered
+/// Markdown cell is switched to its source first.
+pub(crate) fn focus_cell(index: usize) {
+    request_animation_frame(move || {
+        let Some(section) = visible_cell(index) else { return };
+        if let Ok(Some(rendered)) = section.query_selector(".markdown-body") {
+            // Its double-click handler switches it to editing and calls back here.
+            if let Ok(event) = web_sys::Event::new("dblclick") {
+                let _ = rendered.dispatch_event(&event);
+            }
+            return;
+        }
+        if !editor::focus_editor_in(&section) {
+            // The editor is not on the page yet (a cell just added): next frame.
+            request_animation_frame(move || {
+                editor::focus_editor_in(&section);
+            });
+        }
+    });
+}
+
+/// The section of the cell at `index` in the notebook shown now.
+fn visible_cell(index: usize) -> Option<web_sys::Element> {
+    let cells = document().query_selector_all(".notebook:not([hidden]) section.cell").ok()?;
+    use wasm_bindgen::JsCast;
+    cells.item(index as u32)?.dyn_into::<web_sys::Element>().ok()
+}
+
+/// Gives the cell at `index` the focus itself (command mode), once it is on the page.
+pub(crate) fn focus_section(index: usize) {
+    request_animation_frame(move || {
+        if let Some(section) = visible_cell(index) {
+            use wasm_bindgen::JsCast;
+            if let Ok(el) = section.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    });
 }

@@ -450,7 +450,7 @@ pub fn topic_cell(name: &str) -> String {
 fn open_as_cell(workspace: Workspace, topic: &str) {
     let notebook = workspace.current().notebook;
     let index = notebook.insert_below_current(&topic_cell(topic));
-    crate::cell::focus_cell(index);
+    crate::state::focus_cell(index);
 }
 
 fn encode(text: &str) -> String {
