@@ -27,12 +27,15 @@ use tokio::sync::mpsc;
 use super::{Kafka, blocking};
 use crate::{ApiError, AppState};
 
+/// A record's headers: name and value (none for a null value).
+pub(crate) type Headers = Vec<(String, Option<Vec<u8>>)>;
+
 /// One record to send.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Outgoing {
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    pub headers: Headers,
     pub partition: Option<i32>,
 }
 
@@ -791,7 +794,7 @@ fn record_of(i: usize, item: Value) -> Result<Outgoing, ApiError> {
 }
 
 /// Headers as `{"name": "value"}` or `[["name", "value"], ...]`.
-fn headers(value: Option<Value>) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
+fn headers(value: Option<Value>) -> Result<Headers, String> {
     let text = |v: Value| match v {
         Value::Null => None,
         Value::String(s) => Some(s.into_bytes()),
