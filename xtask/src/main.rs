@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: Riffle's dev workflows.
 //!
 //! - `serve`: set up, build the UI bundle, and serve the notebook on 127.0.0.1:8080.
-//! - `test`: set up, then run every test: native, wasm in Chromium, end to end.
+//! - `test`: set up, check formatting and lints, then run every
+//!   test: native, wasm in Chromium, end to end.
 //! - `fuzz`: the parsers' property tests with many cases (`--total N`, 1,000,000 by
 //!   default, shared by the properties, or `--cases N` each), and a table of the runs.
 //! - `bench`: W0 and W1 natively and in the browser worker, with the ratio;
@@ -288,9 +289,42 @@ impl Xtask {
         Ok(python)
     }
 
+    /// Clippy with warnings denied, natively and for wasm32: each a step
+    /// named after the command that shows the failure.
+    fn checks(&self) -> Result<()> {
+        let deny = ["--", "-D", "warnings"];
+        let wasm = ["--target", "wasm32-unknown-unknown"];
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "--workspace", "--all-targets"]).args(deny);
+        self.run("cargo clippy --workspace --all-targets -- -D warnings", &mut c)?;
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "-p", "riffle"]).args(wasm).args(deny);
+        self.run("cargo clippy -p riffle --target wasm32-unknown-unknown -- -D warnings", &mut c)?;
+        // The UI's wasm imports the editor bundle, which must exist before it compiles.
+        let mut c = self.cmd("bash");
+        c.arg("scripts/editor.sh");
+        self.run("scripts/editor.sh (CodeMirror bundle, www/editor/dist)", &mut c)?;
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "-p", "riffle-www", "--features", "ui", "--bin", "app"]).args(wasm).args(deny);
+        self.run(
+            "cargo clippy -p riffle-www --features ui --bin app --target wasm32-unknown-unknown -- -D warnings",
+            &mut c,
+        )?;
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "-p", "riffle-www", "--features", "engine", "--bin", "engine"]).args(wasm).args(deny);
+        self.run(
+            "cargo clippy -p riffle-www --features engine --bin engine --target wasm32-unknown-unknown -- -D warnings",
+            &mut c,
+        )
+    }
+
     fn test(&self) -> Result<()> {
         let started = Instant::now();
+        let mut c = self.cmd("cargo");
+        c.args(["fmt", "--all", "--check"]);
+        self.run("cargo fmt --all --check (to fix: cargo fmt --all)", &mut c)?;
         self.bootstrap()?;
+        self.checks()?;
         let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle", "-p", "riffle-gateway"]);
         self.run("native tests: core and gateway", &mut c)?;
