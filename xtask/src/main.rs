@@ -1,8 +1,9 @@
 //! `cargo xtask <command>`: Riffle's dev workflows.
 //!
 //! - `serve`: set up, build the UI bundle, and serve the notebook on 127.0.0.1:8080.
-//! - `test`: set up, check formatting and lints, then run every
+//! - `test`: set up, check formatting, lints and the code map, then run every
 //!   test: native, wasm in Chromium, end to end.
+//! - `tidy`: every source file is named in ARCHITECTURE.md's code map.
 //! - `fuzz`: the parsers' property tests with many cases (`--total N`, 1,000,000 by
 //!   default, shared by the properties, or `--cases N` each), and a table of the runs.
 //! - `bench`: W0 and W1 natively and in the browser worker, with the ratio;
@@ -21,6 +22,7 @@
 
 mod fuzz;
 mod samples;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +42,7 @@ fn main() -> Result<()> {
         "build" => x.bootstrap().and_then(|()| x.build_ui()),
         "serve" => x.serve(&rest),
         "test" => x.test(),
+        "tidy" => tidy::check(&x.root),
         "fuzz" => fuzz::run(&x, &rest),
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
@@ -50,7 +53,7 @@ fn main() -> Result<()> {
         "spark" => x.spark(rest.first().map(String::as_str).unwrap_or("start"), 15002, 4040, DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve|test|fuzz [--total N|--cases N]|bench|build|bootstrap|samples|sizes|screenshots|examples\
+                "usage: cargo xtask <serve|test|tidy|fuzz [--total N|--cases N]|bench|build|bootstrap|samples|sizes|screenshots|examples\
                  |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]\
                  |spark [start|stop|restart|status|reset]>"
             );
@@ -289,9 +292,11 @@ impl Xtask {
         Ok(python)
     }
 
-    /// Clippy with warnings denied, natively and for wasm32: each a step
-    /// named after the command that shows the failure.
+    /// The code map, then clippy with warnings denied, natively and for
+    /// wasm32: each a step named after the command that shows the failure.
     fn checks(&self) -> Result<()> {
+        eprintln!("\n==> cargo xtask tidy (ARCHITECTURE.md names every source file)");
+        tidy::check(&self.root).context("cargo xtask tidy")?;
         let deny = ["--", "-D", "warnings"];
         let wasm = ["--target", "wasm32-unknown-unknown"];
         let mut c = self.cmd("cargo");
