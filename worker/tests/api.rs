@@ -1,5 +1,8 @@
 //! The gateway's HTTP API, in process with `oneshot`.
 
+// Helpers outside #[test] functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

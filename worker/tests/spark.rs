@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -24,20 +26,6 @@ use riffle_gateway::spark::{SparkClient, SparkUrl};
 use riffle_gateway::{Config, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-fn spark_url() -> Option<SparkUrl> {
-    match std::env::var("RIFFLE_SPARK").ok().filter(|u| !u.is_empty()) {
-        Some(url) => Some(SparkUrl::parse(&url).expect("RIFFLE_SPARK is a sc:// URL")),
-        None => {
-            assert!(
-                std::env::var("RIFFLE_REQUIRE_SPARK").is_err(),
-                "RIFFLE_REQUIRE_SPARK is set but RIFFLE_SPARK is not: start one with `bash scripts/spark.sh start`"
-            );
-            eprintln!("note: RIFFLE_SPARK is not set; skipping (start one with `bash scripts/spark.sh start`)");
-            None
-        }
-    }
-}
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -157,7 +145,7 @@ async fn sql(router: &axum::Router, query: &str) -> Answer {
 
 #[tokio::test]
 async fn select_one() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     for attempt in 0..2 {
         let started = Instant::now();
@@ -180,7 +168,7 @@ async fn select_one() {
 
 #[tokio::test]
 async fn aggregates_a_million_rows_and_streams_a_million() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let answer = sql(&router, "SELECT count(*) AS n, sum(id) AS total, max(id) AS top FROM range(1000000)").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
@@ -217,7 +205,7 @@ async fn aggregates_a_million_rows_and_streams_a_million() {
 
 #[tokio::test]
 async fn an_empty_result_keeps_its_columns() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let answer = sql(&router, "SELECT id, CAST(id AS STRING) AS name FROM range(10) WHERE id < 0").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
@@ -228,7 +216,7 @@ async fn an_empty_result_keeps_its_columns() {
 
 #[tokio::test]
 async fn a_csv_source_in_the_data_directory() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let (router, data) = gateway(url);
     std::fs::create_dir_all(data.join("in")).unwrap();
     std::fs::write(data.join("in/trips.csv"), "zone,fare\nA,10.5\nB,3\nA,4.5\n").unwrap();
@@ -269,7 +257,7 @@ async fn a_csv_source_in_the_data_directory() {
 
 #[tokio::test]
 async fn a_parquet_source_over_what_spark_wrote_to_hdfs() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let dir = format!("hdfs:///riffle-test-{}/t", uuid());
     // Spark writes the directory (statement 1), then a second run reads it as a parquet source.
@@ -300,7 +288,7 @@ async fn a_parquet_source_over_what_spark_wrote_to_hdfs() {
 
 #[tokio::test]
 async fn a_missing_source_is_an_error_in_the_summary() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let answer = run(
         &router,
@@ -353,7 +341,7 @@ async fn sources_are_checked_before_spark() {
 
 #[tokio::test]
 async fn a_kafka_source_reads_a_topic() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     if env("RIFFLE_KAFKA_BOOTSTRAP").is_none() {
         eprintln!("note: RIFFLE_KAFKA_BOOTSTRAP is not set; skipping the Kafka source test");
         return;
@@ -396,7 +384,7 @@ async fn a_kafka_source_reads_a_topic() {
 
 #[tokio::test]
 async fn statements_run_in_order_in_one_session() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let answer = run(
         &router,
@@ -422,7 +410,7 @@ async fn statements_run_in_order_in_one_session() {
 
 #[tokio::test]
 async fn notebooks_have_sessions_of_their_own() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url.clone());
     let in_session = |session: &str, query: &str| json!({"statements": [query], "session": session});
     let mine = "notebook-a-0123456789";
@@ -456,7 +444,7 @@ async fn notebooks_have_sessions_of_their_own() {
 
 #[tokio::test]
 async fn statements_stay_in_the_data_directory_unless_allowed() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let (router, data) = gateway(url.clone());
     std::fs::write(data.join("inside.txt"), "one\ntwo\n").unwrap();
     // Outside the data directory, as Spark would read it: refused before Spark.
@@ -493,7 +481,7 @@ async fn statements_stay_in_the_data_directory_unless_allowed() {
 
 #[tokio::test]
 async fn the_notebooks_ansi_setting_reaches_spark() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let query = "SELECT CAST('x' AS INT) AS n, 7 / 2 AS q";
     // ANSI off: a bad cast is NULL, as in the browser engine with the same setting.
@@ -514,7 +502,7 @@ async fn the_notebooks_ansi_setting_reaches_spark() {
 
 #[tokio::test]
 async fn a_failing_statement_says_which() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let answer =
         run(&router, json!({"statements": ["SELECT 1", "SELECT * FROM no_such_table_here", "SELECT 2"]})).await;
@@ -536,7 +524,7 @@ const SLOW: &str = "SELECT sum(hash(a.id)) AS h FROM range(0, 4000000) a CROSS J
 
 #[tokio::test]
 async fn progress_frames_arrive_while_a_query_runs() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let started = Instant::now();
     let answer = sql(&router, SLOW).await;
@@ -558,7 +546,7 @@ async fn progress_frames_arrive_while_a_query_runs() {
 
 #[tokio::test]
 async fn the_row_cap_stops_the_stream_and_counts_the_rest() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let router = router(url);
     let answer = run(&router, json!({"statements": ["SELECT id FROM range(500000)"], "max_rows": 1234})).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.failure());
@@ -611,7 +599,7 @@ async fn session_jobs(ui: &str, session: &str) -> Vec<(i64, String)> {
 
 #[tokio::test]
 async fn a_disconnect_interrupts_the_query() {
-    let Some(mut url) = spark_url() else { return };
+    let Some(mut url) = common::spark_url() else { return };
     // Our own session, to find its jobs in Spark's job list.
     let session = uuid();
     url.session_id = Some(session.clone());
@@ -674,7 +662,7 @@ fn complete_frames(bytes: &[u8]) -> usize {
 
 #[tokio::test]
 async fn commands_and_views_live_in_the_gateways_session() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let client = SparkClient::new(url.clone()).unwrap();
     client
         .command("CREATE OR REPLACE TEMPORARY VIEW riffle_small AS SELECT id FROM range(10)", &uuid())
@@ -694,7 +682,7 @@ async fn commands_and_views_live_in_the_gateways_session() {
 
 #[tokio::test]
 async fn interrupt_stops_a_long_query() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let client = SparkClient::new(url).unwrap();
     let operation = uuid();
     let long = "SELECT count(*) FROM range(0, 100000000000, 1, 2) a";

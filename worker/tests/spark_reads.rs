@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -21,7 +23,6 @@ use http_body_util::BodyExt;
 use polars::prelude::*;
 use riffle::engine::{Session, SourceData, SourceKind, spark_cell, spark_result};
 use riffle::spark::{Frame, FrameDecoder};
-use riffle_gateway::spark::SparkUrl;
 use riffle_gateway::{Config, app};
 use tower::ServiceExt;
 
@@ -29,20 +30,6 @@ use tower::ServiceExt;
 const KNOWN: [&str; 0] = [];
 
 const KWH: &str = "`KWH/hh (per half hour) `";
-
-fn spark_url() -> Option<SparkUrl> {
-    match std::env::var("RIFFLE_SPARK").ok().filter(|u| !u.is_empty()) {
-        Some(url) => Some(SparkUrl::parse(&url).expect("RIFFLE_SPARK is a sc:// URL")),
-        None => {
-            assert!(
-                std::env::var("RIFFLE_REQUIRE_SPARK").is_err(),
-                "RIFFLE_REQUIRE_SPARK is set but RIFFLE_SPARK is not: start one with `bash scripts/spark.sh start`"
-            );
-            eprintln!("note: RIFFLE_SPARK is not set; skipping (start one with `bash scripts/spark.sh start`)");
-            None
-        }
-    }
-}
 
 /// The fixtures, each built to need an option.
 fn fixtures(data: &Path) {
@@ -251,7 +238,7 @@ fn table(df: &DataFrame) -> Vec<String> {
 
 #[tokio::test]
 async fn reads_give_sparks_answers() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let dir = std::env::temp_dir().join(format!("riffle-spark-reads-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("dist")).unwrap();

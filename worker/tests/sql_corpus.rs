@@ -17,6 +17,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 #[path = "../../crate/tests/sql/corpus.rs"]
 mod corpus;
 
@@ -35,20 +37,6 @@ use arrow_schema::{DataType, IntervalUnit, TimeUnit};
 use corpus::{Answer, Case, Column, CorpusFile, Table, Value};
 use riffle_gateway::spark::proto::execute_plan_response::ResponseType;
 use riffle_gateway::spark::{SparkClient, SparkUrl};
-
-fn spark_url() -> Option<SparkUrl> {
-    match std::env::var("RIFFLE_SPARK").ok().filter(|u| !u.is_empty()) {
-        Some(url) => Some(SparkUrl::parse(&url).expect("RIFFLE_SPARK is a sc:// URL")),
-        None => {
-            assert!(
-                std::env::var("RIFFLE_REQUIRE_SPARK").is_err(),
-                "RIFFLE_REQUIRE_SPARK is set but RIFFLE_SPARK is not: start one with `bash scripts/spark.sh start`"
-            );
-            eprintln!("note: RIFFLE_SPARK is not set; skipping (start one with `bash scripts/spark.sh start`)");
-            None
-        }
-    }
-}
 
 fn sql_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../crate/tests/sql").canonicalize().expect("crate/tests/sql exists")
@@ -290,7 +278,7 @@ fn first_difference(recorded: &Answer, now: &Answer) -> String {
 
 #[tokio::test]
 async fn corpus_answers_are_sparks() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let dir = sql_dir();
     check_on_spark(url, &corpus_files(&dir), "cases", &[], 1).await;
 }
@@ -299,7 +287,7 @@ async fn corpus_answers_are_sparks() {
 /// by the tab side's generator): checked and recorded like the corpus.
 #[tokio::test]
 async fn fuzz_sample_answers_are_sparks() {
-    let Some(url) = spark_url() else { return };
+    let Some(url) = common::spark_url() else { return };
     let dir = sql_dir();
     let path = dir.join("fuzz/sample.test");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

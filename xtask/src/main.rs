@@ -1,7 +1,9 @@
 //! `cargo xtask <command>`: Riffle's dev workflows.
 //!
 //! - `serve`: set up, build the UI bundle, and serve the notebook on 127.0.0.1:8080.
-//! - `test`: set up, then run every test: native, wasm in Chromium, end to end.
+//! - `test`: set up, check formatting, lints and the code map, then run every
+//!   test: native, wasm in Chromium, end to end.
+//! - `tidy`: every source file is named in ARCHITECTURE.md's code map.
 //! - `fuzz`: the parsers' property tests with many cases (`--total N`, 1,000,000 by
 //!   default, shared by the properties, or `--cases N` each), and a table of the runs.
 //! - `bench`: W0 and W1 natively and in the browser worker, with the ratio;
@@ -20,6 +22,7 @@
 
 mod fuzz;
 mod samples;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,6 +42,7 @@ fn main() -> Result<()> {
         "build" => x.bootstrap().and_then(|()| x.build_ui()),
         "serve" => x.serve(&rest),
         "test" => x.test(),
+        "tidy" => tidy::check(&x.root),
         "fuzz" => fuzz::run(&x, &rest),
         "bench" => x.bench(&rest),
         "sizes" => x.sizes(&rest),
@@ -49,7 +53,7 @@ fn main() -> Result<()> {
         "spark" => x.spark(rest.first().map(String::as_str).unwrap_or("start"), 15002, 4040, DEV_HDFS_HTTP_PORT),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve|test|fuzz [--total N|--cases N]|bench|build|bootstrap|samples|sizes|screenshots|examples\
+                "usage: cargo xtask <serve|test|tidy|fuzz [--total N|--cases N]|bench|build|bootstrap|samples|sizes|screenshots|examples\
                  |kafka [start|stop|restart|status|reset]|hdfs [start|stop|restart|status|reset]\
                  |spark [start|stop|restart|status|reset]>"
             );
@@ -288,9 +292,44 @@ impl Xtask {
         Ok(python)
     }
 
+    /// The code map, then clippy with warnings denied, natively and for
+    /// wasm32: each a step named after the command that shows the failure.
+    fn checks(&self) -> Result<()> {
+        eprintln!("\n==> cargo xtask tidy (ARCHITECTURE.md names every source file)");
+        tidy::check(&self.root).context("cargo xtask tidy")?;
+        let deny = ["--", "-D", "warnings"];
+        let wasm = ["--target", "wasm32-unknown-unknown"];
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "--workspace", "--all-targets"]).args(deny);
+        self.run("cargo clippy --workspace --all-targets -- -D warnings", &mut c)?;
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "-p", "riffle"]).args(wasm).args(deny);
+        self.run("cargo clippy -p riffle --target wasm32-unknown-unknown -- -D warnings", &mut c)?;
+        // The UI's wasm imports the editor bundle, which must exist before it compiles.
+        let mut c = self.cmd("bash");
+        c.arg("scripts/editor.sh");
+        self.run("scripts/editor.sh (CodeMirror bundle, www/editor/dist)", &mut c)?;
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "-p", "riffle-www", "--features", "ui", "--bin", "app"]).args(wasm).args(deny);
+        self.run(
+            "cargo clippy -p riffle-www --features ui --bin app --target wasm32-unknown-unknown -- -D warnings",
+            &mut c,
+        )?;
+        let mut c = self.cmd("cargo");
+        c.args(["clippy", "-p", "riffle-www", "--features", "engine", "--bin", "engine"]).args(wasm).args(deny);
+        self.run(
+            "cargo clippy -p riffle-www --features engine --bin engine --target wasm32-unknown-unknown -- -D warnings",
+            &mut c,
+        )
+    }
+
     fn test(&self) -> Result<()> {
         let started = Instant::now();
+        let mut c = self.cmd("cargo");
+        c.args(["fmt", "--all", "--check"]);
+        self.run("cargo fmt --all --check (to fix: cargo fmt --all)", &mut c)?;
         self.bootstrap()?;
+        self.checks()?;
         let mut c = self.cmd("cargo");
         c.args(["test", "-p", "riffle", "-p", "riffle-gateway"]);
         self.run("native tests: core and gateway", &mut c)?;

@@ -135,11 +135,6 @@ impl Kafka {
         &self.limits
     }
 
-    /// Cancelled when the gateway shuts down.
-    pub(crate) fn shutdown(&self) -> &CancellationToken {
-        &self.shutdown
-    }
-
     pub fn config(&self) -> &KafkaConfig {
         &self.config
     }
@@ -351,7 +346,7 @@ fn kib(bytes: usize) -> usize {
 pub(crate) fn human_bytes(n: usize) -> String {
     const UNITS: [(&str, usize); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (unit, size) in UNITS {
-        if n >= size && n % size == 0 {
+        if n >= size && n.is_multiple_of(size) {
             return format!("{} {unit}", n / size);
         }
     }

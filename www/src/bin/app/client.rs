@@ -339,10 +339,10 @@ impl EngineClient {
     fn post(&self, json: &str) {
         let (message, transfer) = envelope(json, None);
         self.worker.with_value(|w| {
-            if let Some(worker) = w {
-                if let Err(e) = worker.post_message_with_transfer(&message, &transfer) {
-                    web_sys::console::error_2(&"could not post to the engine".into(), &e);
-                }
+            if let Some(worker) = w
+                && let Err(e) = worker.post_message_with_transfer(&message, &transfer)
+            {
+                web_sys::console::error_2(&"could not post to the engine".into(), &e);
             }
         });
     }

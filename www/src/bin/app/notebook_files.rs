@@ -94,7 +94,7 @@ async fn list() -> Result<Vec<String>, String> {
                 .collect()
         })
         .unwrap_or_default();
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     Ok(files.into_iter().map(|(_, p)| p).collect())
 }
 
