@@ -66,7 +66,7 @@ pub(crate) fn CellView(cell: CellModel) -> impl IntoView {
         }
     });
     let error = Signal::derive(move || match cell.state.get() {
-        CellState::Failed(e) => e.location.map(|l| (l.line as u32, l.column as u32, e.message.clone())),
+        CellState::Failed(e) => e.location.map(|l| (l.line, l.column, e.message.clone())),
         _ => None,
     });
     let completions = Signal::derive(move || serde_json::to_string(&client.catalog.get()).unwrap_or_default());
@@ -337,10 +337,10 @@ fn ChartForm(cell: CellModel) -> impl IntoView {
     let options = move |current: Option<String>, names: Vec<String>, none: Option<&'static str>| {
         let mut all: Vec<(String, String)> = none.map(|n| (String::new(), n.to_string())).into_iter().collect();
         all.extend(names.into_iter().map(|n| (n.clone(), n)));
-        if let Some(c) = &current {
-            if !all.iter().any(|(v, _)| v == c) {
-                all.push((c.clone(), c.clone()));
-            }
+        if let Some(c) = &current
+            && !all.iter().any(|(v, _)| v == c)
+        {
+            all.push((c.clone(), c.clone()));
         }
         all.into_iter()
             .map(|(value, label)| {

@@ -320,10 +320,10 @@ impl Workspace {
         self.tabs.update(|tabs| tabs.retain(|t| t.id != id));
         if self.tabs.with_untracked(Vec::is_empty) {
             self.open(&Document::default(), None, None);
-        } else if self.active.get_untracked() == id {
-            if let Some(last) = self.tabs.with_untracked(|tabs| tabs.last().map(|t| t.id)) {
-                self.active.set(last);
-            }
+        } else if self.active.get_untracked() == id
+            && let Some(last) = self.tabs.with_untracked(|tabs| tabs.last().map(|t| t.id))
+        {
+            self.active.set(last);
         }
     }
 

@@ -100,10 +100,10 @@ impl Worker {
                 init.set_headers(&headers);
             }
         }
-        if method != "DELETE" {
-            if let Some(signal) = self.signal() {
-                init.set_signal(Some(&signal));
-            }
+        if method != "DELETE"
+            && let Some(signal) = self.signal()
+        {
+            init.set_signal(Some(&signal));
         }
         let response = JsFuture::from(self.scope.fetch_with_str_and_init(url, &init))
             .await

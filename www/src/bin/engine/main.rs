@@ -195,11 +195,11 @@ impl Worker {
 
     /// Aborts a run's downloads, or drops it from the queue if it has not started.
     fn cancel(&self, run_id: u64) {
-        if let Some((current, controller)) = self.current.borrow().as_ref() {
-            if *current == run_id {
-                controller.abort();
-                return;
-            }
+        if let Some((current, controller)) = self.current.borrow().as_ref()
+            && *current == run_id
+        {
+            controller.abort();
+            return;
         }
         let mut dropped = Vec::new();
         self.queue.borrow_mut().retain(|r| match r {
