@@ -15,6 +15,7 @@ pub mod notebook;
 pub mod paths;
 pub mod protocol;
 pub mod spark;
+pub mod text;
 
 #[cfg(feature = "engine")]
 pub mod bench;

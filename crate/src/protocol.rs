@@ -3,6 +3,7 @@
 //! Each message is a JSON text; a result's rows travel beside it as Arrow IPC
 //! in a transferable `ArrayBuffer`, so they are moved, not copied.
 
+use crate::text::{human_bytes, thousands};
 use serde::{Deserialize, Serialize};
 
 use crate::CellError;
@@ -194,29 +195,6 @@ impl RunProgress {
         }
         parts.push(format!("{:.1} s", self.elapsed_ms / 1000.0));
         format!("{}: {}", self.what, parts.join(" · "))
-    }
-}
-
-/// 1234567 → "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Bytes in B, kB, MB or GB (powers of 1000, one decimal).
-pub fn human_bytes(n: u64) -> String {
-    match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
-        _ => format!("{:.2} GB", n as f64 / 1e9),
     }
 }
 

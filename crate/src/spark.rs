@@ -187,12 +187,12 @@ impl SparkProgress {
         if self.tasks > 0 {
             parts.push(format!(
                 "{} of {} tasks",
-                crate::protocol::thousands(self.completed_tasks),
-                crate::protocol::thousands(self.tasks)
+                crate::text::thousands(self.completed_tasks),
+                crate::text::thousands(self.tasks)
             ));
         }
         if self.input_bytes > 0 {
-            parts.push(format!("{} read", crate::protocol::human_bytes(self.input_bytes)));
+            parts.push(format!("{} read", crate::text::human_bytes(self.input_bytes)));
         }
         parts.join(" · ")
     }
@@ -204,8 +204,8 @@ pub fn sizing_hint(what: &str, bytes: Option<u64>, messages: Option<u64>, limits
     let over_bytes = bytes.filter(|b| *b >= limits.bytes);
     let over_messages = messages.filter(|m| *m >= limits.messages);
     let size = match (over_bytes, over_messages) {
-        (Some(b), _) => crate::protocol::human_bytes(b),
-        (None, Some(m)) => format!("{} messages", crate::protocol::thousands(m)),
+        (Some(b), _) => crate::text::human_bytes(b),
+        (None, Some(m)) => format!("{} messages", crate::text::thousands(m)),
         (None, None) => return None,
     };
     Some(format!(

@@ -3,6 +3,7 @@
 //! it already has.
 
 use crate::protocol::ColumnInfo;
+use crate::text::thousands;
 
 /// One cell's output: a result table, a chart, an error, remarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -181,19 +182,6 @@ pub(crate) fn escape_html(text: &str) -> String {
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
-    }
-    out
-}
-
-/// 1234567 → "1,234,567".
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
     }
     out
 }

@@ -120,7 +120,7 @@ async fn file_panel_reads_saves_and_previews() -> Result<()> {
         let size = row.find(Locator::Css("td.size")).await?;
         let bytes = std::fs::metadata(data.path().join(&path))?.len();
         assert_eq!(size.attr("data-bytes").await?, Some(bytes.to_string()), "{path}");
-        assert_eq!(size.text().await?, riffle::protocol::human_bytes(bytes), "{path}");
+        assert_eq!(size.text().await?, riffle::text::human_bytes(bytes), "{path}");
     }
     let listed = texts(&browser, "#files tr.entry td.name").await?;
     assert_eq!(listed.len(), samples.len(), "{listed:?}");

@@ -380,7 +380,7 @@ pub fn FileBrowser() -> impl IntoView {
             if entry.data { "" } else { " meta" }
         );
         let kind = if entry.directory { "directory" } else { "file" };
-        let size = if entry.directory { String::new() } else { riffle::protocol::human_bytes(entry.size) };
+        let size = if entry.directory { String::new() } else { riffle::text::human_bytes(entry.size) };
         let (modified, when) = if entry.modified_ms > 0 {
             (local_time(entry.modified_ms), iso_time(entry.modified_ms))
         } else {
@@ -502,9 +502,9 @@ pub fn FileBrowser() -> impl IntoView {
                 {move || files.uploads.get().into_iter().map(|u| {
                     let (state, label) = match &u.state {
                         UploadState::Uploading => {
-                            ("uploading", format!("uploading {} ({})…", u.path, riffle::protocol::human_bytes(u.size)))
+                            ("uploading", format!("uploading {} ({})…", u.path, riffle::text::human_bytes(u.size)))
                         }
-                        UploadState::Done(bytes) => ("done", format!("uploaded {}: {} bytes", u.path, riffle::protocol::thousands(*bytes))),
+                        UploadState::Done(bytes) => ("done", format!("uploaded {}: {} bytes", u.path, riffle::text::thousands(*bytes))),
                         UploadState::Failed(why) => ("failed", format!("could not upload {}: {why}", u.path)),
                     };
                     view! { <li class="upload" data-path=u.path.clone() data-state=state>{label}</li> }

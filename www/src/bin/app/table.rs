@@ -115,9 +115,9 @@ fn ResultView(preview: Preview) -> impl IntoView {
     let catalog = done.registered && client.is_some();
 
     let count = if !virtual_table && done.shown < done.rows {
-        format!("showing first {} of {} rows", thousands(done.shown), thousands(done.rows))
+        format!("showing first {} of {} rows", riffle::text::thousands(done.shown), riffle::text::thousands(done.rows))
     } else {
-        format!("{} {}", thousands(done.rows), if done.rows == 1 { "row" } else { "rows" })
+        format!("{} {}", riffle::text::thousands(done.rows), if done.rows == 1 { "row" } else { "rows" })
     };
     let n_columns = done.schema.len();
     let summary =
@@ -239,7 +239,7 @@ fn ResultView(preview: Preview) -> impl IntoView {
                 match reply {
                     Reply::Exported { filename, mime, bytes } => match save_file(&filename, &mime, &bytes) {
                         Ok(()) => {
-                            let size = riffle::protocol::human_bytes(bytes.len() as u64);
+                            let size = riffle::text::human_bytes(bytes.len() as u64);
                             let _ = status.try_set(Some(format!("downloaded {filename} ({size})")));
                         }
                         Err(why) => {
@@ -562,9 +562,4 @@ fn is_numeric(dtype: &str) -> bool {
     ["tinyint", "smallint", "int", "bigint", "hugeint", "float", "double", "decimal"]
         .iter()
         .any(|t| dtype == *t || dtype.starts_with(&format!("{t} ")) || dtype.starts_with(&format!("{t}(")))
-}
-
-/// 1234567 → "1,234,567".
-pub fn thousands(n: u64) -> String {
-    riffle::protocol::thousands(n)
 }

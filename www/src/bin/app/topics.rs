@@ -605,7 +605,7 @@ fn TopicRowView(row: TopicRow, workspace: Workspace) -> impl IntoView {
                 {row.name.clone()}
             </td>
             <td class="num">{row.partitions}</td>
-            <td class="num">{riffle::protocol::thousands(row.messages)}</td>
+            <td class="num">{riffle::text::thousands(row.messages)}</td>
             <td class="actions">
                 <button class="browse" title="Browse its messages" on:click=browse>"☰"</button>
             </td>
@@ -650,7 +650,7 @@ fn TopicDetail(row: TopicRow, workspace: Workspace) -> impl IntoView {
                                 <td class="num">{p.partition}</td>
                                 <td class="num low">{p.low}</td>
                                 <td class="num high">{p.high}</td>
-                                <td class="num">{riffle::protocol::thousands((p.high - p.low).max(0) as u64)}</td>
+                                <td class="num">{riffle::text::thousands((p.high - p.low).max(0) as u64)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -795,11 +795,7 @@ pub fn KafkaBrowser() -> impl IntoView {
             move || {
                 kafka.topics.with(|t| match t {
                     Topics::Ready(rows) => rows.iter().find(|r| r.name == topic).map(|r| {
-                        format!(
-                            "{} message(s) in {} partition(s)",
-                            riffle::protocol::thousands(r.messages),
-                            r.partitions
-                        )
+                        format!("{} message(s) in {} partition(s)", riffle::text::thousands(r.messages), r.partitions)
                     }),
                     _ => None,
                 })
@@ -961,7 +957,7 @@ fn message_view(m: Shown) -> impl IntoView {
 /// note and base64 for binary bytes.
 fn value_view(value: &Bytes) -> AnyView {
     let cut = |from: &Option<u64>| {
-        from.map(|n| view! { <p class="muted cut">{format!("first 64 KiB of {} bytes shown", riffle::protocol::thousands(n))}</p> })
+        from.map(|n| view! { <p class="muted cut">{format!("first 64 KiB of {} bytes shown", riffle::text::thousands(n))}</p> })
     };
     match value {
         Bytes::Null => view! { <pre class="value null" data-encoding="null">"null (no value)"</pre> }.into_any(),

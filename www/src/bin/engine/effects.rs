@@ -75,7 +75,7 @@ impl Worker {
         Ok(format!(
             "wrote {} part file(s), {}, and _SUCCESS to '{}' ({} mode{})",
             plan.parts.len(),
-            riffle::protocol::human_bytes(bytes as u64),
+            riffle::text::human_bytes(bytes as u64),
             plan.path,
             mode.as_str().unwrap_or_default(),
             if replaced > 0 { format!(", replacing {replaced} old file(s)") } else { String::new() }

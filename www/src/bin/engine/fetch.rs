@@ -92,8 +92,8 @@ impl Worker {
                 if total_bytes > MAX_SOURCE_BYTES {
                     return Err(CellError::new(format!(
                         "{what} is {}; the browser engine holds at most {} of input",
-                        riffle::protocol::human_bytes(total_bytes),
-                        riffle::protocol::human_bytes(MAX_SOURCE_BYTES)
+                        riffle::text::human_bytes(total_bytes),
+                        riffle::text::human_bytes(MAX_SOURCE_BYTES)
                     ))
                     .hint("read fewer part files (a subdirectory or one part), or run this cell on Spark"));
                 }

@@ -143,18 +143,18 @@ impl Worker {
         let mut notes = Vec::new();
         let seconds = summary.elapsed_ms as f64 / 1000.0;
         if summary.truncated {
-            let total = summary.total_rows.map(riffle::protocol::thousands).unwrap_or_else(|| "more".into());
+            let total = summary.total_rows.map(riffle::text::thousands).unwrap_or_else(|| "more".into());
             notes.push(format!(
                 "showing first {} of {total} rows: Spark's result is capped at {} rows (-- max_rows: N changes the cap)",
-                riffle::protocol::thousands(summary.rows),
-                riffle::protocol::thousands(cell.request.max_rows)
+                riffle::text::thousands(summary.rows),
+                riffle::text::thousands(cell.request.max_rows)
             ));
         }
         notes.push(format!(
             "ran on Spark in {seconds:.1} s ({} statement{}); {} rows came back",
             cell.request.statements.len(),
             if cell.request.statements.len() == 1 { "" } else { "s" },
-            riffle::protocol::thousands(summary.rows)
+            riffle::text::thousands(summary.rows)
         ));
         for path in &cell.writes {
             notes.push(format!("Spark wrote '{path}': part files, then _SUCCESS (INSERT OVERWRITE DIRECTORY)"));
