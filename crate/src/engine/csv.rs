@@ -69,7 +69,7 @@ pub(crate) fn read(
     let mut replaced = 0;
     for (i, bytes) in parts.iter().enumerate() {
         let label = match names.len() == parts.len() {
-            true => super::source::SourceRequest::part_label(path, names, i, parts.len()),
+            true => crate::paths::part_label(path, names, i, parts.len()),
             false if parts.len() == 1 => format!("'{path}'"),
             false => format!("'{path}' (part {})", i + 1),
         };

@@ -26,7 +26,7 @@ pub fn page_ipc(df: &DataFrame, table: &str, offset: u64, limit: u64) -> Result<
     }
     let len = limit.min(height - offset) as usize;
     let page = df.slice(offset as i64, len);
-    super::output::ipc_stream(&page, len)
+    super::ipc::write_stream(&page, len)
 }
 
 /// A table encoded as a file to download.
@@ -166,9 +166,9 @@ mod tests {
     #[test]
     fn pages_are_slices() {
         let df = frame();
-        let page = super::super::source::read_ipc_stream(&page_ipc(&df, "trips", 1, 500).unwrap()).unwrap();
+        let page = super::super::ipc::read_stream(&page_ipc(&df, "trips", 1, 500).unwrap()).unwrap();
         assert!(page.equals_missing(&df.slice(1, 2)), "{page}");
-        let empty = super::super::source::read_ipc_stream(&page_ipc(&df, "trips", 3, 10).unwrap()).unwrap();
+        let empty = super::super::ipc::read_stream(&page_ipc(&df, "trips", 3, 10).unwrap()).unwrap();
         assert_eq!((empty.height(), empty.width()), (0, 3));
     }
 }

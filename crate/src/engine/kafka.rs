@@ -224,7 +224,7 @@ pub fn parse_range(bytes: &[u8], range: &KafkaRange) -> Result<DataFrame, CellEr
     if bytes.is_empty() {
         return Ok(DataFrame::empty_with_schema(&expected));
     }
-    let df = super::source::read_ipc_stream(bytes).map_err(|e| {
+    let df = super::ipc::read_stream(bytes).map_err(|e| {
         CellError::new(format!("the gateway's answer for kafka('{}') is not Arrow IPC: {e}", range.topic))
     })?;
     let columns = expected

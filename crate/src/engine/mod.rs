@@ -14,6 +14,7 @@ mod csv;
 mod download;
 mod export;
 mod footer;
+mod ipc;
 mod json;
 mod json_read;
 mod kafka;
@@ -58,7 +59,7 @@ pub fn kafka_frame(records: &[KafkaRecord]) -> Result<DataFrame, CellError> {
 
 /// A frame as an Arrow IPC stream, the way the gateway sends Kafka ranges.
 pub fn ipc_stream(df: &DataFrame) -> Result<Vec<u8>, CellError> {
-    output::ipc_stream(df, df.height())
+    ipc::write_stream(df, df.height())
 }
 
 /// A cell that has been parsed and is waiting for its sources' bytes.
@@ -486,7 +487,7 @@ fn produce_plan(topic: String, df: &DataFrame, notes: Vec<String>) -> Result<Out
     }
     let records = df.height();
     let frame = DataFrame::new(columns).map_err(|e| sql::polars_error(&e))?;
-    let ipc = output::ipc_stream(&frame, records)?;
+    let ipc = ipc::write_stream(&frame, records)?;
     let table =
         df! { "topic" => [topic.as_str()], "records" => [records as u64] }.map_err(|e| sql::polars_error(&e))?;
     Ok(Outcome {

@@ -2,8 +2,6 @@
 //! bytes of its first rows for display.
 
 use polars::prelude::*;
-use polars_io::SerWriter;
-use polars_io::ipc::IpcStreamWriter;
 
 use crate::CellError;
 use crate::protocol::ColumnInfo;
@@ -34,23 +32,8 @@ impl ResultTable {
 
     /// The first `rows` rows as an Arrow IPC stream.
     pub fn preview_ipc(&self, rows: usize) -> Result<Vec<u8>, CellError> {
-        ipc_stream(&self.df, rows)
+        super::ipc::write_stream(&self.df, rows)
     }
-}
-
-/// The first `rows` rows of a frame as an Arrow IPC stream. Strings and
-/// binaries are written in Arrow's classic layouts, which every reader knows.
-pub(super) fn ipc_stream(df: &DataFrame, rows: usize) -> Result<Vec<u8>, CellError> {
-    let head = if rows < df.height() { df.head(Some(rows)) } else { df.clone() };
-    let mut head = super::repair::repair_if_needed(head)
-        .map_err(|e| CellError::new(format!("could not prepare the rows for display: {e}")))?;
-    head.align_chunks_par();
-    let mut bytes = Vec::new();
-    IpcStreamWriter::new(&mut bytes)
-        .with_compat_level(CompatLevel::oldest())
-        .finish(&mut head)
-        .map_err(|e| CellError::new(format!("could not encode the result as Arrow: {e}")))?;
-    Ok(bytes)
 }
 
 /// A type's name as Spark's `printSchema` writes it.

@@ -44,7 +44,7 @@ pub(super) fn read(
             .hint("a directory must hold part files; _SUCCESS, _temporary and hidden files are skipped"));
     }
     let count = parts.len();
-    let name = |i: usize| super::source::SourceRequest::part_label(path, names, i, count);
+    let name = |i: usize| crate::paths::part_label(path, names, i, count);
     let frames =
         parts.into_iter().enumerate().map(|(i, bytes)| read_one(bytes, &name(i))).collect::<Result<Vec<_>, _>>()?;
     if frames.len() == 1 {

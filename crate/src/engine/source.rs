@@ -6,11 +6,8 @@
 //! ([`SourceData`]); the engine parses them here.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
 use polars::prelude::*;
-use polars_io::SerReader;
-use polars_io::ipc::IpcStreamReader;
 use serde::{Deserialize, Serialize};
 
 use super::kafka::{self, KafkaRange};
@@ -96,23 +93,6 @@ impl SourceRequest {
         }
     }
 
-    /// How messages name part `index` of `count` of a source read from
-    /// `path`: `'dir/part-00001.parquet'` when the host named the parts,
-    /// else `part file 2 of 'dir'`; `'path'` for a single file.
-    pub(super) fn part_label(path: &str, names: &[String], index: usize, count: usize) -> String {
-        let last = |p: &str| p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
-        match names.get(index) {
-            // A single file read by its own path is that path.
-            Some(name) if names.len() == count && (count > 1 || last(name) != last(path)) => {
-                let dir = path.trim_end_matches('/');
-                let inside = name.strip_prefix(dir).map(|r| r.trim_start_matches('/')).unwrap_or(name);
-                format!("'{dir}/{}'", inside.trim_start_matches('/'))
-            }
-            _ if count > 1 => format!("part file {} of '{path}'", index + 1),
-            _ => format!("'{path}'"),
-        }
-    }
-
     /// Parses the fetched bytes into one frame; notes say what the user should know.
     pub fn parse(&self, data: SourceData, notes: &mut Vec<String>) -> Result<DataFrame, CellError> {
         let names = &self.part_names;
@@ -139,9 +119,4 @@ impl SourceRequest {
             }
         }
     }
-}
-
-/// Reads an Arrow IPC stream.
-pub(super) fn read_ipc_stream(bytes: &[u8]) -> PolarsResult<DataFrame> {
-    IpcStreamReader::new(Cursor::new(bytes)).finish()
 }

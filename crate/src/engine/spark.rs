@@ -371,7 +371,7 @@ fn kafka_options(range: &KafkaRange, options: &mut BTreeMap<String, String>) -> 
 
 /// The Arrow IPC stream a Spark run sent back, as a frame for the catalog.
 pub fn spark_result(ipc: &[u8]) -> Result<DataFrame, CellError> {
-    let df = super::source::read_ipc_stream(ipc)
+    let df = super::ipc::read_stream(ipc)
         .map_err(|e| CellError::new(format!("Spark's result could not be read as Arrow: {e}")))?;
     repair::repair_if_needed(df).map_err(|e| sql::polars_error(&e))
 }
