@@ -4,8 +4,8 @@
 use std::io::Cursor;
 
 use polars::prelude::*;
-use polars_io::{SerReader, SerWriter};
 use polars_io::ipc::{IpcStreamReader, IpcStreamWriter};
+use polars_io::{SerReader, SerWriter};
 
 use crate::CellError;
 

@@ -51,7 +51,7 @@ pub(crate) fn arith(tr: &Tr<'_>, op: &Op, a: Typed, b: Typed, l: &E, r: &E) -> S
             return Ok(s);
         }
         // With ANSI off Spark reads them as doubles whatever the other side.
-        let to = if is_integer(other) && cast::session_ansi() { Int64 } else { Float64 };
+        let to = if is_integer(other) && super::ansi::session_ansi() { Int64 } else { Float64 };
         cast::cast(s, &to, true)
     };
     let (a_type, b_type) = (a.dtype.clone(), b.dtype.clone());

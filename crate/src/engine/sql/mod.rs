@@ -10,6 +10,7 @@
 //! - [`cast`]: Spark's type coercion and CAST; [`typed`]: the shared types.
 
 mod agg;
+mod ansi;
 mod arith;
 mod cast;
 pub(crate) mod datetime;
@@ -43,7 +44,7 @@ use std::collections::BTreeMap;
 use polars::prelude::DataFrame;
 use sqlparser::ast::Query;
 
-pub(crate) use cast::AnsiScope;
+pub(crate) use ansi::AnsiScope;
 pub(crate) use sources::{parse, rewrite, source_request};
 pub(crate) use typed::{Cx, polars_error};
 

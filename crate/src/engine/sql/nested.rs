@@ -340,14 +340,14 @@ fn get(a: &Typed, i: &Typed) -> SqlResult<Typed> {
 
 fn size(name: &str, a: &Typed) -> SqlResult<Typed> {
     if a.dtype == DataType::Null {
-        let legacy = name != "array_size" && !super::cast::session_ansi();
+        let legacy = name != "array_size" && !super::ansi::session_ansi();
         let size = if legacy { lit(-1) } else { lit(NULL) };
         return Ok(Typed::new(size.cast(DataType::Int32), DataType::Int32));
     }
     element_type(name, a)?;
     let size = a.expr.clone().list().len().cast(DataType::Int32);
     // size(NULL) is -1 with ANSI off (Spark's spark.sql.legacy.sizeOfNull).
-    let size = if name != "array_size" && !super::cast::session_ansi() {
+    let size = if name != "array_size" && !super::ansi::session_ansi() {
         when(a.expr.clone().is_null()).then(lit(-1)).otherwise(size)
     } else {
         size

@@ -8,7 +8,7 @@ use super::civil::{MICROS_PER_DAY, MICROS_PER_SECOND, add_to_micros, ints, ints_
 use super::text::{Parsed, Zone, date_text, parse_date, parse_timestamp, timestamp_text, zone_offset_seconds};
 use super::{SqlResult, Typed, ntz_type, null_of, refuse, timestamp_type, type_name};
 use crate::CellError;
-use crate::engine::sql::cast::{Mode, counted};
+use crate::engine::sql::ansi::{Mode, counted};
 
 fn spark_type(dtype: &DataType) -> String {
     type_name(dtype).to_uppercase()
