@@ -779,7 +779,7 @@ async fn status_names_spark_without_its_token() {
         status,
         json!({"configured": true, "url": "sc://spark.example:15003", "user": "ada", "session_id": null,
                "kafka_bootstrap": "kafka.internal:9092", "hint_bytes": 1000, "hint_messages": 10,
-               "notebook_sessions": 0, "max_notebook_sessions": 16})
+               "notebook_sessions": 0, "notebook_session_ids": [], "max_notebook_sessions": 16})
     );
     assert!(!text.contains("s3cret"), "{text}");
     let dir = temp_dir("status-off");
@@ -789,7 +789,7 @@ async fn status_names_spark_without_its_token() {
         status,
         json!({"configured": false, "url": null, "user": null, "session_id": null, "kafka_bootstrap": null,
                "hint_bytes": defaults.bytes, "hint_messages": defaults.messages,
-               "notebook_sessions": 0, "max_notebook_sessions": 16})
+               "notebook_sessions": 0, "notebook_session_ids": [], "max_notebook_sessions": 16})
     );
     // Another site's page may not use it.
     let request = Request::post("/api/spark/run")

@@ -240,11 +240,6 @@ async fn stop_interrupts_a_long_query_on_spark() -> Result<()> {
     let gateway = Gateway::start(data.path())?;
     let browser = Browser::start().await?;
     browser.open_notebook(&gateway.url).await?;
-    let (status, body) = page_fetch(&browser, "GET", "/api/spark/status", "").await?;
-    assert_eq!(status, 200, "{body}");
-    let status: Value = serde_json::from_str(&body)?;
-    let session = status["session_id"].as_str().context("status has no session_id")?.to_string();
-
     let id = last_cell_id(&browser).await?;
     run_cell(
         &browser,
@@ -272,6 +267,11 @@ async fn stop_interrupts_a_long_query_on_spark() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(label.starts_with("Spark: ") && label.contains(" of "), "{label}");
+    // The notebook runs in a Spark session of its own, the only one of this gateway.
+    let (status, body) = page_fetch(&browser, "GET", "/api/spark/status", "").await?;
+    assert_eq!(status, 200, "{body}");
+    let status: Value = serde_json::from_str(&body)?;
+    let session = status["notebook_session_ids"][0].as_str().context("status has no notebook session")?.to_string();
     if let Some(ui) = riffle_tests::spark_ui() {
         let jobs = session_jobs(&ui, &session).await?;
         assert!(jobs.iter().any(|j| j["status"] == "RUNNING"), "no running job of session {session}: {jobs:?}");

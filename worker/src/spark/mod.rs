@@ -114,9 +114,10 @@ impl Spark {
         Ok(fresh)
     }
 
-    /// The notebook sessions open now (for status).
-    fn session_count(&self) -> usize {
-        self.sessions.lock().map(|s| s.len()).unwrap_or_default()
+    /// The Spark sessions of the notebooks, least recently used first (for status).
+    fn session_ids(&self) -> Vec<String> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.iter().map(|(_, client)| client.session_id().to_string()).collect()
     }
 }
 
@@ -136,7 +137,8 @@ async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
         "url": url.map(SparkUrl::display),
         "user": url.map(|u| u.user_id.clone()),
         "session_id": client.map(|c| c.session_id().to_string()),
-        "notebook_sessions": state.spark.session_count(),
+        "notebook_sessions": state.spark.session_ids().len(),
+        "notebook_session_ids": state.spark.session_ids(),
         "max_notebook_sessions": MAX_SESSIONS,
         "kafka_bootstrap": state.spark.kafka_bootstrap,
         "hint_bytes": state.spark.hints.bytes,
