@@ -33,6 +33,9 @@ async fn fifty_tails_see_every_message_and_memory_stays_bounded() -> Result<()> 
     let riffle = riffle_with(&["--max-tails", "64", "--max-tails-per-client", "64"])?;
     let topic = unique("tails");
     riffle.create_topic(&topic, 4).await?;
+    // One message before the tails open (they start at the end): the topic's
+    // partitions have their leaders by then.
+    riffle.produce_lines(&topic, "", &["warm-up".to_string()]).await?;
     let pid = riffle.pid();
 
     let mut sockets = Vec::with_capacity(TAILS);

@@ -263,9 +263,19 @@ impl Kafka {
             partitions
                 .iter()
                 .map(|&p| {
-                    meta.fetch_watermarks(&topic, p, timeout)
-                        .map(|(low, high)| (p, low, high))
-                        .map_err(|e| this.error(&format!("reading the offsets of {topic}/{p}"), &e))
+                    // Right after a topic is made its partitions may have no
+                    // leader for a moment: ask again for up to 2 s, then say so.
+                    let mut tries = 0;
+                    loop {
+                        match meta.fetch_watermarks(&topic, p, timeout) {
+                            Ok((low, high)) => break Ok((p, low, high)),
+                            Err(e) if tries < 20 && is_leaderless(&e) => {
+                                tries += 1;
+                                std::thread::sleep(Duration::from_millis(100));
+                            }
+                            Err(e) => break Err(this.error(&format!("reading the offsets of {topic}/{p}"), &e)),
+                        }
+                    }
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -361,6 +371,18 @@ pub(crate) fn client_of(extensions: &axum::http::Extensions) -> String {
         .get::<axum::extract::ConnectInfo<crate::conn::PeerAddr>>()
         .map(|c| format!("client {}", c.0.0.ip()))
         .unwrap_or_else(|| "this gateway's clients together".to_string())
+}
+
+/// A partition between leaders (a new topic, a broker restart): worth asking again.
+fn is_leaderless(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::UnknownTopicOrPartition
+        )
+    )
 }
 
 /// A refusal for now: a 429 or 503 with `Retry-After` and a JSON error.
