@@ -306,7 +306,7 @@ pub(crate) async fn commit(
         ));
     }
     // Overwrite: the old files move aside (still recoverable if this fails)...
-    let aside = staging.join(".replaced");
+    let aside = staging.join(crate::storage::REPLACED);
     let old = if session.mode == Mode::Overwrite { existing_data(store, dir).await? } else { Vec::new() };
     if !old.is_empty() {
         store.mkdirs(&aside).await?;

@@ -20,6 +20,8 @@ use std::time::{Duration, SystemTime};
 pub(crate) struct Swept {
     pub uploads: usize,
     pub staging_dirs: usize,
+    /// Staging of a commit that was cut off, kept for its replaced files.
+    pub kept_replaced: usize,
 }
 
 /// The ids of the uploads this gateway is staging now: never debris.
@@ -86,6 +88,10 @@ fn stale(path: &Path, grace: Duration, now: SystemTime) -> bool {
 
 /// Sweeps the tree under `root`; `in_use` says which ids this gateway is
 /// using (open write sessions, uploads being staged).
+/// Where a commit that overwrites moves the old output's files while the new
+/// ones move in (`writes.rs`).
+pub(crate) const REPLACED: &str = ".replaced";
+
 pub(crate) fn sweep(root: &Path, grace: Duration, in_use: &dyn Fn(&str) -> bool) -> Swept {
     let now = SystemTime::now();
     let mut swept = Swept::default();
@@ -110,7 +116,15 @@ pub(crate) fn sweep(root: &Path, grace: Duration, in_use: &dyn Fn(&str) -> bool)
                 }
             } else if kind.is_dir() {
                 if is_temporary && is_id(name) {
-                    if !in_use(name) && stale(&path, grace, now) && std::fs::remove_dir_all(&path).is_ok() {
+                    // A commit cut off midway moved the old output's files here
+                    // (`.replaced`): they may be its only copy, so a person decides.
+                    if path.join(REPLACED).exists() {
+                        if !in_use(name) {
+                            swept.kept_replaced += 1;
+                            tracing::warn!(staging = %path.display(), "an overwrite was cut off during its commit; \
+                                the replaced files are kept in .replaced/ (move them back, or delete the directory)");
+                        }
+                    } else if !in_use(name) && stale(&path, grace, now) && std::fs::remove_dir_all(&path).is_ok() {
                         swept.staging_dirs += 1;
                         removed_here = true;
                     }
@@ -197,7 +211,7 @@ mod tests {
         assert!(upload.exists() && staging.exists());
 
         let swept = sweep(&d.0, Duration::ZERO, &|id| id == LIVE);
-        assert_eq!(swept, Swept { uploads: 1, staging_dirs: 1 });
+        assert_eq!(swept, Swept { uploads: 1, staging_dirs: 1, kept_replaced: 0 });
         assert!(!upload.exists());
         assert!(!staging.parent().unwrap().exists());
         assert!(live_upload.exists() && live_staging.exists(), "in use: kept");
@@ -206,6 +220,15 @@ mod tests {
         }
         assert!(d.0.join("out/t/_temporary").is_dir(), "still holds Spark's 0/");
         assert!(d.0.join("empty/_temporary").is_dir(), "an empty _temporary it did not empty stays");
+    }
+
+    #[test]
+    fn the_old_files_of_a_cut_off_commit_are_kept() {
+        let d = Dir::new("replaced");
+        let old = d.file(&format!("out/t/_temporary/{ID}/{REPLACED}/part-00000.csv"), "old\n");
+        let swept = sweep(&d.0, Duration::ZERO, &|_| false);
+        assert_eq!(swept, Swept { uploads: 0, staging_dirs: 0, kept_replaced: 1 });
+        assert!(old.exists(), "the only copy of the old output stays");
     }
 
     #[cfg(unix)]

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::ApiError;
 
-pub(crate) use debris::{Swept, Uploads, sweep as sweep_debris};
+pub(crate) use debris::{REPLACED, Swept, Uploads, sweep as sweep_debris};
 pub(crate) use handlers::routes;
 pub(crate) use limits::SizedBody;
 pub use limits::{DEFAULT_MAX_UPLOAD_BYTES, StorageLimits};
